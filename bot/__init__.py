@@ -1,0 +1,1 @@
+"""Chat adapters (Discord, Slack)."""

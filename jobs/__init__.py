@@ -1,0 +1,1 @@
+"""Job queue and workers (arq on Redis)."""

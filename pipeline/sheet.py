@@ -1,0 +1,259 @@
+"""The sound-source sheet: what the vision stage says can make sound in the picture.
+
+The JSON keeps the public image-to-sound shape (``scene_description``, ``mood_description``, ``sound_sources`` with
+``variants``); WAVE only adds fields (``id``, ``engine``, model ids, ``prompt``, ``seed``, ``session`` and its
+``session_reason``). :meth:`SoundSheet.from_raw` applies WAVE's rules to whatever a vision engine produced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.types import EffectInput, Session
+
+MIN_VARIANTS = 5
+MAX_VARIANTS = 12
+MIN_CONFIDENCE = 0.7
+
+_VOCAL = re.compile(
+    r"\b(speech|speak\w*|talk\w*|voice[sd]?|vocal\w*|sing\w*|sung|song|chant\w*|whisper\w*|shout\w*|yell\w*|"
+    r"scream\w*|laugh\w*|giggl\w*|cry|cries|crying|sob\w*|moan\w*|groan\w*|sigh\w*|words?|conversation|"
+    r"chatter\w*|hum(?:s|med|ming)? a tune|lyrics?|choir|narrat\w*)\b",
+    re.IGNORECASE,
+)
+
+_SESSION_WORDS: list[tuple[Session, re.Pattern[str]]] = [
+    (Session.DRUMS, re.compile(r"drum|percuss|kit|beat|rhythm|snare|kick|hi-?hat|cymbal|tom", re.I)),
+    (Session.BASS, re.compile(r"bass|sub|low[- ]end", re.I)),
+    (Session.GUITAR, re.compile(r"guitar|string|pluck|harp|banjo|ukulele|lute|mandolin", re.I)),
+    (Session.KEYBOARD, re.compile(r"key|piano|organ|synth|pad|celesta|marimba|vibraphone|bell|melod", re.I)),
+]
+
+
+def normalise_session(value: Any) -> Session | None:
+    """Map whatever a model wrote as an instrument hint to one of the four sessions, or None."""
+    if value is None:
+        return None
+    if isinstance(value, Session):
+        return value
+    text = str(value).strip().lower()
+    if text in {"", "null", "none", "n/a", "na", "-", "unknown", "any"}:
+        return None
+    for session, pattern in _SESSION_WORDS:
+        if pattern.search(text):
+            return session
+    return None
+
+
+def _cap(limit: int):
+    def cap(value: Any) -> Any:
+        if value is None:
+            return ""
+        text = " ".join(str(value).split())
+        return text[:limit].rstrip()
+
+    return BeforeValidator(cap)
+
+
+def _confidence(value: Any) -> float:
+    try:
+        number = float(str(value).strip().rstrip("%")) if not isinstance(value, (int, float)) else float(value)
+    except ValueError:
+        return 0.5
+    if isinstance(value, str) and value.strip().endswith("%") or number > 1.0:
+        number /= 100.0
+    return min(1.0, max(0.0, number))
+
+
+def _timbre(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = re.split(r"[,;/]", value)
+    words = [" ".join(str(w).split())[:40] for w in value if str(w).strip()]
+    return words[:6]
+
+
+ShortText = Annotated[str, _cap(80)]
+MediumText = Annotated[str, _cap(160)]
+LongText = Annotated[str, _cap(600)]
+
+
+class Variant(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = ""
+    play_method: MediumText
+    timbre: Annotated[list[str], BeforeValidator(_timbre)] = Field(default_factory=list)
+    mapping_to_music_instrument: Annotated[Session | None, BeforeValidator(normalise_session)] = None
+    confidence: Annotated[float, BeforeValidator(_confidence)] = 0.7
+    # WAVE's additions, filled by later stages.
+    prompt: str | None = None
+    seed: int | None = None
+    effect_engine: str | None = None
+    effect_model: str | None = None
+    session: Session | None = None
+    session_reason: str | None = None
+
+    @field_validator("play_method")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("play_method must say how the object makes its sound")
+        return value
+
+
+class SoundSource(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: ShortText
+    material: ShortText = ""
+    variants: list[Variant] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value:
+            raise ValueError("every sound source needs a name")
+        return value
+
+
+class SoundSheet(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    scene_description: LongText
+    mood_description: Annotated[str, _cap(300)]
+    sound_sources: list[SoundSource] = Field(min_length=1)
+    engine: str = "unknown"
+    model: str | None = None
+    cue: str | None = None
+
+    # ------------------------------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_raw(cls, data: dict[str, Any], *, engine: str, model: str | None = None, cue: str | None = None) -> "SoundSheet":
+        """Validate a vision engine's JSON and apply WAVE's rules.
+
+        Drops vocal sources, keeps variants with confidence >= 0.7 (topping up with the most confident others
+        to reach 5), keeps at most 12, and gives every variant a stable id. Raises ``ValueError`` with a message
+        a model can act on when the result cannot meet the rules.
+        """
+        if not isinstance(data, dict):
+            raise ValueError("the sheet must be a JSON object")
+        data = dict(data)
+        data.update(engine=engine, model=model, cue=cue)
+        sheet = cls.model_validate(data)
+        return sheet._apply_rules()
+
+    def _apply_rules(self) -> "SoundSheet":
+        sources: list[SoundSource] = []
+        for source in self.sound_sources:
+            if _VOCAL.search(source.name):
+                continue
+            variants = [v for v in source.variants if not _VOCAL.search(" ".join([v.play_method, *v.timbre]))]
+            if variants:
+                sources.append(source.model_copy(update={"variants": variants}))
+        ranked = sorted(
+            ((v.confidence, -i, -j) for i, s in enumerate(sources) for j, v in enumerate(s.variants)), reverse=True
+        )
+        keep_count = max(MIN_VARIANTS, sum(1 for c, _, _ in ranked if c >= MIN_CONFIDENCE))
+        keep = {(-i, -j) for _, i, j in ranked[: min(keep_count, MAX_VARIANTS)]}
+        total = len(ranked)
+        if total < MIN_VARIANTS:
+            raise ValueError(
+                f"the sheet has {total} usable variants (no speech or singing); it needs at least {MIN_VARIANTS} "
+                f"variants across its sound_sources"
+            )
+        kept_sources = []
+        for i, source in enumerate(sources):
+            variants = [v for j, v in enumerate(source.variants) if (i, j) in keep]
+            if variants:
+                kept_sources.append(source.model_copy(update={"variants": variants}))
+        sheet = self.model_copy(update={"sound_sources": kept_sources})
+        sheet.assign_ids()
+        return sheet
+
+    def assign_ids(self) -> None:
+        used: set[str] = set()
+        for source in self.sound_sources:
+            base = slugify(source.name) or "source"
+            for j, variant in enumerate(source.variants, start=1):
+                candidate = variant.id or f"{base}-{j}"
+                n = 2
+                while candidate in used:
+                    candidate = f"{base}-{j}-{n}"
+                    n += 1
+                variant.id = candidate
+                used.add(candidate)
+
+    # --------------------------------------------------------------------------------------------- access
+
+    def variants(self) -> list[tuple[SoundSource, Variant]]:
+        return [(s, v) for s in self.sound_sources for v in s.variants]
+
+    def variant(self, variant_id: str) -> tuple[SoundSource, Variant]:
+        for source, variant in self.variants():
+            if variant.id == variant_id:
+                return source, variant
+        raise KeyError(variant_id)
+
+    def effect_inputs(self, effect_paths: dict[str, Path]) -> list[EffectInput]:
+        """The effects of this sheet as casting/instrument inputs, with the sheet's words and hints."""
+        inputs = []
+        for source, variant in self.variants():
+            if variant.id not in effect_paths:
+                continue
+            words = " ".join([source.name, source.material, variant.play_method, *variant.timbre])
+            inputs.append(
+                EffectInput(
+                    id=variant.id,
+                    path=effect_paths[variant.id],
+                    name=f"{source.name} ({variant.play_method})",
+                    words=words,
+                    hint=variant.mapping_to_music_instrument,
+                )
+            )
+        return inputs
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json())
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "SoundSheet":
+        from pipeline.errors import WaveInputError
+
+        try:
+            return cls.model_validate_json(Path(path).read_text())
+        except (OSError, ValidationError, UnicodeDecodeError) as exc:
+            raise WaveInputError(f"{Path(path).name} is not a WAVE sound sheet: {_first_error(exc)}") from exc
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        return cls.model_json_schema()
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-")
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)
+
+
+def write_schema(path: Path) -> Path:
+    path.write_text(json.dumps(SoundSheet.json_schema(), indent=2))
+    return path

@@ -1,0 +1,61 @@
+"""WAVE's settings: environment variables with the ``WAVE_`` prefix, or a ``.env`` file in the working directory."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Profile = Literal["lite", "gpu"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WAVE_", env_file=".env", extra="ignore")
+
+    profile: Profile = Field("lite", description="lite: CPU, no weights (the embedded default); gpu: Qwen2.5-VL + AudioLDM2.")
+    data_dir: Path = Field(Path(".wave"), description="Working data: caches, artifacts, the SQLite database.")
+    sample_rate: int = Field(44100, description="Sample rate of instruments, stems and the mix.")
+    device: str = Field("auto", description="Torch device for the model engines: auto, cuda, cuda:N or cpu.")
+
+    # Vision
+    vision_engine: Literal["lite", "qwen"] | None = Field(None, description="Overrides the profile's vision engine.")
+    qwen_model: str = Field("Qwen/Qwen2.5-VL-7B-Instruct", description="Hub id or local directory of the Qwen2.5-VL model (the 3B model works too).")
+    qwen_max_pixels: int = Field(1024 * 28 * 28, description="Upper bound on image pixels fed to Qwen2.5-VL (caps image tokens).")
+    qwen_max_new_tokens: int = Field(1024, description="Token budget for one sheet.")
+
+    # Effects
+    effects_engine: Literal["lite", "audioldm2"] | None = Field(None, description="Overrides the profile's effects engine.")
+    audioldm2_model: str = Field("cvssp/audioldm2", description="Hub id or local directory of the AudioLDM2 pipeline.")
+    audioldm2_steps: int = Field(25, description="Diffusion steps (DPM-Solver multistep).")
+    audioldm2_waveforms_per_prompt: int | None = Field(None, description="Candidates per effect ranked with CLAP (default 2 on a GPU, 1 on CPU).")
+    effect_seconds: float = Field(5.0, description="Length of each generated effect in seconds.")
+    model_dir: Path | None = Field(None, description="Directory for downloaded model weights (Hugging Face cache).")
+
+    # Instruments
+    timbre_engine: Literal["dsp", "rave"] = Field("dsp", description="dsp (default) or rave (needs a TorchScript model per session).")
+    rave_drums: Path | None = Field(None, description="TorchScript RAVE model for the drums session.")
+    rave_bass: Path | None = Field(None, description="TorchScript RAVE model for the bass session.")
+    rave_guitar: Path | None = Field(None, description="TorchScript RAVE model for the guitar session.")
+    rave_keyboard: Path | None = Field(None, description="TorchScript RAVE model for the keyboard session.")
+
+    # Mix
+    compressed_format: Literal["mp3", "ogg"] = Field("mp3", description="Format of the compressed copy of the mix.")
+
+    @property
+    def resolved_vision_engine(self) -> str:
+        return self.vision_engine or ("qwen" if self.profile == "gpu" else "lite")
+
+    @property
+    def resolved_effects_engine(self) -> str:
+        return self.effects_engine or ("audioldm2" if self.profile == "gpu" else "lite")
+
+    def rave_model_for(self, session: str) -> Path | None:
+        return getattr(self, f"rave_{session}")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
