@@ -44,6 +44,19 @@ class Settings(BaseSettings):
     # Mix
     compressed_format: Literal["mp3", "ogg"] = Field("mp3", description="Format of the compressed copy of the mix.")
 
+    # Jobs and storage
+    database_url: str = Field("sqlite+aiosqlite:///.wave/wave.db", description="SQLAlchemy URL: SQLite file (default) or postgresql+asyncpg://...")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for the job queues and live progress.")
+    queue_prefix: str = Field("wave", description="Prefix of the Redis queue names (wave:gpu, wave:cpu).")
+    artifacts_dir: Path = Field(Path(".wave/artifacts"), description="Root of the file artifact store.")
+    artifact_retention_days: int = Field(30, description="`wave gc` deletes artifacts of jobs older than this.")
+    max_concurrent_jobs_per_user: int = Field(1, description="Jobs one person may have running or queued at once.")
+    max_jobs_per_user_per_hour: int = Field(10, description="Jobs one person may start per hour.")
+    max_queue_length: int = Field(100, description="Jobs waiting at once, across everyone; more are refused.")
+    gpu_stage_timeout_s: int = Field(600, description="Time limit of the vision + effects task.")
+    cpu_stage_timeout_s: int = Field(300, description="Time limit of the casting + instruments + render + mix task.")
+    job_retries: int = Field(3, description="Attempts for a task that failed for a passing reason.")
+
     @property
     def resolved_vision_engine(self) -> str:
         return self.vision_engine or ("qwen" if self.profile == "gpu" else "lite")

@@ -1,0 +1,357 @@
+"""The ``wave`` command: every pipeline stage on its own, the whole pipeline, and operator tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.errors import WaveEngineError, WaveError
+from pipeline.types import ProgressCallback, Session
+
+console = Console(stderr=True)
+out = Console()
+log = logging.getLogger("wave")
+
+EXIT_INPUT = 2
+EXIT_ENGINE = 3
+EXIT_UNEXPECTED = 1
+
+
+# ----------------------------------------------------------------------------------------------------- helpers
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
+    """A rich progress bar driven by the pipeline's (message, fraction) callback."""
+    if not enabled or not console.is_terminal:
+        last = [""]
+
+        def plain(message: str, fraction: float) -> None:
+            if message != last[0]:
+                console.print(f"[dim]{fraction * 100:5.1f}%[/] {message}", highlight=False)
+                last[0] = message
+
+        yield plain
+        return
+    with Progress(
+        TextColumn("[bold]{task.description:<44}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(), console=console, transient=False,
+    ) as bar:
+        task = bar.add_task("Starting", total=1.0)
+
+        def update(message: str, fraction: float) -> None:
+            bar.update(task, description=message[:44], completed=fraction)
+
+        yield update
+
+
+def parse_cast(values: list[str] | None) -> dict[Session, str]:
+    """``["bass=rain-1", "drums=door-2"]`` -> {Session.BASS: "rain-1", ...}."""
+    overrides: dict[Session, str] = {}
+    for value in values or []:
+        session, sep, effect_id = value.partition("=")
+        try:
+            overrides[Session(session.strip().lower())] = effect_id.strip()
+        except ValueError:
+            raise WaveError(f"--cast {value!r}: use SESSION=EFFECT_ID with SESSION one of drums, bass, guitar, keyboard")
+        if not sep or not effect_id.strip():
+            raise WaveError(f"--cast {value!r}: use SESSION=EFFECT_ID, e.g. --cast bass=rain-1")
+    return overrides
+
+
+def effect_inputs_from_files(paths: list[Path]):
+    from pipeline.types import EffectInput
+
+    inputs = []
+    for path in paths:
+        inputs.append(EffectInput(id=path.stem, path=path, name=path.stem.replace("_", " ").replace("-", " ")))
+    return inputs
+
+
+def print_report_summary(report, out_dir: Path) -> None:
+    table = Table(title=f"{report.song.title} ({report.song.composer})", show_lines=False)
+    table.add_column("session")
+    table.add_column("played by")
+    table.add_column("why")
+    for session, entry in report.sessions.items():
+        who = entry.effect_name or "-"
+        why = entry.fallback or entry.reason
+        table.add_row(session.value, who, why)
+    out.print(table)
+    out.print(
+        f"mix: [bold]{out_dir / report.mix}[/] ({report.duration_s:.1f} s, {report.loudness_lufs:.1f} LUFS, "
+        f"true peak {report.true_peak_dbtp:.1f} dBTP); compressed: {out_dir / report.mix_compressed}"
+    )
+    for note in report.notes:
+        out.print(f"[yellow]note:[/] {note}")
+
+
+# ---------------------------------------------------------------------------------------------------- commands
+
+
+def cmd_songs(args: argparse.Namespace) -> int:
+    from pipeline.songs import list_songs
+
+    songs = list_songs()
+    if args.json:
+        out.print_json(json.dumps([s.model_dump() for s in songs]))
+        return 0
+    table = Table(title="WAVE song library (public domain, arranged by WAVE)")
+    for column in ("id", "title", "composer", "tempo", "meter", "key", "length", "mood"):
+        table.add_column(column)
+    for s in songs:
+        table.add_row(
+            s.id, s.title, s.composer, f"{s.tempo_bpm:.0f}", s.meter, s.key, f"{s.duration_s:.0f} s", ", ".join(s.mood)
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from pipeline.play import play
+    from wave_app.engines import play_options
+    from wave_app.settings import get_settings
+
+    options = play_options(get_settings(), seed=args.seed, mood=args.mood or "", timbre=args.timbre)
+    with progress_bar(not args.quiet) as progress:
+        report = play(
+            effect_inputs_from_files(args.effects), args.song, args.out, options=options,
+            overrides=parse_cast(args.cast), progress=progress,
+        )
+    print_report_summary(report, args.out)
+    return 0
+
+
+def cmd_cast(args: argparse.Namespace) -> int:
+    from pipeline.sessions import cast, write_casting
+
+    effects = effect_inputs_from_files(args.effects)
+    casting = cast(effects, parse_cast(args.cast))
+    json_path, png_path = write_casting(casting, effects, args.out)
+    for session, choice in casting.choices.items():
+        out.print(f"[bold]{session.value:<9}[/] {choice.effect_id:<28} {choice.reason}")
+    for session, why in casting.empty.items():
+        out.print(f"[bold]{session.value:<9}[/] [dim]empty[/] {why}")
+    for alt in casting.alternates:
+        out.print(f"[dim]alternate #{alt.rank}: {alt.effect_id} (best as {alt.best_session.value}: {alt.reason})[/]")
+    out.print(f"wrote {json_path} and {png_path}")
+    return 0
+
+
+def cmd_see(args: argparse.Namespace) -> int:
+    from pipeline.image_to_music import see_image
+    from wave_app.engines import vision_engine
+    from wave_app.settings import get_settings
+
+    settings = _settings_with(get_settings(), vision_engine=args.engine)
+    with console.status("Looking at the picture"):
+        sheet = see_image(args.image, vision_engine(settings), args.out, cue=args.cue)
+    out.print(f"[bold]{sheet.scene_description}[/]\nmood: {sheet.mood_description}")
+    for source, variant in sheet.variants():
+        hint = variant.mapping_to_music_instrument.value if variant.mapping_to_music_instrument else "-"
+        out.print(f"  {variant.id:<28} {source.name}: {variant.play_method} [{', '.join(variant.timbre)}] -> {hint}")
+    out.print(f"wrote {args.out / 'sheet.json'}")
+    return 0
+
+
+def cmd_hear(args: argparse.Namespace) -> int:
+    from pipeline.image_to_music import hear_sheet
+    from pipeline.sheet import SoundSheet
+    from wave_app.engines import effects_engine
+    from wave_app.settings import get_settings
+
+    settings = _settings_with(get_settings(), effects_engine=args.engine)
+    sheet = SoundSheet.load(args.sheet)
+    with progress_bar(not args.quiet) as progress:
+        paths = hear_sheet(sheet, effects_engine(settings), args.out, seed=args.seed, progress=progress)
+    for variant_id, path in paths.items():
+        out.print(f"  {variant_id:<28} {path}")
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from pipeline.image_to_music import image_to_music
+    from wave_app.engines import effects_engine, play_options, vision_engine
+    from wave_app.settings import get_settings
+
+    settings = get_settings()
+    if args.profile:
+        settings = _settings_with(settings, profile=args.profile)
+    image = args.image if args.image is not None else _demo_image(args.out)
+    with console.status("Loading engines"):
+        vision = vision_engine(settings)
+        effects = effects_engine(settings)
+    options = play_options(settings, seed=args.seed, timbre=args.timbre)
+    with progress_bar(not args.quiet) as progress:
+        report = image_to_music(
+            image, args.song, args.out, vision=vision, effects_engine=effects, cue=args.cue, options=options,
+            overrides=parse_cast(args.cast), progress=progress,
+        )
+    print_report_summary(report, args.out)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from pipeline.sheet import SoundSheet
+
+    text = json.dumps(SoundSheet.json_schema(), indent=2)
+    if args.out:
+        args.out.write_text(text)
+        out.print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def _settings_with(settings, **changes):
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return settings.model_copy(update=changes) if changes else settings
+
+
+def _demo_image(out_dir: Path) -> Path:
+    """The bundled demo picture: scikit-image's 'coffee' sample (public domain), saved as a PNG."""
+    from PIL import Image
+    from skimage import data
+
+    path = Path(out_dir) / "input.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(data.coffee()).save(path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wave",
+        description="WAVE listens to a photo: it finds the things in it that could make sound, makes those sounds, "
+        "turns them into a band (drums, bass, guitar, keyboard) and plays a song with it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  wave render --song auto --out out/demo            # the bundled picture, embedded engines\n"
+        "  wave render photo.jpg --song ode-to-joy --cue 'make it melancholic' --out out/photo\n"
+        "  wave play --effects door.wav rain.wav hum.wav bird.wav --song auto --out out/play\n"
+        "  wave songs                                          # the song library\n"
+        "settings come from WAVE_* environment variables or a .env file (see README).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str, **kw) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, **kw)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("songs", cmd_songs, "List the song library.")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    def song_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--song", required=True, metavar="ID|auto|PATH.mid",
+                       help="a library song id (see `wave songs`), auto (picked by mood) or a MIDI file")
+        p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
+        p.add_argument("--cast", nargs="+", metavar="SESSION=ID", help="pin effects to sessions, e.g. bass=rain-1")
+        p.add_argument("--timbre", choices=["dsp", "rave"], help="timbre engine (default from WAVE_TIMBRE_ENGINE)")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = add("play", cmd_play, "Play a song with instruments built from your sound effects.")
+    p.add_argument("--effects", nargs="+", type=Path, required=True, metavar="FILE", help="effect sound files")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--mood", help="mood words, used by --song auto")
+    song_args(p)
+
+    p = add("cast", cmd_cast, "Decide which effect plays which session; writes casting.json and casting.png.")
+    p.add_argument("effects", nargs="+", type=Path, metavar="EFFECT", help="effect sound files")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--cast", nargs="+", metavar="SESSION=ID", help="pin effects to sessions, e.g. bass=rain-1")
+
+    p = add("see", cmd_see, "Describe a picture's sound sources; writes sheet.json.")
+    p.add_argument("image", type=Path, metavar="IMAGE")
+    p.add_argument("--cue", help="a few words that steer the mood, e.g. 'make it melancholic'")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--engine", choices=["lite", "qwen"], help="vision engine (default from the profile)")
+
+    p = add("hear", cmd_hear, "Make one sound effect per variant of a sheet; writes effects/<variant-id>.wav.")
+    p.add_argument("sheet", type=Path, metavar="SHEET.json")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--engine", choices=["lite", "audioldm2"], help="effects engine (default from the profile)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = add("render", cmd_render, "The whole pipeline: picture -> sheet -> effects -> band -> song -> mix.")
+    p.add_argument("image", type=Path, nargs="?", metavar="IMAGE", help="the picture (default: WAVE's demo picture)")
+    p.add_argument("--cue", help="a few words that steer the mood")
+    p.add_argument("--profile", choices=["lite", "gpu"], help="lite: embedded engines on CPU; gpu: Qwen2.5-VL + AudioLDM2")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    song_args(p)
+
+    p = add("schema", cmd_schema, "Print the JSON Schema of the sound sheet.")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+
+    from wave_app import ops
+
+    ops.register(sub, add)
+    return parser
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except WaveError as exc:
+        log.info("stopped: %s", exc)
+        console.print(f"[bold red]error:[/] {exc.user_message}", highlight=False)
+        return EXIT_ENGINE if isinstance(exc, WaveEngineError) else EXIT_INPUT
+    except KeyboardInterrupt:
+        console.print("[yellow]stopped[/]")
+        return 130
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        where = _log_unexpected(error_id)
+        console.print(
+            f"[bold red]error:[/] something went wrong inside WAVE (error id {error_id}); details in {where}.",
+            highlight=False,
+        )
+        return EXIT_UNEXPECTED
+
+
+def _log_unexpected(error_id: str) -> Path:
+    """Write the traceback of the exception being handled to the log file, not to the user's screen."""
+    from wave_app.settings import get_settings
+
+    path = get_settings().data_dir / "logs" / "wave.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    file_log = logging.getLogger("wave.errors")
+    file_log.propagate = False
+    file_log.addHandler(handler)
+    try:
+        file_log.exception("unexpected error %s", error_id)
+    finally:
+        file_log.removeHandler(handler)
+        handler.close()
+    return path
+
+
+def app() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,54 @@
+"""Turning settings into engine objects. Used by the CLI and the workers, so both build engines the same way."""
+
+from __future__ import annotations
+
+from pipeline.play import PlayOptions
+from pipeline.types import Session
+from wave_app.settings import Settings
+
+
+def vision_engine(settings: Settings):
+    from pipeline.vision import get_vision_engine
+
+    name = settings.resolved_vision_engine
+    if name == "qwen":
+        return get_vision_engine(
+            "qwen",
+            model_id=settings.qwen_model,
+            device=settings.device,
+            max_pixels=settings.qwen_max_pixels,
+            max_new_tokens=settings.qwen_max_new_tokens,
+            cache_dir=settings.model_dir,
+        )
+    return get_vision_engine(name)
+
+
+def effects_engine(settings: Settings):
+    from pipeline.effects import get_effects_engine
+
+    name = settings.resolved_effects_engine
+    cache_dir = settings.data_dir / "cache" / "effects"
+    if name == "audioldm2":
+        return get_effects_engine(
+            "audioldm2",
+            model_id=settings.audioldm2_model,
+            device=settings.device,
+            steps=settings.audioldm2_steps,
+            waveforms_per_prompt=settings.audioldm2_waveforms_per_prompt,
+            seconds=settings.effect_seconds,
+            cache_dir=cache_dir,
+            model_cache_dir=settings.model_dir,
+        )
+    return get_effects_engine(name, cache_dir=cache_dir)
+
+
+def play_options(settings: Settings, *, seed: int = 0, mood: str = "", timbre: str | None = None) -> PlayOptions:
+    rave_models = {s: path for s in Session if (path := settings.rave_model_for(s.value)) is not None}
+    return PlayOptions(
+        sample_rate=settings.sample_rate,
+        timbre_engine=timbre or settings.timbre_engine,
+        rave_models=rave_models,
+        compressed_format=settings.compressed_format,
+        seed=seed,
+        mood=mood,
+    )
