@@ -1,0 +1,135 @@
+"""Progress events: stored on the job row, published on Redis for live watchers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Callable
+
+from pydantic import BaseModel
+from sqlalchemy import func, select, update
+
+from db.models import Job, JobStatus, utcnow
+from jobs.runtime import Runtime
+
+# Stage -> where its progress starts and ends in the job's overall fraction.
+STAGE_SPAN: dict[JobStatus, tuple[float, float]] = {
+    JobStatus.QUEUED: (0.0, 0.0),
+    JobStatus.SEEING: (0.0, 0.15),
+    JobStatus.HEARING: (0.15, 0.45),
+    JobStatus.CASTING: (0.45, 0.5),
+    JobStatus.BUILDING: (0.5, 0.6),
+    JobStatus.PLAYING: (0.6, 1.0),
+    JobStatus.DONE: (1.0, 1.0),
+}
+
+
+# Maps a pipeline progress message and fraction to the job stage and the fraction within that stage.
+StageMapper = Callable[[str, float], tuple[JobStatus, float]]
+
+
+class JobEvent(BaseModel):
+    job_id: str
+    status: JobStatus
+    progress: float
+    message: str
+    queue_position: int | None = None
+    error: str | None = None
+    error_id: str | None = None
+    render_version: int | None = None
+    at: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.status.finished
+
+
+async def queue_position(runtime: Runtime, job: Job) -> int | None:
+    """1 for the next job to start; None once the job has started."""
+    if job.status != JobStatus.QUEUED.value:
+        return None
+    async with runtime.sessions() as session:
+        ahead = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.status == JobStatus.QUEUED.value, Job.created_at < job.created_at)
+        )
+    return int(ahead or 0) + 1
+
+
+async def event_for(runtime: Runtime, job: Job, render_version: int | None = None) -> JobEvent:
+    return JobEvent(
+        job_id=job.id,
+        status=JobStatus(job.status),
+        progress=job.progress,
+        message=job.message,
+        queue_position=await queue_position(runtime, job),
+        error=job.error,
+        error_id=job.error_id,
+        render_version=render_version,
+        at=time.time(),
+    )
+
+
+async def publish(runtime: Runtime, event: JobEvent) -> None:
+    await runtime.redis.publish(runtime.channel(event.job_id), event.model_dump_json())
+
+
+class ProgressReporter:
+    """Writes a job's stage, fraction and message to the database and publishes them, at most every ``interval``.
+
+    Stage changes and the end are always written. ``from_thread`` gives a pipeline-style (message, fraction)
+    callback that is safe to call from a worker thread.
+    """
+
+    def __init__(self, runtime: Runtime, job_id: str, *, interval: float = 0.5, render_version: int | None = None):
+        self.runtime = runtime
+        self.job_id = job_id
+        self.interval = interval
+        self.render_version = render_version
+        self._last = 0.0
+        self._status: JobStatus | None = None
+        self.cancelled = False
+
+    async def update(self, status: JobStatus, fraction: float, message: str, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and status == self._status and now - self._last < self.interval:
+            return
+        self._last = now
+        self._status = status
+        start, end = STAGE_SPAN.get(status, (0.0, 1.0))
+        overall = round(start + (end - start) * min(1.0, max(0.0, fraction)), 4)
+        async with self.runtime.sessions() as session:
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.status.not_in([JobStatus.CANCELLED.value, JobStatus.FAILED.value]))
+                .values(status=status.value, progress=overall, message=message[:300], updated_at=utcnow())
+            )
+            await session.commit()
+            if result.rowcount == 0:
+                self.cancelled = True
+                return
+        await publish(
+            self.runtime,
+            JobEvent(job_id=self.job_id, status=status, progress=overall, message=message,
+                     render_version=self.render_version, at=time.time()),
+        )
+
+    def from_thread(self, loop: asyncio.AbstractEventLoop, status_for: StageMapper):
+        """A (message, fraction) callback for code running in a thread; raises JobCancelled once cancelled."""
+        last = [0.0]
+
+        def callback(message: str, fraction: float) -> None:
+            if self.cancelled:
+                raise JobCancelled(self.job_id)
+            now = time.monotonic()
+            if now - last[0] < self.interval and fraction < 1.0:
+                return
+            last[0] = now
+            status, stage_fraction = status_for(message, fraction)
+            asyncio.run_coroutine_threadsafe(self.update(status, stage_fraction, message), loop)
+
+        return callback
+
+
+
+class JobCancelled(Exception):
+    """Raised inside a running task once its job was cancelled."""

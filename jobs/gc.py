@@ -1,0 +1,57 @@
+"""Retention: forget old finished jobs and delete artifacts no row refers to any more."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import delete, select
+
+from db.models import ACTIVE_STATUSES, GalleryEntry, Job, Render, SoundSourceRow, utcnow
+from jobs.runtime import Runtime
+
+
+class GcReport(BaseModel):
+    jobs_removed: int
+    artifacts_removed: int
+    bytes_freed: int
+
+
+async def referenced_keys(runtime: Runtime) -> set[str]:
+    async with runtime.sessions() as session:
+        keys: set[str] = set()
+        for column in (Job.image_key, Job.sheet_key, SoundSourceRow.effect_key, Render.mix_key, Render.compressed_key,
+                       Render.casting_png_key, Render.report_key):
+            keys.update(k for k in (await session.scalars(select(column))).all() if k)
+    return keys
+
+
+async def collect_garbage(runtime: Runtime, *, retention_days: int | None = None, min_age_s: float = 3600) -> GcReport:
+    """Remove finished jobs older than the retention (keeping any with a gallery entry), then every artifact file
+    that nothing refers to and that is older than ``min_age_s`` (so files of jobs being written are safe)."""
+    days = runtime.settings.artifact_retention_days if retention_days is None else retention_days
+    cutoff = utcnow() - timedelta(days=days)
+    async with runtime.sessions() as session:
+        shared_jobs = select(Render.job_id).join(GalleryEntry, GalleryEntry.render_id == Render.id)
+        old = (await session.scalars(
+            select(Job.id).where(Job.created_at < cutoff, Job.status.not_in(ACTIVE_STATUSES), Job.id.not_in(shared_jobs))
+        )).all()
+        if old:
+            await session.execute(delete(SoundSourceRow).where(SoundSourceRow.job_id.in_(old)))
+            await session.execute(delete(Render).where(Render.job_id.in_(old)))
+            await session.execute(delete(Job).where(Job.id.in_(old)))
+        await session.commit()
+    keep = await referenced_keys(runtime)
+    store = runtime.store
+    now = time.time()
+    removed = freed = 0
+    for key, mtime in list(await asyncio.to_thread(lambda: list(store.keys()))):
+        if key in keep or now - mtime < min_age_s:
+            continue
+        freed += store.open_path(key).stat().st_size
+        store.delete(key)
+        removed += 1
+    store.remove_stale_temp_files()
+    return GcReport(jobs_removed=len(old), artifacts_removed=removed, bytes_freed=freed)

@@ -1,0 +1,48 @@
+"""The real pipeline behind the queue tasks, with its engines loaded once per worker process and kept warm."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from pipeline.image_to_music import hear_sheet, see_image
+from pipeline.play import play
+from pipeline.report import PlayReport
+from pipeline.sheet import SoundSheet
+from pipeline.types import EffectInput, ProgressCallback, Session
+from wave_app.engines import effects_engine, play_options, vision_engine
+from wave_app.settings import Settings
+
+
+class WavePipeline:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engines: dict[str, tuple[object, object]] = {}
+        self._lock = threading.Lock()
+
+    def engines(self, profile: str):
+        with self._lock:
+            if profile not in self._engines:
+                settings = self.settings.model_copy(update={"profile": profile})
+                self._engines[profile] = (vision_engine(settings), effects_engine(settings))
+            return self._engines[profile]
+
+    def warm_up(self) -> None:
+        self.engines(self.settings.profile)
+
+    def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
+                     progress: ProgressCallback) -> tuple[SoundSheet, dict[str, Path]]:
+        vision, effects = self.engines(profile)
+        progress("Looking at the picture", 0.0)
+        sheet = see_image(image, vision, out_dir, cue)
+        progress("Making the sounds", 1 / 3)
+        paths = hear_sheet(
+            sheet, effects, out_dir, seed=seed,
+            progress=lambda message, fraction: progress(message, 1 / 3 + 2 / 3 * fraction),
+        )
+        return sheet, paths
+
+    def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
+             overrides: dict[Session, str] | None, progress: ProgressCallback) -> PlayReport:
+        options = play_options(self.settings, seed=seed, mood=mood)
+        return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress)

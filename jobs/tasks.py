@@ -1,0 +1,248 @@
+"""The two queue tasks. Both are idempotent: they read the job's state from the database, skip work already done
+and store outputs by content hash, so a retried or duplicated task does no harm."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from arq import Retry
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from db.models import Job, JobStatus, Render, SoundSourceRow, utcnow
+from jobs.events import JobCancelled, ProgressReporter, publish, event_for
+from jobs.runtime import Runtime
+from pipeline.errors import WaveError, WaveTransientError
+from pipeline.report import PlayReport
+from pipeline.sheet import SoundSheet
+from pipeline.types import EffectInput, ProgressCallback, Session
+
+log = logging.getLogger(__name__)
+
+
+class PipelineRunner(Protocol):
+    """The work the tasks hand to the pipeline; swapped for a no-op one when measuring queue overhead."""
+
+    def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
+                     progress: ProgressCallback) -> tuple[SoundSheet, dict[str, Path]]: ...
+
+    def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
+             overrides: dict[Session, str] | None, progress: ProgressCallback) -> PlayReport: ...
+
+
+def _job_log(job_id: str) -> logging.LoggerAdapter:
+    return logging.LoggerAdapter(log, {"job_id": job_id})
+
+
+async def _load_job(runtime: Runtime, job_id: str) -> Job | None:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(Job).where(Job.id == job_id).options(selectinload(Job.sources)))
+
+
+async def _finish(runtime: Runtime, job_id: str, status: JobStatus, message: str, *, error: str | None = None,
+                  error_id: str | None = None) -> None:
+    async with runtime.sessions() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status != JobStatus.CANCELLED.value)
+            .values(status=status.value, message=message, error=error, error_id=error_id, finished_at=utcnow(),
+                    progress=1.0 if status == JobStatus.DONE else Job.progress)
+        )
+        await session.commit()
+        job = await session.get(Job, job_id)
+    if job is not None:
+        await publish(runtime, await event_for(runtime, job))
+
+
+async def _fail(ctx: dict[str, Any], job_id: str, exc: BaseException, stage: str) -> None:
+    """Permanent failures fail the job at once; passing ones retry with backoff until the tries run out."""
+    runtime: Runtime = ctx["runtime"]
+    jlog = _job_log(job_id)
+    job_try = ctx.get("job_try", 1)
+    if isinstance(exc, WaveError) and exc.permanent:
+        jlog.info("job %s failed at %s: %s", job_id, stage, exc)
+        await _finish(runtime, job_id, JobStatus.FAILED, "Failed", error=exc.user_message)
+        return
+    if job_try < runtime.settings.job_retries:
+        jlog.warning("job %s: %s failed (try %d), retrying: %r", job_id, stage, job_try, exc)
+        raise Retry(defer=2 ** job_try) from exc
+    error_id = uuid.uuid4().hex[:8]
+    jlog.error("job %s failed at %s after %d tries (error id %s)", job_id, stage, job_try, error_id, exc_info=exc)
+    message = exc.user_message if isinstance(exc, WaveTransientError) else "Something went wrong while making your mix."
+    await _finish(runtime, job_id, JobStatus.FAILED, "Failed", error=message, error_id=error_id)
+
+
+def _vision_stage(message: str, fraction: float) -> tuple[JobStatus, float]:
+    # The see_and_hear runner reports 0..0.33 while looking and 0.33..1 while making sounds.
+    if fraction < 1 / 3:
+        return JobStatus.SEEING, fraction * 3
+    return JobStatus.HEARING, (fraction - 1 / 3) * 1.5
+
+
+def _music_stage(message: str, fraction: float) -> tuple[JobStatus, float]:
+    # pipeline.play reports casting up to 0.1, instruments up to 0.3, then render and mix.
+    if fraction < 0.1:
+        return JobStatus.CASTING, fraction / 0.1
+    if fraction < 0.3:
+        return JobStatus.BUILDING, (fraction - 0.1) / 0.2
+    return JobStatus.PLAYING, (fraction - 0.3) / 0.7
+
+
+async def see_and_hear(ctx: dict[str, Any], job_id: str) -> str:
+    """GPU task: picture -> sheet -> effects, stored; then the music task is queued."""
+    runtime: Runtime = ctx["runtime"]
+    job = await _load_job(runtime, job_id)
+    if job is None or job.job_status.finished:
+        return "skipped"
+    if job.sheet_key and job.sources and all(s.effect_key for s in job.sources):
+        await _queue_first_render(ctx, job_id)
+        return "already heard"
+    settings = runtime.settings
+    async with runtime.sessions() as session:
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(
+                attempts=Job.attempts + 1, started_at=job.started_at or utcnow(),
+                deadline_at=utcnow() + timedelta(seconds=settings.gpu_stage_timeout_s + 30),
+            )
+        )
+        await session.commit()
+    reporter = ProgressReporter(runtime, job_id)
+    await reporter.update(JobStatus.SEEING, 0.0, "Looking at the picture", force=True)
+    loop = asyncio.get_running_loop()
+    try:
+        image = await asyncio.to_thread(runtime.store.read_bytes, job.image_key)
+        with tempfile.TemporaryDirectory(prefix="wave-hear-") as tmp:
+            sheet, effect_paths = await asyncio.to_thread(
+                ctx["pipeline"].see_and_hear, image, job.cue, job.profile, job.seed, Path(tmp),
+                reporter.from_thread(loop, _vision_stage),
+            )
+            await _store_sheet_and_effects(runtime, job_id, sheet, effect_paths)
+    except JobCancelled:
+        return "cancelled"
+    except Exception as exc:
+        await _fail(ctx, job_id, exc, "see_and_hear")
+        return "failed"
+    if reporter.cancelled:
+        return "cancelled"
+    await reporter.update(JobStatus.CASTING, 0.0, "Casting the sounds into the band", force=True)
+    await _queue_first_render(ctx, job_id)
+    return "heard"
+
+
+async def _store_sheet_and_effects(runtime: Runtime, job_id: str, sheet: SoundSheet, paths: dict[str, Path]) -> None:
+    store = runtime.store
+    sheet_key = await asyncio.to_thread(store.put_bytes, sheet.to_json().encode(), ".json")
+    effect_keys = {vid: await asyncio.to_thread(store.put_file, path) for vid, path in paths.items()}
+    async with runtime.sessions() as session:
+        existing = {
+            s.variant_id: s for s in (await session.scalars(select(SoundSourceRow).where(SoundSourceRow.job_id == job_id))).all()
+        }
+        for source, variant in sheet.variants():
+            row = existing.get(variant.id) or SoundSourceRow(job_id=job_id, variant_id=variant.id)
+            row.name = source.name
+            row.material = source.material
+            row.play_method = variant.play_method
+            row.timbre = list(variant.timbre)
+            row.hint = variant.mapping_to_music_instrument.value if variant.mapping_to_music_instrument else None
+            row.confidence = variant.confidence
+            row.prompt = variant.prompt
+            row.seed = variant.seed
+            row.effect_key = effect_keys.get(variant.id)
+            session.add(row)
+        await session.execute(update(Job).where(Job.id == job_id).values(sheet_key=sheet_key))
+        await session.commit()
+
+
+async def _queue_first_render(ctx: dict[str, Any], job_id: str) -> None:
+    runtime: Runtime = ctx["runtime"]
+    async with runtime.sessions() as session:
+        render = await session.scalar(select(Render).where(Render.job_id == job_id, Render.version == 1))
+        if render is None:
+            session.add(Render(job_id=job_id, version=1, casting={}, casting_hash=""))
+            try:
+                await session.commit()
+            except Exception:  # a duplicate task created it first
+                await session.rollback()
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(
+                deadline_at=utcnow() + timedelta(seconds=runtime.settings.cpu_stage_timeout_s + 60)
+            )
+        )
+        await session.commit()
+    from jobs.client import JobsClient
+
+    await JobsClient(runtime).enqueue_render(job_id, 1, attempt=ctx.get("job_try", 1))
+
+
+async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
+    """CPU task: effects + song (+ casting overrides) -> instruments, stems, mix; stored as a render version."""
+    runtime: Runtime = ctx["runtime"]
+    job = await _load_job(runtime, job_id)
+    if job is None or job.status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
+        return "skipped"
+    async with runtime.sessions() as session:
+        render = await session.scalar(select(Render).where(Render.job_id == job_id, Render.version == version))
+        newest = await session.scalar(select(Render.version).where(Render.job_id == job_id).order_by(Render.version.desc()).limit(1))
+    if render is None:
+        return "no such render"
+    if render.status == "done":
+        return "already played"
+    reporter = ProgressReporter(runtime, job_id, render_version=version)
+    await reporter.update(JobStatus.CASTING, 0.0, "Casting the sounds into the band", force=True)
+    loop = asyncio.get_running_loop()
+    store = runtime.store
+    overrides = {Session(s): v for s, v in (render.casting.get("overrides") or {}).items()}
+    mood = ""
+    if job.sheet_key:
+        sheet = json.loads(await asyncio.to_thread(store.read_bytes, job.sheet_key))
+        mood = " ".join(filter(None, [job.cue or "", sheet.get("mood_description", "")]))
+    try:
+        with tempfile.TemporaryDirectory(prefix="wave-play-") as tmp:
+            work = Path(tmp)
+            effects = []
+            for source in job.sources:
+                if not source.effect_key:
+                    continue
+                path = await asyncio.to_thread(store.copy_to, source.effect_key, work / "effects" / f"{source.variant_id}.wav")
+                words = " ".join([source.name, source.material, source.play_method, *source.timbre])
+                effects.append(EffectInput(id=source.variant_id, path=path, name=source.name, words=words,
+                                           hint=Session(source.hint) if source.hint else None))
+            report: PlayReport = await asyncio.to_thread(
+                ctx["pipeline"].play, effects, job.song_ref, work / "out", mood=mood, seed=job.seed,
+                overrides=overrides or None, progress=reporter.from_thread(loop, _music_stage),
+            )
+            out = work / "out"
+            keys = {
+                "mix_key": await asyncio.to_thread(store.put_file, out / report.mix),
+                "compressed_key": await asyncio.to_thread(store.put_file, out / report.mix_compressed),
+                "casting_png_key": (await asyncio.to_thread(store.put_file, out / report.casting_png))
+                if report.casting_png and (out / report.casting_png).exists() else None,
+                "report_key": await asyncio.to_thread(store.put_bytes, report.to_json().encode(), ".json"),
+            }
+    except JobCancelled:
+        return "cancelled"
+    except Exception as exc:
+        await _fail(ctx, job_id, exc, "play_render")
+        return "failed"
+    from jobs.client import _assignment
+
+    report_data = json.loads(report.to_json())
+    casting = dict(render.casting)
+    casting["assignment"] = _assignment(report_data)
+    async with runtime.sessions() as session:
+        await session.execute(
+            update(Render).where(Render.id == render.id).values(status="done", report=report_data, casting=casting, **keys)
+        )
+        await session.commit()
+    if reporter.cancelled:
+        return "cancelled"
+    if version >= (newest or version):
+        await _finish(runtime, job_id, JobStatus.DONE, "Done" if version == 1 else f"Done: {render.change or 'remapped'}")
+    return "played"
