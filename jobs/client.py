@@ -37,7 +37,8 @@ class QuotaExceeded(WaveInputError):
 
 class SubmitRequest(BaseModel):
     image: bytes = Field(repr=False)
-    song: str = "auto"
+    song: str = "auto"  # a library id or "auto"; an uploaded MIDI file goes in ``midi``
+    midi: bytes | None = Field(default=None, repr=False)
     cue: str | None = Field(default=None, max_length=300)
     profile: Literal["lite", "gpu"] | None = None
     seed: int = 0
@@ -110,8 +111,13 @@ class JobsClient:
     async def submit(self, request: SubmitRequest) -> str:
         """Check the request and the quotas, store the picture, record the job and queue it. Returns the job id."""
         await asyncio.to_thread(_check_image, request.image)
+        if request.midi is not None:
+            await asyncio.to_thread(_check_midi, request.midi)
+            song_ref = "midi:" + await asyncio.to_thread(self.runtime.store.put_bytes, request.midi, ".mid")
+        else:
+            song_ref = _check_song(request.song)
         profile = request.profile or self.settings.profile
-        digest = request_hash(request.image, request.song, request.cue, profile, request.seed)
+        digest = request_hash(request.image, song_ref, request.cue, profile, request.seed)
         image_key = await asyncio.to_thread(self.runtime.store.put_bytes, request.image, ".img")
         async with self.runtime.sessions() as session:
             user = await _get_or_create_user(session, request.platform, request.user_id, request.user_name)
@@ -123,7 +129,7 @@ class JobsClient:
             await self._check_quotas(session, user.id, workspace)
             job = Job(
                 user_id=user.id, workspace_id=workspace.id if workspace else None, platform=request.platform,
-                channel_id=request.channel_id, reply_ref=request.reply_ref, image_key=image_key, song_ref=request.song,
+                channel_id=request.channel_id, reply_ref=request.reply_ref, image_key=image_key, song_ref=song_ref,
                 cue=request.cue, profile=profile, seed=request.seed, request_hash=digest,
             )
             session.add(job)
@@ -351,6 +357,30 @@ def _check_image(data: bytes) -> None:
     from pipeline.vision.intake import load_image
 
     load_image(data)
+
+
+def _check_midi(data: bytes) -> None:
+    import tempfile
+
+    from pipeline.songs import load_midi
+
+    with tempfile.NamedTemporaryFile(suffix=".mid") as handle:
+        handle.write(data)
+        handle.flush()
+        load_midi(Path(handle.name))
+
+
+def _check_song(song: str) -> str:
+    """Only library ids and ``auto`` are accepted by name: a file path from a user must never reach a worker."""
+    from pipeline.songs import list_songs
+
+    song = song.strip()
+    if song == "auto":
+        return song
+    known = [info.id for info in list_songs()]
+    if song not in known:
+        raise WaveInputError(f"Unknown song {song!r}. Try one of: {', '.join(known[:6])}, or auto.")
+    return song
 
 
 def _minutes(seconds: int) -> str:

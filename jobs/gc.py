@@ -25,6 +25,8 @@ async def referenced_keys(runtime: Runtime) -> set[str]:
         for column in (Job.image_key, Job.sheet_key, SoundSourceRow.effect_key, Render.mix_key, Render.compressed_key,
                        Render.casting_png_key, Render.report_key):
             keys.update(k for k in (await session.scalars(select(column))).all() if k)
+        songs = (await session.scalars(select(Job.song_ref).where(Job.song_ref.like("midi:%")))).all()
+        keys.update(song.removeprefix("midi:") for song in songs)
     return keys
 
 

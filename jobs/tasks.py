@@ -214,8 +214,11 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
                 words = " ".join([source.name, source.material, source.play_method, *source.timbre])
                 effects.append(EffectInput(id=source.variant_id, path=path, name=source.name, words=words,
                                            hint=Session(source.hint) if source.hint else None))
+            song = job.song_ref
+            if song.startswith("midi:"):
+                song = str(await asyncio.to_thread(store.copy_to, song.removeprefix("midi:"), work / "song.mid"))
             report: PlayReport = await asyncio.to_thread(
-                ctx["pipeline"].play, effects, job.song_ref, work / "out", mood=mood, seed=job.seed,
+                ctx["pipeline"].play, effects, song, work / "out", mood=mood, seed=job.seed,
                 overrides=overrides or None, progress=reporter.from_thread(loop, _music_stage),
             )
             out = work / "out"

@@ -57,3 +57,66 @@ def sample(samples_dir: Path):
         return path
 
     return find
+
+
+# ------------------------------------------------------------------------------------- databases, Redis, jobs
+
+PG_ADMIN_URL = os.environ.get("WAVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("WAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _pg_admin(statement: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    name = f"wave_t_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Each persistence test runs on the embedded SQLite default and on PostgreSQL, for real."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/wave.db"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def jobs_settings(database_url, tmp_path):
+    """Settings for one jobs test: its own database, artifact root and Redis key prefix."""
+    import uuid
+
+    from wave_app.settings import Settings
+
+    return Settings(
+        profile="lite",
+        database_url=database_url,
+        redis_url=REDIS_TEST_URL,
+        queue_prefix=f"wavetest-{uuid.uuid4().hex[:10]}",
+        data_dir=tmp_path / "data",
+        artifacts_dir=tmp_path / "artifacts",
+        max_concurrent_jobs_per_user=1,
+        max_jobs_per_user_per_hour=50,
+        max_queue_length=20,
+        gpu_stage_timeout_s=60,
+        cpu_stage_timeout_s=60,
+    )
