@@ -202,3 +202,16 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     entry: Mapped[GalleryEntry] = relationship(back_populates="votes")
+
+
+class ChatMessage(Base):
+    """A message WAVE posted, and what it is about: reactions on it are looked up here."""
+
+    __tablename__ = "chat_messages"
+
+    message_ref: Mapped[str] = mapped_column(String(128), primary_key=True)  # platform:channel:message
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # request | result | source | remap | gallery
+    variant_id: Mapped[str | None] = mapped_column(String(64))
+    render_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

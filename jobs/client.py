@@ -286,12 +286,18 @@ class JobsClient:
     # ---------------------------------------------------------------------------------------- remap, cancel
 
     async def remap(self, job_id: str, variant_id: str, session_name: Session | str) -> int:
-        """Move one sound to ``session`` (swapping with the sound that held it); only the music is re-rendered.
+        """Move one sound to a session (swapping with the sound that held it); only the music is re-rendered.
 
-        Returns the new render version. Remaps of one job are serialised, so versions follow the order they
-        arrived in and each builds on the one before.
+        Returns the new render version.
         """
-        target = Session(session_name)
+        return await self.remap_many(job_id, [(variant_id, Session(session_name))])
+
+    async def remap_many(self, job_id: str, moves: list[tuple[str, Session]]) -> int:
+        """Apply several moves in order as one new render version (what debounced reactions turn into).
+
+        Remaps of one job are serialised (the job row is locked first), so versions follow the order the
+        requests arrived in and each builds on the one before.
+        """
         async with self.runtime.sessions() as session:
             await session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow()))
             job = await session.scalar(
@@ -301,23 +307,28 @@ class JobsClient:
                 raise WaveInputError(f"No job {job_id}.")
             if job.status in (JobStatus.FAILED.value, JobStatus.CANCELLED.value):
                 raise WaveInputError("This job did not finish, so there is nothing to remap.")
-            if variant_id not in {s.variant_id for s in job.sources}:
-                raise WaveInputError(f"This job has no sound called {variant_id!r}.")
+            known = {s.variant_id for s in job.sources}
+            for variant_id, _ in moves:
+                if variant_id not in known:
+                    raise WaveInputError(f"This job has no sound called {variant_id!r}.")
             base = job.renders[-1] if job.renders else None
             if base is None or (base.status == "queued" and base.version == 1):
                 raise WaveInputError("The first mix is still being made; try the remap when it is ready.")
             assignment = dict(base.casting.get("assignment") or {})
             if not assignment and base.report:
                 assignment = _assignment(base.report)
-            new_assignment, change = _move(assignment, variant_id, target)
+            changes = []
+            for variant_id, target in moves:
+                assignment, change = _move(assignment, variant_id, Session(target))
+                changes.append(change)
             version = base.version + 1
-            render = Render(
-                job_id=job_id, version=version, casting={"assignment": new_assignment, "overrides": new_assignment},
-                casting_hash=_casting_hash(new_assignment), change=change,
-            )
-            session.add(render)
+            change = "; ".join(changes)[:300]
+            session.add(Render(
+                job_id=job_id, version=version, casting={"assignment": assignment, "overrides": assignment},
+                casting_hash=_casting_hash(assignment), change=change,
+            ))
             job.status = JobStatus.CASTING.value
-            job.message = f"Remapping: {change}"
+            job.message = f"Remapping: {change}"[:300]
             job.progress = STAGE_START_REMAP
             job.deadline_at = utcnow() + timedelta(seconds=self.settings.cpu_stage_timeout_s + 60)
             try:

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     cpu_stage_timeout_s: int = Field(300, description="Time limit of the casting + instruments + render + mix task.")
     job_retries: int = Field(3, description="Attempts for a task that failed for a passing reason.")
 
+    # Chat
+    discord_token: str | None = Field(None, description="Discord bot token.")
+    discord_guild_id: int | None = Field(None, description="Sync commands to this guild only (development); unset syncs globally.")
+    discord_attachment_hosts: list[str] = Field(["cdn.discordapp.com", "media.discordapp.net"], description="Hosts WAVE downloads Discord attachments from.")
+    slack_bot_token: str | None = Field(None, description="Slack bot token (xoxb-...).")
+    slack_app_token: str | None = Field(None, description="Slack app-level token (xapp-...) for Socket Mode.")
+    slack_signing_secret: str | None = Field(None, description="Slack signing secret (HTTP mode).")
+    slack_mode: Literal["socket", "http"] = Field("socket", description="How the Slack app receives events.")
+    slack_port: int = Field(3000, description="Port of the Slack app in HTTP mode.")
+    slack_file_hosts: list[str] = Field(["files.slack.com"], description="Hosts WAVE downloads Slack files from.")
+    slack_gallery_channel: str | None = Field(None, description="Default Slack gallery channel id.")
+
     @property
     def resolved_vision_engine(self) -> str:
         return self.vision_engine or ("qwen" if self.profile == "gpu" else "lite")

@@ -1,0 +1,148 @@
+"""What every chat adapter shares: texts, progress formatting, emoji to session, limits, error ids."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from db.models import JobStatus
+from jobs.events import JobEvent
+from pipeline.types import SESSIONS, Session
+
+log = logging.getLogger(__name__)
+
+# Reactions on a sound's message move it to that session. Bass has no emoji of its own: the violin stands in for the
+# double bass.
+SESSION_EMOJI: dict[Session, str] = {
+    Session.DRUMS: "🥁",
+    Session.BASS: "🎻",
+    Session.GUITAR: "🎸",
+    Session.KEYBOARD: "🎹",
+}
+EMOJI_SESSION: dict[str, Session] = {emoji: session for session, emoji in SESSION_EMOJI.items()}
+# Slack names its emoji; these are the names of the ones above.
+SLACK_EMOJI_SESSION: dict[str, Session] = {
+    "drum_with_drumsticks": Session.DRUMS,
+    "violin": Session.BASS,
+    "guitar": Session.GUITAR,
+    "musical_keyboard": Session.KEYBOARD,
+}
+SESSION_SLACK_EMOJI: dict[Session, str] = {session: name for name, session in SLACK_EMOJI_SESSION.items()}
+STAR = "⭐"
+CANCEL = "❌"
+SLACK_STAR = "star"
+SLACK_CANCEL = "x"
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+MAX_CUE_CHARS = 200
+PROGRESS_EDIT_INTERVAL_S = 1.0
+REMAP_DEBOUNCE_S = 2.0
+
+STAGE_TEXT: dict[JobStatus, str] = {
+    JobStatus.QUEUED: "Waiting in line",
+    JobStatus.SEEING: "Looking at your picture",
+    JobStatus.HEARING: "Making the sounds",
+    JobStatus.CASTING: "Casting the band",
+    JobStatus.BUILDING: "Building the instruments",
+    JobStatus.PLAYING: "Playing the song",
+    JobStatus.DONE: "Done",
+    JobStatus.FAILED: "Something went wrong",
+    JobStatus.CANCELLED: "Cancelled",
+}
+
+HELP_TEXT = (
+    "**WAVE** listens to your photo: it finds what in the picture could make sound, makes those sounds, turns them "
+    "into a band (drums, bass, guitar, keyboard) and plays a song with it.\n"
+    "• `/wave image:<photo> song:<name or auto> [cue:<a few words>]` — make a mix. `auto` picks a song that fits "
+    "the picture's mood; the cue steers the mood (\"make it melancholic\").\n"
+    f"• React on a sound's message with {SESSION_EMOJI[Session.DRUMS]} drums, {SESSION_EMOJI[Session.BASS]} bass, "
+    f"{SESSION_EMOJI[Session.GUITAR]} guitar or {SESSION_EMOJI[Session.KEYBOARD]} keyboard to move it there; only the "
+    "music is played again.\n"
+    f"• {STAR} on your result shares it to the server's gallery; {STAR} on gallery posts are votes. "
+    f"{CANCEL} on your request cancels it.\n"
+    "• `/wave-top` shows the best mixes here."
+)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def progress_bar(fraction: float, width: int = 12) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def progress_text(event: JobEvent) -> str:
+    """One line for the progress message: stage, bar, percentage and queue position."""
+    status = event.status
+    if status == JobStatus.FAILED:
+        return error_text(event.error or "WAVE could not finish this one.", event.error_id)
+    if status == JobStatus.CANCELLED:
+        return "Cancelled."
+    line = f"{STAGE_TEXT[status]}… {progress_bar(event.progress)} {event.progress * 100:.0f}%"
+    if status == JobStatus.QUEUED and event.queue_position:
+        line += f" · {ordinal(event.queue_position)} in line"
+    return line
+
+
+def error_text(message: str, error_id: str | None = None) -> str:
+    return f"⚠️ {message}" + (f" (error id `{error_id}`)" if error_id else "")
+
+
+def new_error_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def log_unexpected(where: str, exc: BaseException) -> str:
+    """Log an unexpected failure with a short id the user also sees; returns the id."""
+    error_id = new_error_id()
+    log.error("%s failed (error id %s)", where, error_id, exc_info=exc)
+    return error_id
+
+
+def cast_summary(report: dict | None) -> str:
+    """"🥁 drums: rain on the roof (sharp onsets, noisy -> drums)" per session."""
+    if not report:
+        return ""
+    lines = []
+    for session in SESSIONS:
+        entry = (report.get("sessions") or {}).get(session.value) or {}
+        who = entry.get("effect_name") or entry.get("effect")
+        if not who:
+            continue
+        why = entry.get("fallback") or entry.get("reason") or ""
+        lines.append(f"{SESSION_EMOJI[session]} **{session.value}**: {who}" + (f" — {why}" if why else ""))
+    song = report.get("song") or {}
+    title = f"🎵 {song.get('title', '')} ({song.get('composer', '')})" if song else ""
+    return "\n".join(([title] if title else []) + lines)
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    ok: bool
+    message: str = ""
+
+
+def check_upload(filename: str, content_type: str | None, size: int) -> UploadCheck:
+    """Type and size checks made before anything is downloaded."""
+    name = (filename or "").lower()
+    type_ok = (content_type or "").split(";")[0].strip().lower() in IMAGE_CONTENT_TYPES
+    if not type_ok and not name.endswith(IMAGE_EXTENSIONS):
+        return UploadCheck(False, "That file is not a picture WAVE can read: send a PNG, JPEG, WebP or GIF.")
+    if size <= 0:
+        return UploadCheck(False, "That picture is empty.")
+    if size > MAX_IMAGE_BYTES:
+        return UploadCheck(False, f"That picture is {size / 2**20:.1f} MiB; the limit is {MAX_IMAGE_BYTES // 2**20} MiB.")
+    return UploadCheck(True)
+
+
+def clean_cue(cue: str | None) -> str | None:
+    if not cue:
+        return None
+    cue = " ".join(cue.split())[:MAX_CUE_CHARS]
+    return cue or None

@@ -1,0 +1,51 @@
+"""Downloading a user's file only from the platform's own file hosts, with a size cap enforced while streaming."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from pipeline.errors import WaveInputError
+
+log = logging.getLogger(__name__)
+
+
+def host_allowed(url: str, allowed_hosts: tuple[str, ...] | list[str]) -> bool:
+    """``allowed_hosts`` entries are host names, or ``host:port`` for local test servers."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
+        return False
+    host = parts.hostname.lower()
+    with_port = f"{host}:{parts.port}" if parts.port else host
+    if parts.scheme == "http" and with_port not in allowed_hosts:
+        return False  # plain http only for an explicitly listed host:port (local test servers)
+    return host in allowed_hosts or with_port in allowed_hosts
+
+
+async def fetch(url: str, *, allowed_hosts: tuple[str, ...] | list[str], max_bytes: int,
+                headers: dict[str, str] | None = None, session: aiohttp.ClientSession | None = None) -> bytes:
+    """The file at ``url``; refuses other hosts, redirects and anything over ``max_bytes``."""
+    if not host_allowed(url, allowed_hosts):
+        log.warning("refused a download from %s", urlsplit(url).hostname)
+        raise WaveInputError("WAVE only downloads files from the chat platform's own file servers.")
+    own = session is None
+    session = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+    try:
+        async with session.get(url, headers=headers or {}, allow_redirects=False) as response:
+            if response.status != 200:
+                raise WaveInputError(f"The file could not be downloaded (HTTP {response.status}).")
+            if response.content_length is not None and response.content_length > max_bytes:
+                raise WaveInputError(f"The file is larger than {max_bytes // 2**20} MiB.")
+            data = bytearray()
+            async for chunk in response.content.iter_chunked(65536):
+                data += chunk
+                if len(data) > max_bytes:
+                    raise WaveInputError(f"The file is larger than {max_bytes // 2**20} MiB.")
+            return bytes(data)
+    except aiohttp.ClientError as exc:
+        raise WaveInputError("The file could not be downloaded; try again.") from exc
+    finally:
+        if own:
+            await session.close()

@@ -1,0 +1,239 @@
+"""Platform-neutral bookkeeping for the chat adapters: posted messages, deliveries, workspaces, the gallery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from db.models import ChatMessage, GalleryEntry, Job, JobStatus, Render, User, Vote, Workspace, utcnow
+from jobs.runtime import Runtime
+from pipeline.errors import WaveInputError
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    job_id: str
+    kind: str
+    variant_id: str | None
+    render_version: int | None
+    owner: str  # platform user id of the job's owner
+
+
+@dataclass(frozen=True)
+class TopEntry:
+    entry_id: int
+    title: str
+    votes: int
+    job_id: str
+    version: int
+    shared_by: str
+    message_ref: str | None
+
+
+class ChatRecords:
+    def __init__(self, runtime: Runtime, platform: str) -> None:
+        self.runtime = runtime
+        self.platform = platform
+
+    # ----------------------------------------------------------------------------------------------- messages
+
+    async def remember_message(self, message_ref: str, job_id: str, kind: str, *, variant_id: str | None = None,
+                               render_version: int | None = None) -> None:
+        async with self.runtime.sessions() as session:
+            existing = await session.get(ChatMessage, message_ref)
+            if existing is None:
+                session.add(ChatMessage(message_ref=message_ref, job_id=job_id, kind=kind, variant_id=variant_id,
+                                        render_version=render_version))
+                await session.commit()
+
+    async def message(self, message_ref: str) -> MessageInfo | None:
+        async with self.runtime.sessions() as session:
+            row = await session.get(ChatMessage, message_ref)
+            if row is None:
+                return None
+            owner = await session.scalar(select(User.platform_user_id).join(Job, Job.user_id == User.id).where(Job.id == row.job_id))
+        return MessageInfo(row.job_id, row.kind, row.variant_id, row.render_version, owner or "")
+
+    async def messages_for(self, job_id: str, kind: str) -> list[str]:
+        async with self.runtime.sessions() as session:
+            return list((await session.scalars(
+                select(ChatMessage.message_ref).where(ChatMessage.job_id == job_id, ChatMessage.kind == kind)
+            )).all())
+
+    # ---------------------------------------------------------------------------------------------- delivery
+
+    async def undelivered_jobs(self) -> list[str]:
+        """Finished jobs of this platform whose result was never delivered (for example while the bot was down)."""
+        async with self.runtime.sessions() as session:
+            return list((await session.scalars(
+                select(Job.id).where(
+                    Job.platform == self.platform, Job.delivered_at.is_(None),
+                    Job.status.in_([JobStatus.DONE.value, JobStatus.FAILED.value]),
+                ).order_by(Job.created_at)
+            )).all())
+
+    async def undelivered_renders(self) -> list[tuple[str, int]]:
+        """Remap renders (version 2 and up) that finished but were not posted."""
+        async with self.runtime.sessions() as session:
+            rows = (await session.execute(
+                select(Render.job_id, Render.version).join(Job, Job.id == Render.job_id).where(
+                    Job.platform == self.platform, Render.version > 1, Render.status == "done",
+                    Render.delivered_at.is_(None), Job.delivered_at.is_not(None),
+                ).order_by(Render.created_at)
+            )).all()
+        return [(job_id, version) for job_id, version in rows]
+
+    async def claim_job_delivery(self, job_id: str) -> bool:
+        """Marks the job delivered; False if someone else already did (so a result is posted once)."""
+        async with self.runtime.sessions() as session:
+            result = await session.execute(
+                update(Job).where(Job.id == job_id, Job.delivered_at.is_(None)).values(delivered_at=utcnow())
+            )
+            await session.commit()
+        return bool(result.rowcount)
+
+    async def release_job_delivery(self, job_id: str) -> None:
+        """Undo a claim whose posting failed, so that it is tried again."""
+        async with self.runtime.sessions() as session:
+            await session.execute(update(Job).where(Job.id == job_id).values(delivered_at=None))
+            await session.commit()
+
+    async def claim_render_delivery(self, job_id: str, version: int) -> bool:
+        async with self.runtime.sessions() as session:
+            result = await session.execute(
+                update(Render).where(Render.job_id == job_id, Render.version == version, Render.delivered_at.is_(None))
+                .values(delivered_at=utcnow())
+            )
+            await session.commit()
+        return bool(result.rowcount)
+
+    async def mark_all_renders_delivered(self, job_id: str) -> None:
+        async with self.runtime.sessions() as session:
+            await session.execute(update(Render).where(Render.job_id == job_id, Render.status == "done",
+                                                       Render.delivered_at.is_(None)).values(delivered_at=utcnow()))
+            await session.commit()
+
+    # --------------------------------------------------------------------------------------------- workspaces
+
+    async def workspace(self, workspace_id: str) -> Workspace | None:
+        async with self.runtime.sessions() as session:
+            return await session.scalar(select(Workspace).where(
+                Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
+
+    async def configure_workspace(self, workspace_id: str, **values) -> Workspace:
+        """Set gallery_channel_id, default_profile, max_concurrent_jobs_per_user or max_jobs_per_user_per_hour."""
+        allowed = {"gallery_channel_id", "default_profile", "max_concurrent_jobs_per_user", "max_jobs_per_user_per_hour", "name"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown workspace settings: {sorted(unknown)}")
+        async with self.runtime.sessions() as session:
+            workspace = await session.scalar(select(Workspace).where(
+                Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
+            if workspace is None:
+                workspace = Workspace(platform=self.platform, platform_workspace_id=workspace_id)
+                session.add(workspace)
+            for key, value in values.items():
+                setattr(workspace, key, value)
+            await session.commit()
+            return workspace
+
+    # ------------------------------------------------------------------------------------------------ gallery
+
+    async def share(self, job_id: str, by_user: str, *, version: int | None = None, title: str = "") -> GalleryEntry:
+        """Put the job's latest (or given) mix in its workspace's gallery. Only the owner may share."""
+        async with self.runtime.sessions() as session:
+            job = await session.get(Job, job_id)
+            if job is None or job.workspace_id is None:
+                raise WaveInputError("That mix cannot be shared here.")
+            owner = await session.get(User, job.user_id)
+            if owner.platform_user_id != by_user:
+                raise WaveInputError("Only the person who made this mix can share it.")
+            workspace = await session.get(Workspace, job.workspace_id)
+            if not workspace.gallery_channel_id:
+                raise WaveInputError("This server has no gallery channel yet; an admin can set one.")
+            query = select(Render).where(Render.job_id == job_id, Render.status == "done")
+            query = query.where(Render.version == version) if version else query.order_by(Render.version.desc())
+            render = await session.scalar(query.limit(1))
+            if render is None:
+                raise WaveInputError("That mix is not ready yet.")
+            existing = await session.scalar(select(GalleryEntry).where(GalleryEntry.render_id == render.id))
+            if existing is not None:
+                if existing.removed:
+                    existing.removed = False
+                    await session.commit()
+                return existing
+            entry = GalleryEntry(render_id=render.id, workspace_id=workspace.id, shared_by=owner.id,
+                                 channel_id=workspace.gallery_channel_id, title=title[:200])
+            session.add(entry)
+            await session.commit()
+            return entry
+
+    async def set_entry_message(self, entry_id: int, message_ref: str) -> None:
+        async with self.runtime.sessions() as session:
+            await session.execute(update(GalleryEntry).where(GalleryEntry.id == entry_id).values(message_ref=message_ref))
+            await session.commit()
+
+    async def entry_by_message(self, message_ref: str) -> GalleryEntry | None:
+        async with self.runtime.sessions() as session:
+            return await session.scalar(select(GalleryEntry).where(GalleryEntry.message_ref == message_ref,
+                                                                   GalleryEntry.removed.is_(False)))
+
+    async def vote(self, entry_id: int, user_id: str, *, up: bool = True) -> int:
+        """Record (or withdraw) one person's vote; idempotent. Returns the entry's vote count."""
+        async with self.runtime.sessions() as session:
+            user = await _user(session, self.platform, user_id)
+            existing = await session.scalar(select(Vote).where(Vote.entry_id == entry_id, Vote.user_id == user.id))
+            if up and existing is None:
+                session.add(Vote(entry_id=entry_id, user_id=user.id))
+            elif not up and existing is not None:
+                await session.delete(existing)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+            return int(await session.scalar(select(func.count()).select_from(Vote).where(Vote.entry_id == entry_id)))
+
+    async def remove_entry(self, entry_id: int, by_user: str, *, is_admin: bool = False) -> GalleryEntry:
+        async with self.runtime.sessions() as session:
+            entry = await session.get(GalleryEntry, entry_id)
+            if entry is None:
+                raise WaveInputError("No such gallery post.")
+            sharer = await session.get(User, entry.shared_by)
+            if sharer.platform_user_id != by_user and not is_admin:
+                raise WaveInputError("Only the person who shared this mix can remove it.")
+            entry.removed = True
+            await session.commit()
+            return entry
+
+    async def top(self, workspace_id: str, limit: int = 10) -> list[TopEntry]:
+        async with self.runtime.sessions() as session:
+            votes = func.count(Vote.id)
+            rows = (await session.execute(
+                select(GalleryEntry, Render.job_id, Render.version, User.platform_user_id, votes)
+                .join(Workspace, Workspace.id == GalleryEntry.workspace_id)
+                .join(Render, Render.id == GalleryEntry.render_id)
+                .join(User, User.id == GalleryEntry.shared_by)
+                .outerjoin(Vote, Vote.entry_id == GalleryEntry.id)
+                .where(Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id,
+                       GalleryEntry.removed.is_(False))
+                .group_by(GalleryEntry.id, Render.job_id, Render.version, User.platform_user_id)
+                .order_by(votes.desc(), GalleryEntry.created_at)
+                .limit(limit)
+            )).all()
+        return [TopEntry(e.id, e.title, int(n), job_id, version, sharer, e.message_ref)
+                for e, job_id, version, sharer, n in rows]
+
+
+async def _user(session, platform: str, user_id: str) -> User:
+    user = await session.scalar(select(User).where(User.platform == platform, User.platform_user_id == user_id))
+    if user is None:
+        user = User(platform=platform, platform_user_id=user_id)
+        session.add(user)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            user = await session.scalar(select(User).where(User.platform == platform, User.platform_user_id == user_id))
+    return user
