@@ -142,6 +142,9 @@ class Casting(Model):
     choices: dict[Session, CastChoice] = Field(default_factory=dict)
     empty: dict[Session, str] = Field(default_factory=dict)  # session -> why it has no sound
     alternates: list[Alternate] = Field(default_factory=list)
+    # effect id -> session -> cost (lower fits better); lets a remap refill a session without re-analysing audio.
+    scores: dict[str, dict[Session, float]] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)  # what was repaired or assumed while listening to the effects
 
 
 # ------------------------------------------------------------------------------------------------ instruments

@@ -1,0 +1,90 @@
+"""Effect features measure what they claim on real recorded sounds and on signals with known answers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from pipeline.errors import WaveInputError
+from pipeline.sessions import analyse_file, descriptors
+from pipeline.sessions.features import ANALYSIS_RATE
+
+
+def _write(path: Path, audio: np.ndarray, sr: int = ANALYSIS_RATE) -> Path:
+    sf.write(str(path), audio.astype(np.float32), sr)
+    return path
+
+
+def test_pure_tone_has_clear_pitch_at_its_frequency(tmp_path: Path) -> None:
+    t = np.arange(int(2.0 * ANALYSIS_RATE)) / ANALYSIS_RATE
+    features = analyse_file(_write(tmp_path / "tone.wav", 0.5 * np.sin(2 * np.pi * 220.0 * t)))
+    assert features.pitch_clarity > 0.95
+    assert features.f0_hz == pytest.approx(220.0, rel=0.01)
+    assert features.sustain_s > 1.5
+    assert features.flatness < 0.01
+
+
+def test_low_tone_is_low_and_noise_is_noisy_and_unpitched(tmp_path: Path) -> None:
+    t = np.arange(int(1.5 * ANALYSIS_RATE)) / ANALYSIS_RATE
+    low = analyse_file(_write(tmp_path / "low.wav", 0.5 * np.sin(2 * np.pi * 55.0 * t)))
+    assert low.low_share > 0.9 and low.f0_hz == pytest.approx(55.0, rel=0.02)
+    noise = np.random.default_rng(0).standard_normal(len(t)) * 0.3
+    hiss = analyse_file(_write(tmp_path / "noise.wav", noise))
+    assert hiss.f0_hz is None and hiss.pitch_clarity < 0.5
+    assert hiss.flatness > 0.2 and hiss.centroid_hz > 3000
+
+
+def test_decay_time_follows_the_envelope(tmp_path: Path) -> None:
+    t = np.arange(int(2.0 * ANALYSIS_RATE)) / ANALYSIS_RATE
+    tone = np.sin(2 * np.pi * 330.0 * t)
+    quick = analyse_file(_write(tmp_path / "quick.wav", tone * np.exp(-t / 0.05)))
+    slow = analyse_file(_write(tmp_path / "slow.wav", tone * np.exp(-t / 0.3)))
+    # -20 dB of an exp(-t/tau) envelope is reached at tau * ln(10)
+    assert quick.sustain_s == pytest.approx(0.05 * np.log(10), abs=0.04)
+    assert slow.sustain_s == pytest.approx(0.3 * np.log(10), abs=0.08)
+
+
+def test_real_snare_is_percussive_and_real_bass_is_low_and_held(sample) -> None:
+    snare = descriptors(analyse_file(sample("sn_generic")))
+    bass = descriptors(analyse_file(sample("bass_thick_c")))
+    assert snare["sharp attack"] > 0.9 and snare["short"] > 0.8 and snare["noisy"] > 0.5
+    assert bass["low"] > 0.9 and bass["sustained"] > 0.9 and bass["short"] == 0.0
+    assert bass["clear pitch"] > bass["noisy"]
+
+
+def test_loop_has_more_onsets_than_single_hit(sample) -> None:
+    loop = analyse_file(sample("loop_compus"))
+    hit = analyse_file(sample("drum_snare_hard"))
+    assert loop.onset_rate > 3 * hit.onset_rate
+
+
+def test_unreadable_file_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "not_audio.wav"
+    bad.write_bytes(b"this is not a wave file at all" * 10)
+    with pytest.raises(WaveInputError, match="not_audio.wav"):
+        analyse_file(bad)
+
+
+def test_silent_effect_is_flagged_with_a_note(tmp_path: Path) -> None:
+    features = analyse_file(_write(tmp_path / "quiet.wav", np.zeros(ANALYSIS_RATE)))
+    assert features.silent and features.f0_hz is None
+    assert any("silent" in note for note in features.notes)
+
+
+def test_features_for_a_dozen_five_second_effects_take_a_few_seconds(sample, tmp_path: Path) -> None:
+    sources = ["guit_em9", "bass_voxy_c", "loop_amen_full", "perc_bell", "ambi_drone", "loop_compus"]
+    paths = []
+    for name in sources:
+        audio, sr = sf.read(str(sample(name)), dtype="float32")
+        five = np.resize(audio, (5 * sr,) + audio.shape[1:])
+        paths.append(_write(tmp_path / f"{name}.wav", five, sr))
+    analyse_file(paths[0])  # first call pays for librosa's compiled kernels
+    started = time.perf_counter()
+    for path in paths * 2:
+        analyse_file(path)
+    # ~0.2-0.4 s per effect on one busy core; the bound leaves room for a shared test machine.
+    assert time.perf_counter() - started < 10.0
