@@ -1,0 +1,61 @@
+"""The stored song library: ``data/library.json`` plus one MIDI file per song, tracks named after sessions."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.songs.midi_read import ChannelTrack, read_midi
+from pipeline.types import Part, Session, Song, SongInfo
+
+DATA_DIR = Path(__file__).parent / "data"
+LIBRARY_FILE = "library.json"
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[SongInfo, ...]:
+    path = DATA_DIR / LIBRARY_FILE
+    try:
+        return tuple(SongInfo.model_validate(item) for item in json.loads(path.read_text()))
+    except (OSError, ValueError) as exc:
+        raise WaveEngineError("The song library is missing or damaged; run `python -m pipeline.songs.build`.",
+                              detail=str(exc)) from exc
+
+
+def list_songs() -> list[SongInfo]:
+    """Every library song, in catalog order."""
+    return [info.model_copy(deep=True) for info in _index()]
+
+
+def song_info(song_id: str) -> SongInfo:
+    wanted = song_id.strip().lower()
+    for info in _index():
+        if info.id == wanted:
+            return info.model_copy(deep=True)
+    ids = [info.id for info in _index()]
+    raise WaveInputError(f"There is no song called '{song_id}'. Try one of: {', '.join(ids[:6])} "
+                         f"(or 'auto'; {len(ids)} songs in all).")
+
+
+def part_from_track(track: ChannelTrack, session: Session) -> Part:
+    return Part(
+        session=session,
+        name=track.name,
+        program=track.program,
+        is_drum=track.is_drum_channel,
+        pan=track.pan or 0.0,
+        notes=track.notes,
+        pedal=track.pedal,
+    )
+
+
+def load_song(song_id: str) -> Song:
+    """A library song with its four session parts, notes in seconds. Unknown ids raise WaveInputError."""
+    info = song_info(song_id)
+    path: Path = DATA_DIR / f"{info.id}.mid"
+    if not path.is_file():
+        raise WaveEngineError(f"The library file for '{info.id}' is missing; run `python -m pipeline.songs.build`.")
+    content = read_midi(path)
+    return Song(info=info, parts=[part_from_track(track, Session(track.name)) for track in content.parts])
