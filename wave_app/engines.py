@@ -36,10 +36,10 @@ def effects_engine(settings: Settings):
             steps=settings.audioldm2_steps,
             waveforms_per_prompt=settings.audioldm2_waveforms_per_prompt,
             seconds=settings.effect_seconds,
-            cache_dir=cache_dir,
-            model_cache_dir=settings.model_dir,
+            cache_dir=settings.model_dir,
+            effects_cache_dir=cache_dir,
         )
-    return get_effects_engine(name, cache_dir=cache_dir)
+    return get_effects_engine(name, effects_cache_dir=cache_dir)
 
 
 def play_options(settings: Settings, *, seed: int = 0, mood: str = "", timbre: str | None = None) -> PlayOptions:

@@ -1,0 +1,213 @@
+"""The audioldm2 effects engine: diffusers' AudioLDM2 pipeline, all variants of a job in one batched call.
+
+Needs the ``models`` extra (torch, transformers, diffusers); :func:`pipeline.effects.get_effects_engine` imports
+this module only when asked for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers import AudioLDM2Pipeline, DPMSolverMultistepScheduler
+from diffusers.utils import is_librosa_available
+from transformers import GPT2LMHeadModel
+
+from pipeline.effects.base import CachedEffectsEngine, EffectRequest
+from pipeline.effects.cache import DEFAULT_CACHE_DIR
+from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.types import ProgressCallback
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "cvssp/audioldm2"
+MODEL_SETTING = "WAVE_AUDIOLDM2_MODEL"
+MAX_SECONDS = 30.0
+
+
+class RankedAudioLDM2Pipeline(AudioLDM2Pipeline):
+    """AudioLDM2 whose CLAP ranking keeps every prompt's candidates to that prompt.
+
+    diffusers 0.42 scores each prompt against every waveform of the batch and takes the top ones, so with several
+    prompts in one call a prompt can be handed another prompt's sound. Here each prompt ranks only its own
+    ``num_waveforms_per_prompt`` candidates (generated next to each other), best first.
+    """
+
+    last_scores: torch.Tensor | None = None
+
+    def score_waveforms(self, text, audio, num_waveforms_per_prompt, device, dtype):
+        if not is_librosa_available():
+            log.warning("librosa is missing: AudioLDM2 candidates are kept in generation order, not ranked by CLAP")
+            return audio
+        import librosa
+
+        prompts = [text] if isinstance(text, str) else list(text)
+        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, truncation=True)
+        resampled = librosa.resample(
+            audio.float().numpy(), orig_sr=self.vocoder.config.sampling_rate, target_sr=self.feature_extractor.sampling_rate
+        )
+        inputs["input_features"] = self.feature_extractor(
+            list(resampled), return_tensors="pt", sampling_rate=self.feature_extractor.sampling_rate
+        ).input_features.type(dtype)
+        inputs = inputs.to(device)
+        logits = self.text_encoder(**inputs).logits_per_text  # (prompts, prompts * candidates)
+        count, k = len(prompts), num_waveforms_per_prompt
+        own = logits.reshape(count, count, k)[torch.arange(count), torch.arange(count)]  # (prompts, candidates)
+        order = torch.argsort(own, dim=1, descending=True)
+        self.last_scores = torch.gather(own, 1, order).float().cpu()
+        indices = (order + torch.arange(count, device=order.device)[:, None] * k).reshape(-1).cpu()
+        return torch.index_select(audio, 0, indices)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device in ("", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise WaveInputError(f"Unknown device {device!r}; use auto, cuda, cuda:N or cpu.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise WaveEngineError("The audioldm2 engine was asked to run on CUDA, but no CUDA device is available.")
+    return resolved
+
+
+def _offline_env() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_audioldm2(
+    model_id: str,
+    device: torch.device,
+    *,
+    cache_dir: Path | str | None = None,
+    local_files_only: bool | None = None,
+) -> RankedAudioLDM2Pipeline:
+    """Load the pipeline (fp16 on CUDA, fp32 on CPU) with its GPT-2 as a language-model head and DPM-Solver."""
+    dtype = torch.float16 if device.type == "cuda" else torch.float32
+    offline = _offline_env() if local_files_only is None else bool(local_files_only)
+    common = {"dtype": dtype, "cache_dir": str(cache_dir) if cache_dir else None, "local_files_only": offline}
+    try:
+        # AudioLDM2 calls the language model's generation head; the plain GPT2Model fails at call time.
+        language_model = GPT2LMHeadModel.from_pretrained(model_id, subfolder="language_model", **common)
+        pipe = RankedAudioLDM2Pipeline.from_pretrained(model_id, language_model=language_model, **common)
+    except (OSError, ValueError, EnvironmentError) as exc:
+        is_directory = Path(model_id).exists() or model_id.startswith(("/", ".", "~"))
+        where = "its local directory" if is_directory else "the Hugging Face cache"
+        mode = " with HF_HUB_OFFLINE=1 (no downloads)" if offline else ""
+        hub_id = model_id if "/" in model_id and not is_directory else DEFAULT_MODEL
+        raise WaveEngineError(
+            f"The AudioLDM2 model {model_id!r} could not be loaded from {where}{mode}. Download it with "
+            f"`hf download {hub_id}`, or set {MODEL_SETTING} to a local directory that holds the pipeline.",
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from exc
+    pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+class AudioLDM2EffectsEngine(CachedEffectsEngine):
+    """Text-to-audio effects with AudioLDM2. The loaded pipeline stays on the engine: load once, reuse per job."""
+
+    name = "audioldm2"
+
+    def __init__(
+        self,
+        *,
+        model_id: str = DEFAULT_MODEL,
+        device: str = "auto",
+        steps: int = 25,
+        waveforms_per_prompt: int | None = None,
+        seconds: float = 5.0,
+        guidance_scale: float = 3.5,
+        cache_dir: Path | str | None = None,
+        local_files_only: bool | None = None,
+        offline: bool | None = None,
+        effects_cache_dir: Path | str | None = DEFAULT_CACHE_DIR,
+    ) -> None:
+        super().__init__(effects_cache_dir=effects_cache_dir)
+        if steps < 1:
+            raise WaveInputError(f"AudioLDM2 needs at least 1 diffusion step (got {steps}).")
+        if not 0 < seconds <= MAX_SECONDS:
+            raise WaveInputError(f"Effect length must be between 0 and {MAX_SECONDS:.0f} seconds (got {seconds}).")
+        if waveforms_per_prompt is not None and waveforms_per_prompt < 1:
+            raise WaveInputError(f"Candidates per effect must be at least 1 (got {waveforms_per_prompt}).")
+        self.model_id = str(model_id)
+        self.device = resolve_device(device)
+        self.steps = int(steps)
+        self.seconds = float(seconds)
+        self.guidance_scale = float(guidance_scale)
+        self.waveforms_per_prompt = waveforms_per_prompt or (2 if self.device.type == "cuda" else 1)
+        self.hub_cache_dir = cache_dir
+        self.local_files_only = local_files_only if local_files_only is not None else offline
+        self._pipe: RankedAudioLDM2Pipeline | None = None
+
+    @property
+    def pipe(self) -> RankedAudioLDM2Pipeline:
+        if self._pipe is None:
+            self._pipe = load_audioldm2(
+                self.model_id, self.device, cache_dir=self.hub_cache_dir, local_files_only=self.local_files_only
+            )
+        return self._pipe
+
+    def load(self) -> "AudioLDM2EffectsEngine":
+        """Load the weights now (workers do this at start-up) instead of on the first job."""
+        _ = self.pipe
+        return self
+
+    @property
+    def render_rate(self) -> int:
+        return int(self.pipe.vocoder.config.sampling_rate)
+
+    @property
+    def sample_rate(self) -> int:  # type: ignore[override]
+        return self.render_rate
+
+    def initial_latents(self, requests: list[EffectRequest]) -> torch.Tensor:
+        """Starting noise for every candidate, drawn per effect from a CPU generator seeded with its own seed, so
+        an effect is the same whatever else shares the batch (and on any device)."""
+        pipe = self.pipe
+        vocoder = pipe.vocoder.config
+        seconds_per_frame = float(np.prod(vocoder.upsample_rates)) / vocoder.sampling_rate
+        height = int(self.seconds / seconds_per_frame)
+        scale = pipe.vae_scale_factor
+        height = int(np.ceil(height / scale)) * scale
+        shape = (self.waveforms_per_prompt, pipe.unet.config.in_channels, height // scale, vocoder.model_in_dim // scale)
+        noise = [torch.randn(shape, generator=torch.Generator("cpu").manual_seed(r.seed)) for r in requests]
+        return torch.cat(noise).to(self.device, pipe.unet.dtype)
+
+    def render(self, requests: list[EffectRequest], progress: ProgressCallback) -> list[np.ndarray]:
+        pipe = self.pipe
+        k = self.waveforms_per_prompt
+
+        def on_step(step: int, _timestep, _latents) -> None:
+            progress(f"diffusion step {step + 1} of {self.steps}", min(0.95, (step + 1) / self.steps))
+
+        try:
+            with torch.inference_mode():
+                output = pipe(
+                    prompt=[r.prompt.text for r in requests],
+                    negative_prompt=[r.prompt.negative for r in requests],
+                    num_inference_steps=self.steps,
+                    guidance_scale=self.guidance_scale,
+                    audio_length_in_s=self.seconds,
+                    num_waveforms_per_prompt=k,
+                    latents=self.initial_latents(requests),
+                    generator=torch.Generator(self.device).manual_seed(requests[0].seed),
+                    callback=on_step,
+                    callback_steps=1,
+                    output_type="np",
+                )
+        except torch.OutOfMemoryError as exc:
+            raise WaveEngineError(
+                f"The GPU ran out of memory making {len(requests)} effects with {k} candidates each; lower "
+                "WAVE_AUDIOLDM2_WAVEFORMS_PER_PROMPT or WAVE_EFFECT_SECONDS.",
+                detail=str(exc),
+            ) from exc
+        audios = np.asarray(output.audios, dtype=np.float32)
+        if audios.shape[0] != len(requests) * k:
+            raise WaveEngineError(f"AudioLDM2 returned {audios.shape[0]} sounds for {len(requests) * k} candidates.")
+        # Candidates come grouped per prompt and ranked best first.
+        return [audios[i * k] for i in range(len(requests))]

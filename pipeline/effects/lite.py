@@ -1,0 +1,92 @@
+"""The lite effects engine: every effect synthesised from its words by physical sound models, no weights, CPU."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.effects.base import CachedEffectsEngine, EffectRequest
+from pipeline.effects.cache import DEFAULT_CACHE_DIR
+from pipeline.effects.synth import liquid, modal, noise, tonal
+from pipeline.effects.synth.common import SAMPLE_RATE, tilt
+from pipeline.effects.words import Family, Recipe, recipe_for
+from pipeline.errors import WaveEngineError
+from pipeline.types import ProgressCallback
+
+_RUNNING = re.compile(r"\b(?:run\w*|jog\w*|sprint\w*|gallop\w*|hurr\w*)", re.IGNORECASE)
+
+
+def synthesise(recipe: Recipe, rng: np.random.Generator, running: bool = False) -> np.ndarray:
+    """Raw audio at 44.1 kHz for a recipe."""
+    timbre = recipe.timbre
+    family = recipe.family
+    if family == Family.IMPACT:
+        audio = modal.impact(rng, recipe.material, timbre, recipe.repeated)
+    elif family == Family.BELL:
+        audio = modal.bell(rng, recipe.material, timbre)
+    elif family == Family.FOOTSTEPS:
+        audio = modal.footsteps(rng, recipe.material, timbre, running=running)
+    elif family == Family.RUSTLE:
+        audio = noise.rustle(rng, timbre)
+    elif family == Family.SCRAPE:
+        audio = noise.scrape(rng, timbre)
+    elif family == Family.WIND:
+        audio = noise.wind(rng, timbre)
+    elif family == Family.WAVES:
+        audio = noise.waves(rng, timbre)
+    elif family == Family.CRACKLE:
+        audio = noise.crackle(rng, timbre)
+    elif family == Family.DRIP:
+        audio = liquid.drips(rng, timbre)
+    elif family == Family.BUBBLES:
+        audio = liquid.boiling(rng, timbre)
+    elif family == Family.POUR:
+        audio = liquid.pouring(rng, timbre)
+    elif family == Family.STREAM:
+        audio = liquid.stream(rng, timbre)
+    elif family == Family.HUM:
+        audio = tonal.hum(rng, timbre, recipe.mains_hz)
+    elif family == Family.BUZZ:
+        audio = tonal.buzz(rng, timbre)
+    elif family == Family.CHIRP:
+        audio = tonal.chirps(rng, timbre)
+    else:  # pragma: no cover - every Family member is handled above
+        raise WaveEngineError(f"The lite effects engine has no synthesiser for {family}.")
+    # Hum keeps its exact mains spectrum; everything else takes the timbre's tilt.
+    if family != Family.HUM:
+        audio = tilt(audio, timbre.brightness)
+    return audio
+
+
+class LiteEffectsEngine(CachedEffectsEngine):
+    """Synthesises each variant from its material, play method and timbre words. Deterministic per (words, seed)."""
+
+    name = "lite"
+    model_id = None
+    steps = None
+
+    def __init__(self, *, effects_cache_dir: Path | str | None = DEFAULT_CACHE_DIR, sample_rate: int = SAMPLE_RATE) -> None:
+        super().__init__(effects_cache_dir=effects_cache_dir)
+        self.sample_rate = int(sample_rate)
+
+    @property
+    def render_rate(self) -> int:
+        return SAMPLE_RATE
+
+    @staticmethod
+    def recipe(request: EffectRequest) -> Recipe:
+        p = request.prompt
+        return recipe_for(name=p.name, material=p.material, play_method=p.play_method, timbre=list(p.timbre))
+
+    def render(self, requests: list[EffectRequest], progress: ProgressCallback) -> list[np.ndarray]:
+        audios = []
+        for done, request in enumerate(requests):
+            digest = hashlib.sha256(f"{request.seed}\n{request.prompt.words.lower()}".encode()).digest()
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+            running = bool(_RUNNING.search(request.prompt.words))
+            audios.append(synthesise(self.recipe(request), rng, running=running).astype(np.float32))
+            progress(f"made {done + 1} of {len(requests)} sound effects", (done + 1) / len(requests))
+        return audios
