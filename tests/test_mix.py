@@ -1,0 +1,165 @@
+"""Mastering: meters, loudness and true-peak targets on hard inputs, gain caps, exported files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from pipeline.errors import WaveInputError
+from pipeline.mix import (
+    UPLOAD_LIMIT_BYTES,
+    MasterResult,
+    integrated_lufs,
+    master,
+    true_peak_dbtp,
+    write_mix,
+)
+from pipeline.mix.export import MP3_LEVEL_KBPS, fitting_level
+from pipeline.mix.master import STEM_LUFS
+from pipeline.mix.meters import SILENCE_LUFS
+from pipeline.types import Session
+
+SR = 44100
+
+
+def music_like(seconds: float, seed: int = 0, level: float = 0.3) -> dict[Session, np.ndarray]:
+    """Drums (decaying noise bursts), bass (low tone), keys (chord stabs): a stand-in for rendered stems."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    beat = np.exp(-((t * 2) % 1) * 25)
+    drums = rng.standard_normal(t.size) * beat
+    bass = np.sin(2 * np.pi * 55 * t) + 0.3 * np.sin(2 * np.pi * 110 * t)
+    keys = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0)) * np.exp(-((t * 1) % 1) * 3) / 3
+
+    def stereo(x: np.ndarray, width: float) -> np.ndarray:
+        return (np.stack([x * (1 - width), x * (1 + width)], axis=1) * level).astype(np.float32)
+
+    return {Session.DRUMS: stereo(drums, 0.1), Session.BASS: stereo(bass, 0.0), Session.KEYBOARD: stereo(keys, 0.3)}
+
+
+def assert_on_target(result: MasterResult) -> None:
+    assert result.audio.dtype == np.float32 and result.audio.ndim == 2 and result.audio.shape[1] == 2
+    assert np.isfinite(result.audio).all()
+    measured_lufs = integrated_lufs(result.audio, SR)
+    measured_tp = true_peak_dbtp(result.audio, SR)
+    assert measured_lufs == pytest.approx(-14.0, abs=1.0)
+    assert measured_tp <= -1.0
+    assert result.loudness_lufs == pytest.approx(measured_lufs, abs=0.01)
+    assert result.true_peak_dbtp == pytest.approx(measured_tp, abs=0.01)
+
+
+def test_true_peak_finds_peaks_between_samples() -> None:
+    # A quarter-rate sine sampled 45 degrees off its crests: every sample is at 0.707 of the real peak.
+    n = np.arange(SR)
+    x = 0.5 * np.sin(np.pi / 2 * n + np.pi / 4)
+    stereo = np.stack([x, x], axis=1)
+    assert 20 * np.log10(np.abs(stereo).max()) == pytest.approx(-9.03, abs=0.02)
+    assert true_peak_dbtp(stereo, SR) == pytest.approx(20 * np.log10(0.5), abs=0.2)  # edges ring a little
+    assert true_peak_dbtp(np.zeros((SR, 2)), SR) < -100
+
+
+def test_integrated_loudness_follows_bs1770() -> None:
+    t = np.arange(5 * SR) / SR
+    tone = 0.1 * np.sin(2 * np.pi * 997 * t)
+    # BS.1770: a 997 Hz sine at 0 dBFS in one channel reads -3.01 LKFS; here -20 dBFS in both channels.
+    assert integrated_lufs(np.stack([tone, np.zeros_like(tone)], 1), SR) == pytest.approx(-23.01, abs=0.1)
+    assert integrated_lufs(np.stack([tone, tone], 1), SR) == pytest.approx(-20.0, abs=0.1)
+    assert integrated_lufs(np.zeros((SR, 2)), SR) == SILENCE_LUFS
+    assert integrated_lufs(np.stack([tone, tone], 1)[:4410], SR) < -20.0  # short clips are measured, not refused
+
+
+@pytest.mark.parametrize("level", [0.02, 0.3, 4.0], ids=["quiet", "normal", "loud"])
+def test_master_meets_loudness_and_true_peak(level: float) -> None:
+    result = master(music_like(8.0, level=level), SR)
+    assert_on_target(result)
+
+
+def test_master_handles_very_dynamic_music() -> None:
+    # 6 s of a whisper, then 2 s of a roar 50 dB louder.
+    stems = music_like(8.0, level=0.5)
+    ramp = np.where(np.arange(8 * SR) < 6 * SR, 10 ** (-50 / 20), 1.0).astype(np.float32)[:, None]
+    result = master({s: a * ramp for s, a in stems.items()}, SR)
+    assert_on_target(result)
+    assert np.abs(result.audio[: 5 * SR]).max() < 0.1  # the quiet part stays quiet
+
+
+def test_stems_are_balanced_before_the_bus() -> None:
+    stems = music_like(6.0)
+    stems[Session.DRUMS] = stems[Session.DRUMS] * 10.0  # 20 dB too loud
+    result = master(stems, SR)
+    for session, stem in stems.items():
+        balanced = stem * 10 ** (result.stem_gains_db[session] / 20)
+        assert integrated_lufs(balanced, SR) == pytest.approx(STEM_LUFS[session], abs=0.1)
+    assert_on_target(result)
+
+
+def test_silent_and_near_silent_mixes_are_not_blown_up() -> None:
+    silent = master({Session.DRUMS: np.zeros((3 * SR, 2), np.float32), Session.BASS: np.zeros(3 * SR)}, SR)
+    assert not silent.audio.any() and silent.loudness_lufs == SILENCE_LUFS and silent.notes
+    # Hiss under the BS.1770 gate (about -88 LUFS) is left alone rather than raised by 74 dB.
+    rng = np.random.default_rng(3)
+    hiss = (rng.standard_normal((4 * SR, 2)) * 2e-5).astype(np.float32)
+    assert np.abs(master({Session.KEYBOARD: hiss}, SR).audio).max() <= np.abs(hiss).max() * 1.01
+    # Hiss at about -68 LUFS rises by the 30 dB cap, not by the 54 dB that -14 LUFS would take.
+    louder_hiss = hiss * 10
+    raised = master({Session.KEYBOARD: louder_hiss}, SR)
+    assert raised.loudness_lufs == pytest.approx(integrated_lufs(louder_hiss, SR) + 30, abs=1.0)
+    # Quiet music at about -62 LUFS: raised, but only by the total cap, and the result says so.
+    faint = master(music_like(6.0, level=0.0008), SR)
+    assert integrated_lufs(faint.audio, SR) < -20
+    assert faint.true_peak_dbtp <= -1.0
+    assert any("quiet" in note for note in faint.notes)
+
+
+def test_one_real_stem_beside_silent_ones() -> None:
+    stems = music_like(5.0)
+    result = master({Session.BASS: stems[Session.BASS], Session.GUITAR: np.zeros((SR, 2), np.float32)}, SR)
+    assert result.stem_gains_db[Session.GUITAR] == 0.0
+    assert len(result.audio) == 5 * SR  # shorter stems are padded to the longest
+    assert_on_target(result)
+
+
+def test_bad_stems_give_plain_errors_or_notes() -> None:
+    with pytest.raises(WaveInputError, match="nothing to mix"):
+        master({}, SR)
+    with pytest.raises(WaveInputError, match="not mono or stereo"):
+        master({Session.DRUMS: np.zeros((SR, 5), np.float32)}, SR)
+    broken = music_like(4.0)
+    broken[Session.BASS][100:200] = np.nan
+    result = master(broken, SR)
+    assert np.isfinite(result.audio).all() and any("broken" in note for note in result.notes)
+
+
+@pytest.mark.slow
+def test_mix_files_fit_the_upload_limit_for_three_minutes(tmp_path: Path) -> None:
+    stems = music_like(180.0, seed=1, level=0.25)
+    audio = sum(stems.values())
+    audio = audio / np.abs(audio).max() * 0.8
+    result = MasterResult(audio=audio.astype(np.float32), sample_rate=SR, loudness_lufs=-14.0, true_peak_dbtp=-1.0)
+    wav, mp3 = write_mix(result, tmp_path)
+    assert wav.name == "mix.wav" and mp3.name == "mix.mp3"
+    info = sf.info(wav)
+    assert (info.channels, info.subtype, info.frames) == (2, "PCM_24", len(audio))
+    assert mp3.stat().st_size < UPLOAD_LIMIT_BYTES
+    decoded, rate = sf.read(mp3, dtype="float32")
+    assert rate == SR and decoded.shape[1] == 2
+    assert len(decoded) / SR == pytest.approx(180.0, abs=0.2)
+
+
+def test_long_songs_get_a_lower_bitrate_that_still_fits() -> None:
+    for minutes in (3, 8, 15):
+        _, kbps = fitting_level(MP3_LEVEL_KBPS, minutes * 60)
+        assert kbps * 1000 / 8 * minutes * 60 < UPLOAD_LIMIT_BYTES
+    assert fitting_level(MP3_LEVEL_KBPS, 180)[1] >= 160  # a normal song keeps good quality
+
+
+def test_ogg_copy_and_unknown_formats(tmp_path: Path) -> None:
+    result = master(music_like(3.0), SR)
+    _, ogg = write_mix(result, tmp_path, compressed_format="ogg")
+    decoded, rate = sf.read(ogg, dtype="float32")
+    assert ogg.suffix == ".ogg" and rate == SR and abs(len(decoded) - len(result.audio)) < SR // 10
+    with pytest.raises(WaveInputError, match="flac"):
+        write_mix(result, tmp_path / "x", compressed_format="flac")
