@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from db.models import Job, JobStatus, utcnow
 from jobs.runtime import Runtime
+from wave_app.metrics import observe_stage
 
 # Stage -> where its progress starts and ends in the job's overall fraction.
 STAGE_SPAN: dict[JobStatus, tuple[float, float]] = {
@@ -87,6 +88,7 @@ class ProgressReporter:
         self.render_version = render_version
         self._last = 0.0
         self._status: JobStatus | None = None
+        self._stage_started = time.monotonic()
         self.cancelled = False
 
     async def update(self, status: JobStatus, fraction: float, message: str, *, force: bool = False) -> None:
@@ -94,6 +96,8 @@ class ProgressReporter:
         if not force and status == self._status and now - self._last < self.interval:
             return
         self._last = now
+        if status != self._status:
+            self.end_stage(now)
         self._status = status
         start, end = STAGE_SPAN.get(status, (0.0, 1.0))
         overall = round(start + (end - start) * min(1.0, max(0.0, fraction)), 4)
@@ -129,6 +133,13 @@ class ProgressReporter:
 
         return callback
 
+    def end_stage(self, now: float | None = None) -> None:
+        """Record the time spent in the current stage (``wave_stage_seconds``); the next stage starts now."""
+        now = time.monotonic() if now is None else now
+        if self._status is not None and not self._status.finished:
+            observe_stage(self._status.value, now - self._stage_started)
+        self._stage_started = now
+        self._status = None
 
 
 class JobCancelled(Exception):

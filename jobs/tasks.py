@@ -16,13 +16,15 @@ from arq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from db.models import Job, JobStatus, Render, SoundSourceRow, utcnow
+from db.models import Job, JobStatus, Render, SoundSourceRow, as_utc, utcnow
 from jobs.events import JobCancelled, ProgressReporter, publish, event_for
 from jobs.runtime import Runtime
 from pipeline.errors import WaveError, WaveTransientError
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, ProgressCallback, Session
+from wave_app import metrics
+from wave_app.logging_setup import set_job_id
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +70,16 @@ async def _fail(ctx: dict[str, Any], job_id: str, exc: BaseException, stage: str
     job_try = ctx.get("job_try", 1)
     if isinstance(exc, WaveError) and exc.permanent:
         jlog.info("job %s failed at %s: %s", job_id, stage, exc)
+        metrics.count_failure(exc, stage)
         await _finish(runtime, job_id, JobStatus.FAILED, "Failed", error=exc.user_message)
         return
     if job_try < runtime.settings.job_retries:
         jlog.warning("job %s: %s failed (try %d), retrying: %r", job_id, stage, job_try, exc)
+        metrics.count_retry(stage)
         raise Retry(defer=2 ** job_try) from exc
     error_id = uuid.uuid4().hex[:8]
     jlog.error("job %s failed at %s after %d tries (error id %s)", job_id, stage, job_try, error_id, exc_info=exc)
+    metrics.count_failure(exc, stage)
     message = exc.user_message if isinstance(exc, WaveTransientError) else "Something went wrong while making your mix."
     await _finish(runtime, job_id, JobStatus.FAILED, "Failed", error=message, error_id=error_id)
 
@@ -97,10 +102,13 @@ def _music_stage(message: str, fraction: float) -> tuple[JobStatus, float]:
 
 async def see_and_hear(ctx: dict[str, Any], job_id: str) -> str:
     """GPU task: picture -> sheet -> effects, stored; then the music task is queued."""
+    set_job_id(job_id)
     runtime: Runtime = ctx["runtime"]
     job = await _load_job(runtime, job_id)
     if job is None or job.job_status.finished:
         return "skipped"
+    if not job.attempts:
+        metrics.observe_stage(JobStatus.QUEUED.value, (utcnow() - as_utc(job.created_at)).total_seconds())
     if job.sheet_key and job.sources and all(s.effect_key for s in job.sources):
         await _queue_first_render(ctx, job_id)
         return "already heard"
@@ -183,6 +191,7 @@ async def _queue_first_render(ctx: dict[str, Any], job_id: str) -> None:
 
 async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
     """CPU task: effects + song (+ casting overrides) -> instruments, stems, mix; stored as a render version."""
+    set_job_id(job_id)
     runtime: Runtime = ctx["runtime"]
     job = await _load_job(runtime, job_id)
     if job is None or job.status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
@@ -234,6 +243,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
     except Exception as exc:
         await _fail(ctx, job_id, exc, "play_render")
         return "failed"
+    reporter.end_stage()
     from jobs.client import _assignment
 
     report_data = json.loads(report.to_json())

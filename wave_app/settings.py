@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     cpu_stage_timeout_s: int = Field(300, description="Time limit of the casting + instruments + render + mix task.")
     job_retries: int = Field(3, description="Attempts for a task that failed for a passing reason.")
 
+    # Operations
+    metrics_port: int | None = Field(None, description="Port of the Prometheus /metrics endpoint of a worker or bot process; unset: no endpoint.")
+    metrics_poll_s: float = Field(15.0, description="Seconds between readings of queue depth and jobs by state for the metrics.")
+    log_format: Literal["text", "json", "kv"] = Field("text", description="Log lines of workers and bots: text, json (one object a line) or kv (key=value).")
+    log_level: str = Field("INFO", description="Log level of workers and bots: DEBUG, INFO, WARNING or ERROR.")
+
     # Chat
     discord_token: str | None = Field(None, description="Discord bot token.")
     discord_guild_id: int | None = Field(None, description="Sync commands to this guild only (development); unset syncs globally.")

@@ -1,0 +1,135 @@
+"""`wave models check|download` on real model directories (tiny models with random weights, saved here) and on a
+real Hugging Face cache layout; downloads with HF_HUB_OFFLINE=1 (there is no network here)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("huggingface_hub")
+torch = pytest.importorskip("torch")
+
+from pipeline.errors import WaveEngineError, WaveInputError  # noqa: E402
+from wave_app import models_cmd  # noqa: E402
+from wave_app.models_cmd import check_models, download_model, missing_parts, models_for  # noqa: E402
+from wave_app.settings import Settings  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen(tmp_path_factory) -> Path:
+    from tests.qwen_tiny import save_tiny_qwen
+
+    return save_tiny_qwen(tmp_path_factory.mktemp("qwen") / "model")
+
+
+@pytest.fixture(scope="module")
+def tiny_audioldm2(tmp_path_factory) -> Path:
+    from tests.test_effects_audioldm2 import build_tiny_audioldm2
+
+    return build_tiny_audioldm2(tmp_path_factory.mktemp("audioldm2"))
+
+
+def run_cli(argv: list[str], settings: Settings, monkeypatch) -> int:
+    """Parse and run through the module's own `register`, as `wave` does."""
+    monkeypatch.setattr(models_cmd, "get_settings", lambda: settings)
+    parser = argparse.ArgumentParser(prog="wave")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text, **kw):
+        p = sub.add_parser(name, help=help_text, **kw)
+        p.set_defaults(func=func)
+        return p
+
+    models_cmd.register(sub, add)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_empty_cache_says_missing_and_how_to_fix(tmp_path, monkeypatch, capsys):
+    settings = Settings(profile="gpu", model_dir=tmp_path / "empty-cache")
+    states = check_models(settings)
+    assert [s.spec.role for s in states] == ["vision", "effects"]
+    for state in states:
+        assert not state.present
+        assert str(tmp_path / "empty-cache") in state.detail
+        assert "wave models download --profile gpu" in state.fix and state.spec.setting in state.fix
+    assert run_cli(["models", "check", "--json"], settings, monkeypatch) == 1
+    reported = json.loads(capsys.readouterr().out)
+    assert [r["present"] for r in reported] == [False, False]
+
+
+def test_local_directories_with_config_and_weights_are_present(tiny_qwen, tiny_audioldm2, monkeypatch, capsys):
+    settings = Settings(profile="gpu", qwen_model=str(tiny_qwen), audioldm2_model=str(tiny_audioldm2))
+    vision, effects = check_models(settings)
+    assert vision.present and vision.where == str(tiny_qwen) and vision.size_bytes > 10_000
+    assert effects.present and effects.detail == "local directory"
+    assert run_cli(["models", "check"], settings, monkeypatch) == 0
+    assert "present" in capsys.readouterr().out
+    # download of a complete local directory is a no-op that says where it is
+    assert download_model(models_for(settings)[0], settings) == tiny_qwen
+
+
+def test_incomplete_directories_name_what_is_missing(tiny_audioldm2, tmp_path):
+    broken = tmp_path / "pipeline"
+    shutil.copytree(tiny_audioldm2, broken)
+    (broken / "unet" / "diffusion_pytorch_model.safetensors").unlink()
+    shutil.rmtree(broken / "vocoder")
+    assert missing_parts(broken, "diffusers") == ["unet/weights (*.safetensors or *.bin)", "vocoder/"]
+    assert missing_parts(tmp_path / "nothing-here", "transformers") == ["config.json"]
+
+    settings = Settings(profile="gpu", audioldm2_model=str(broken), qwen_model=str(tmp_path / "no-such-dir"))
+    vision, effects = check_models(settings)
+    assert not vision.present and "does not exist" in vision.detail
+    assert not effects.present and "unet/weights" in effects.detail
+    with pytest.raises(WaveInputError, match="WAVE_AUDIOLDM2_MODEL"):
+        download_model(models_for(settings)[1], settings)
+
+
+def put_in_hub_cache(cache: Path, repo_id: str, model: Path) -> Path:
+    """Lay a model out the way huggingface_hub's cache stores a downloaded snapshot."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(model, snapshot)
+    return snapshot
+
+
+def test_cached_snapshot_is_found_offline_and_loads(tiny_audioldm2, tmp_path):
+    from pipeline.effects.audioldm2 import load_audioldm2
+
+    cache = tmp_path / "hub"
+    snapshot = put_in_hub_cache(cache, "acme/tiny-audioldm2", tiny_audioldm2)
+    settings = Settings(profile="gpu", effects_engine="audioldm2", vision_engine="lite",
+                        audioldm2_model="acme/tiny-audioldm2", model_dir=cache)
+    (state,) = check_models(settings)
+    assert state.present and Path(state.where) == snapshot
+    # with the weights present, download is offline-safe and returns the snapshot
+    assert download_model(state.spec, settings) == snapshot
+    # what `check` calls present is what the engine loads
+    pipe = load_audioldm2("acme/tiny-audioldm2", torch.device("cpu"), cache_dir=cache, local_files_only=True)
+    assert type(pipe).__name__ == "RankedAudioLDM2Pipeline"
+
+
+def test_download_with_hub_offline_gives_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = Settings(profile="gpu", model_dir=tmp_path / "cache")
+    with pytest.raises(WaveEngineError) as caught:
+        run_cli(["models", "download", "--profile", "gpu"], settings, monkeypatch)
+    message = caught.value.user_message
+    assert "HF_HUB_OFFLINE=1" in message and "Qwen/Qwen2.5-VL-7B-Instruct" in message
+    assert str(tmp_path / "cache") in message
+    assert not any((tmp_path / "cache").rglob("*.safetensors"))
+
+
+def test_lite_profile_needs_no_weights(monkeypatch, capsys):
+    settings = Settings(profile="lite")
+    assert models_for(settings) == []
+    assert run_cli(["models", "check"], settings, monkeypatch) == 0
+    assert "needs no model weights" in capsys.readouterr().out
+    assert [s.role for s in models_for(settings, "gpu")] == ["vision", "effects"]
