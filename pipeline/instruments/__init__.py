@@ -1,0 +1,93 @@
+"""Instruments: one effect + one session -> a playable multisample (WAV samples, SFZ, SF2, instrument.json).
+
+:func:`build_instrument` is the stage's entry point. Drums are sliced into a kit by
+:mod:`pipeline.instruments.drums`; bass, guitar and keyboard are synthesised in tune from the effect by
+:mod:`pipeline.instruments.melodic`. The ``rave`` engine first re-voices the effect with a RAVE model, then builds
+the same way, so the in-tune guarantee holds for both engines.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.audio import LoadedEffect, condition_effect, load_effect
+from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.instruments.melodic import build_melodic_instrument
+from pipeline.instruments.sf2 import SF2_FILE_NAME, write_sf2
+from pipeline.instruments.sfz import write_sfz
+from pipeline.types import EffectInput, Instrument, Session
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("dsp", "rave")
+
+__all__ = ["ENGINES", "build_instrument"]
+
+
+def _revoice_with_rave(loaded: LoadedEffect, model_path: Path | None, name: str) -> LoadedEffect:
+    if model_path is None:
+        raise WaveEngineError("The rave engine needs a RAVE model file for this session, and none is configured.")
+    from pipeline.instruments.rave import apply_rave
+
+    audio = np.asarray(apply_rave(loaded.audio, loaded.sample_rate, Path(model_path)), dtype=np.float32)
+    revoiced = condition_effect(audio, loaded.sample_rate, loaded.sample_rate, name=f"{name} (RAVE)")
+    revoiced.notes = list(loaded.notes) + revoiced.notes
+    return revoiced
+
+
+def _build_drums(
+    loaded: LoadedEffect, out_dir: Path, *, name: str, source_effect: str, sample_rate: int, seed: int
+) -> Instrument:
+    try:
+        from pipeline.instruments.drums import build_drum_kit
+    except ImportError as exc:
+        raise WaveEngineError("The drum kit builder is not available in this installation.") from exc
+    return build_drum_kit(loaded, out_dir, name=name, source_effect=source_effect, sample_rate=sample_rate, seed=seed)
+
+
+def build_instrument(
+    effect: EffectInput,
+    session: Session,
+    out_dir: Path,
+    *,
+    sample_rate: int = 44100,
+    engine: str = "dsp",
+    rave_model: Path | None = None,
+    seed: int = 0,
+) -> Instrument:
+    """Build ``session``'s instrument from ``effect`` into ``out_dir`` and return it.
+
+    Writes the samples, ``instrument.sfz``, ``instrument.sf2`` and ``instrument.json``. Repairs made to the
+    effect (silence, NaNs, length) and fallbacks taken are listed in ``Instrument.notes``.
+    """
+    if engine not in ENGINES:
+        raise WaveInputError(f"Unknown instrument engine '{engine}'; choose one of: {', '.join(ENGINES)}.")
+    if not 8000 <= sample_rate <= 192000:
+        raise WaveInputError(f"Sample rate {sample_rate} Hz is outside 8000..192000 Hz.")
+    session = Session(session)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = effect.name or effect.id
+    loaded = load_effect(effect.path, sample_rate)
+    if engine == "rave" and not loaded.silent:
+        loaded = _revoice_with_rave(loaded, rave_model, name)
+
+    if session == Session.DRUMS:
+        instrument = _build_drums(
+            loaded, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed
+        )
+        instrument.engine = engine
+    else:
+        instrument = build_melodic_instrument(
+            loaded, session, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed,
+            engine=engine,
+        )
+    write_sf2(instrument, out_dir / SF2_FILE_NAME)
+    instrument.sf2 = SF2_FILE_NAME
+    write_sfz(instrument)
+    instrument.save()
+    log.info("built %s instrument from %s in %s (%d zones)", session.value, effect.id, out_dir, len(instrument.zones))
+    return instrument

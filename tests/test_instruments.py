@@ -1,0 +1,448 @@
+"""Melodic instruments built from real recorded sounds: tuning, likeness to the source, loops, layers, files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import librosa
+import mido
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy.signal import butter, sosfiltfilt
+
+from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.instruments import build_instrument
+from pipeline.instruments.multisample import crossfade_loop, find_loop, key_spans, midi_to_hz
+from pipeline.types import MELODIC_SESSIONS, SESSION_RANGES, EffectInput, Instrument, Session, Zone
+
+NOISE_LIKE = ["ambi_swoosh", "perc_swash", "vinyl_hiss", "perc_door"]
+OTHERS = ["misc_crow", "elec_wood", "ambi_glass_rub", "bd_haus"]
+SR = 44100
+ANALYSIS_S = 0.4
+
+
+# --------------------------------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, sample):
+    """build(sound, session) -> Instrument, built once per module."""
+    cache: dict[tuple[str, Session], Instrument] = {}
+
+    def build(sound: str, session: Session) -> Instrument:
+        key = (sound, session)
+        if key not in cache:
+            out = tmp_path_factory.mktemp(f"{sound}_{session.value}")
+            effect = EffectInput(id=sound, path=sample(sound), name=sound)
+            cache[key] = build_instrument(effect, session, out, sample_rate=SR)
+        return cache[key]
+
+    return build
+
+
+def read(instrument: Instrument, zone: Zone) -> np.ndarray:
+    audio, sr = sf.read(instrument.sample_path(zone), dtype="float32")
+    assert sr == instrument.sample_rate
+    return audio
+
+
+def play(audio: np.ndarray, semitones: float) -> np.ndarray:
+    """What a sampler does to play a sample ``semitones`` away from its root: read it faster or slower."""
+    ratio = 2.0 ** (semitones / 12.0)
+    positions = np.arange(0.0, len(audio) - 1, ratio)
+    return np.interp(positions, np.arange(len(audio)), audio).astype(np.float32)
+
+
+def measure_pitch(audio: np.ndarray, sr: int, f0: float) -> tuple[float, float]:
+    """(voiced share, median error in cents) of pyin on the start of a note (ANALYSIS_S plus three frames).
+
+    The search spans an octave and a semitone either side, so octave errors count. Harmonics above the fifth are
+    filtered out first and the analysis stays at 44.1 kHz: with coarser lags pyin reports a spurious sub-octave
+    for near-sinusoidal tones whose period is not a whole number of samples.
+    """
+    frame = 8192 if f0 < 70 else 4096 if f0 < 150 else 2048 if f0 < 600 else 1024
+    # Low notes need long frames; the note is heard for longer so the attack weighs the same share of frames.
+    clip = audio[: int((ANALYSIS_S + 3 * frame / sr) * sr)]
+    clip = sosfiltfilt(butter(8, min(4.5 * f0, 0.45 * sr), fs=sr, output="sos"), clip)
+    f, voiced, _ = librosa.pyin(
+        clip, fmin=f0 * 2 ** (-13 / 12), fmax=f0 * 2 ** (13 / 12), sr=sr, frame_length=frame, hop_length=512,
+        center=False,
+    )
+    if not voiced.any():
+        return 0.0, float("inf")
+    # pyin's pitch grid is 10 cents; rounding keeps one grid step from reading as 10.000000000000016.
+    return float(np.mean(voiced)), round(float(np.median(1200 * np.log2(f[voiced] / f0))), 3)
+
+
+def layer(instrument: Instrument, root: int, hard: bool) -> Zone:
+    return next(z for z in instrument.zones if z.pitch_keycenter == root and (z.hivel == 127) == hard)
+
+
+def roots(instrument: Instrument) -> list[int]:
+    return sorted({z.pitch_keycenter for z in instrument.zones})
+
+
+# ---------------------------------------------------------------------------------------------------- tuning
+
+
+SOUNDS = NOISE_LIKE + OTHERS
+
+
+@pytest.mark.parametrize("sound", SOUNDS)
+def test_every_zone_plays_in_tune_at_its_root_and_a_semitone_away(built, sound: str) -> None:
+    """Each zone once per sound, taking turns: hard layer at its root, soft layer a semitone down, soft a semitone
+    up; the turn shifts with the sound, so over the sounds every zone is heard all three ways."""
+    failures = []
+    turns = [(True, 0), (False, -1), (False, 1)]
+    for session in MELODIC_SESSIONS:
+        instrument = built(sound, session)
+        for index, root in enumerate(roots(instrument)):
+            hard, semitones = turns[(index + SOUNDS.index(sound)) % len(turns)]
+            audio = play(read(instrument, layer(instrument, root, hard)), semitones)
+            voiced, cents = measure_pitch(audio, SR, midi_to_hz(root + semitones))
+            if voiced < 0.9 or abs(cents) > 10:
+                failures.append(f"{session.value} {root}{semitones:+d}: voiced {voiced:.0%}, {cents:+.1f} cents")
+    assert not failures, failures
+
+
+def peak_frequency(audio: np.ndarray, sr: int, near_hz: float) -> float:
+    """Frequency of the strongest spectral peak within a semitone of ``near_hz`` (zero-padded FFT, 0.04 Hz bins)."""
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio)), 1 << 20))
+    freqs = np.fft.rfftfreq(1 << 20, 1 / sr)
+    band = (freqs > near_hz * 2 ** (-1 / 12)) & (freqs < near_hz * 2 ** (1 / 12))
+    return float(freqs[band][np.argmax(spectrum[band])])
+
+
+@pytest.mark.parametrize("session", MELODIC_SESSIONS)
+def test_harmonics_sit_exactly_on_the_played_pitch(built, session: Session) -> None:
+    """Finer than pyin can tell: the first three harmonics of every root are within 1.5 cents of k * f0 (for a
+    sustained sound, in its held loop)."""
+    instrument = built("vinyl_hiss", session)
+    for root in roots(instrument):
+        zone = layer(instrument, root, True)
+        audio = read(instrument, zone)
+        if zone.loop_start is not None:
+            audio = np.tile(audio[zone.loop_start : zone.loop_end + 1], 8)
+        audio = audio[: 2 * SR]
+        f0 = midi_to_hz(root)
+        for k in (1, 2, 3):
+            if k * f0 < 0.45 * SR:
+                cents = 1200 * np.log2(peak_frequency(audio, SR, k * f0) / (k * f0))
+                assert abs(cents) < 1.5, (root, k, cents)
+
+
+@pytest.mark.parametrize("sound", ["vinyl_hiss", "bd_haus"])
+def test_keyboard_sustain_loop_stays_in_tune(built, sound: str) -> None:
+    instrument = built(sound, Session.KEYBOARD)
+    for root in roots(instrument)[::4]:
+        zone = layer(instrument, root, True)
+        audio = read(instrument, zone)
+        held = np.tile(audio[zone.loop_start : zone.loop_end + 1], 3)
+        voiced, cents = measure_pitch(held, SR, midi_to_hz(root))
+        assert voiced >= 0.9 and abs(cents) <= 10, (root, voiced, cents)
+
+
+# --------------------------------------------------------------------------------------------- likeness
+
+
+def colour(audio: np.ndarray, sr: int, seconds: float) -> np.ndarray:
+    """Shape of the average mel spectrum in dB (level removed): how a sound is coloured, whatever its pitch."""
+    clip = audio[: int(seconds * sr)]
+    mel = librosa.feature.melspectrogram(y=clip, sr=sr, n_mels=24, fmin=150, fmax=10000, n_fft=4096)
+    shape = 10 * np.log10(mel.mean(axis=1) + 1e-10)
+    return shape - shape.mean()
+
+
+def test_each_instrument_sounds_more_like_its_own_source_than_the_others(built, sample) -> None:
+    """For every source, of all the instruments, the one built from it is nearest in colour.
+
+    Sources with clearly different colours; a kick drum is left out because its body lies below what a guitar or
+    keyboard note can carry.
+    """
+    sounds = ["vinyl_hiss", "misc_crow", "ambi_glass_rub", "elec_wood", "ambi_swoosh", "perc_swash"]
+    sources = {s: colour(librosa.load(sample(s), sr=SR, mono=True)[0], SR, 30.0) for s in sounds}
+    for session in MELODIC_SESSIONS:
+        notes = {}
+        for sound in sounds:
+            instrument = built(sound, session)
+            middle = roots(instrument)[len(roots(instrument)) // 2]
+            notes[sound] = colour(read(instrument, layer(instrument, middle, True)), SR, 0.3)
+        for source in sounds:
+            distance = {s: float(np.sqrt(np.mean((notes[s] - sources[source]) ** 2))) for s in sounds}
+            nearest_other = min(d for s, d in distance.items() if s != source)
+            assert distance[source] < nearest_other, (session.value, source, distance)
+
+
+# -------------------------------------------------------------------------------------------------- loops
+
+
+def seam_click(audio: np.ndarray, start: int, end_exclusive: int) -> float:
+    """Largest high-passed jump where the loop wraps, relative to the largest one inside the loop body."""
+    body = audio[start:end_exclusive]
+    played = np.concatenate([body, body])
+    jumps = np.abs(np.diff(played, n=2))
+    seam = len(body)
+    at_seam = jumps[seam - 3 : seam + 1].max()
+    inside = np.concatenate([jumps[: seam - 8], jumps[seam + 8 :]]).max()
+    return float(at_seam / inside)
+
+
+@pytest.mark.parametrize("sound", ["vinyl_hiss", "misc_crow"])
+def test_keyboard_loops_on_rising_zero_crossings_without_a_click(built, sound: str) -> None:
+    instrument = built(sound, Session.KEYBOARD)
+    for zone in instrument.zones:
+        assert zone.loop_mode == "loop_sustain"
+        audio = read(instrument, zone)
+        start, end = zone.loop_start, zone.loop_end + 1
+        assert audio[start - 1] <= 0 <= audio[start]
+        periods = (end - start) * midi_to_hz(zone.pitch_keycenter) / SR
+        assert abs(periods - round(periods)) < 0.05, periods
+        assert seam_click(audio, start, end) <= 1.0, zone.sample
+        assert end < len(audio)  # a release after the loop has something to play
+
+
+def test_loop_search_and_crossfade_fix_a_badly_placed_loop() -> None:
+    """On a tone with drifting phase, a careless loop clicks; find_loop + crossfade_loop does not."""
+    rng = np.random.default_rng(1)
+    f0, n = 220.0, SR
+    t = np.arange(n) / SR
+    drift = np.cumsum(rng.standard_normal(n)) * 2e-4
+    tone = (np.sin(2 * np.pi * f0 * t + drift) + 0.3 * np.sin(2 * np.pi * 3 * f0 * t + 2 * drift)).astype(np.float32)
+    careless = (10000, 10000 + 4410 + 37)
+    assert seam_click(tone, *careless) > 2.0
+    start, end = find_loop(tone, SR, f0, 10000, 4410)
+    looped = crossfade_loop(tone, start, end, 0.02, SR)
+    assert seam_click(looped, start, end) <= 1.0
+
+
+# -------------------------------------------------------------------------------------------------- layers
+
+
+def centroid(audio: np.ndarray, sr: int) -> float:
+    spectrum = np.abs(np.fft.rfft(audio[: int(0.5 * sr)]))
+    freqs = np.fft.rfftfreq(int(0.5 * sr), 1 / sr)[: len(spectrum)]
+    return float(np.sum(freqs * spectrum) / np.sum(spectrum))
+
+
+@pytest.mark.parametrize("session", MELODIC_SESSIONS)
+def test_two_velocity_layers_with_a_brighter_hard_layer(built, session: Session) -> None:
+    instrument = built("perc_door", session)
+    for root in roots(instrument):
+        zones = sorted((z for z in instrument.zones if z.pitch_keycenter == root), key=lambda z: z.lovel)
+        assert [(z.lovel, z.hivel) for z in zones] == [(1, zones[0].hivel), (zones[0].hivel + 1, 127)]
+        soft, hard = (read(instrument, z) for z in zones)
+        assert centroid(hard, SR) > 1.15 * centroid(soft, SR), root
+        assert np.sqrt(np.mean(hard**2)) > np.sqrt(np.mean(soft**2))
+    assert instrument.amp_veltrack > 0
+
+
+# ---------------------------------------------------------------------------------------------------- files
+
+
+def parse_sfz(path: Path) -> list[dict[str, str]]:
+    regions = []
+    for line in path.read_text().splitlines():
+        if line.startswith("<region>"):
+            regions.append(dict(re.findall(r"(\w+)=(\S+)", line)))
+    return regions
+
+
+@pytest.mark.parametrize("session", MELODIC_SESSIONS)
+def test_sfz_regions_point_at_real_samples_and_cover_the_range(built, session: Session) -> None:
+    instrument = built("elec_wood", session)
+    regions = parse_sfz(instrument.sfz_path)
+    assert len(regions) == len(instrument.zones)
+    low, high = SESSION_RANGES[session]
+    for velocity in (1, 64, 100, 127):
+        keys = []
+        for region in regions:
+            if int(region["lovel"]) <= velocity <= int(region["hivel"]):
+                keys += range(int(region["lokey"]), int(region["hikey"]) + 1)
+        assert sorted(keys) == sorted(set(keys)), "overlapping key ranges"
+        assert set(range(low, high + 1)) <= set(keys), "gap in the key range"
+    for region in regions:
+        info = sf.info(instrument.directory / region["sample"])
+        assert info.samplerate == SR and info.channels == 1 and info.subtype == "PCM_16"
+        answered = range(max(low, int(region["lokey"])), min(high, int(region["hikey"])) + 1)
+        assert all(abs(key - int(region["pitch_keycenter"])) <= 1 for key in answered)
+    reloaded = Instrument.load(instrument.directory)
+    assert reloaded.zones == instrument.zones and reloaded.sf2 == "instrument.sf2"
+    spacing = np.diff(roots(instrument))
+    assert spacing.max() <= 3
+
+
+def test_key_spans_are_contiguous_for_any_range() -> None:
+    for low, high in [(28, 60), (36, 96), (60, 60), (60, 62), (0, 127)]:
+        spans = key_spans(low, high)
+        covered = [k for span in spans for k in range(span.lokey, span.hikey + 1)]
+        assert covered == list(range(covered[0], covered[-1] + 1))
+        assert covered[0] <= low and covered[-1] >= high
+        assert all(span.lokey <= span.root <= span.hikey for span in spans)
+
+
+def fluidsynth_note(sf2: Path, note: int, tmp_path: Path) -> np.ndarray:
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.Message("note_on", note=note, velocity=110, time=0))
+    track.append(mido.Message("note_off", note=note, velocity=0, time=1920))
+    midi_path = tmp_path / f"n{note}.mid"
+    wav_path = tmp_path / f"n{note}.wav"
+    midi.save(midi_path)
+    subprocess.run(
+        ["fluidsynth", "-ni", "-R", "0", "-C", "0", "-g", "1.0", "-r", str(SR), "-F", str(wav_path)]
+        + [str(sf2), str(midi_path)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    audio, _ = sf.read(wav_path, dtype="float32", always_2d=True)
+    return audio.mean(axis=1)
+
+
+@pytest.mark.parametrize("session", MELODIC_SESSIONS)
+def test_sf2_plays_in_fluidsynth_at_the_right_pitch(built, session: Session, tmp_path: Path) -> None:
+    instrument = built("vinyl_hiss", session)
+    sf2 = instrument.directory / instrument.sf2
+    assert sf2.read_bytes()[8:12] == b"sfbk"
+    low, high = SESSION_RANGES[session]
+    for note in (low + 2, (low + high) // 2):  # one key a semitone off its zone's root, one on or near it
+        audio = fluidsynth_note(sf2, note, tmp_path)
+        assert np.abs(audio).max() > 0.01, "fluidsynth played nothing"
+        onset = int(np.argmax(np.abs(audio) > 0.1 * np.abs(audio).max()))
+        voiced, cents = measure_pitch(audio[onset:], SR, midi_to_hz(note))
+        assert voiced >= 0.9 and abs(cents) <= 10, (note, voiced, cents)
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+
+
+def effect_file(tmp_path: Path, name: str, audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> EffectInput:
+    path = tmp_path / f"{name}.wav"
+    sf.write(path, audio, sr, subtype=subtype)
+    return EffectInput(id=name, path=path, name=name)
+
+
+def odd_effects(tmp_path: Path, sample) -> dict[str, EffectInput]:
+    swoosh, sr = sf.read(sample("perc_swash"), dtype="float32")
+    swoosh = swoosh.mean(axis=1)
+    with_nans = swoosh.copy()
+    with_nans[::50] = np.nan
+    ten_minutes = np.tile(np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1, 600)
+    return {
+        "silent": effect_file(tmp_path, "silent", np.zeros(SR), SR),
+        "ten_ms": effect_file(tmp_path, "ten_ms", swoosh[2000 : 2000 + sr // 100], sr),
+        "ten_minutes": effect_file(tmp_path, "ten_minutes", ten_minutes, 8000),
+        "nan": effect_file(tmp_path, "nan", with_nans, sr, subtype="FLOAT"),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind,words", [("silent", "silent"), ("ten_ms", "ms long"), ("ten_minutes", "loudest"), ("nan", "NaN")]
+)
+def test_odd_effects_still_make_an_in_tune_instrument_and_say_what_happened(
+    tmp_path: Path, sample, kind: str, words: str
+) -> None:
+    effect = odd_effects(tmp_path, sample)[kind]
+    instrument = build_instrument(effect, Session.GUITAR, tmp_path / "out", sample_rate=SR)
+    assert any(words in note for note in instrument.notes), instrument.notes
+    zone = layer(instrument, roots(instrument)[len(roots(instrument)) // 2], True)
+    voiced, cents = measure_pitch(read(instrument, zone), SR, midi_to_hz(zone.pitch_keycenter))
+    assert voiced >= 0.9 and abs(cents) <= 10
+    if kind == "silent":
+        assert any("noise pluck" in note for note in instrument.notes)
+
+
+def test_bad_requests_get_plain_errors(tmp_path: Path, sample) -> None:
+    good = EffectInput(id="door", path=sample("perc_door"))
+    with pytest.raises(WaveInputError, match="not found"):
+        build_instrument(EffectInput(id="x", path=tmp_path / "missing.wav"), Session.BASS, tmp_path / "a")
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"definitely not audio" * 10)
+    with pytest.raises(WaveInputError, match="not a sound file"):
+        build_instrument(EffectInput(id="x", path=junk), Session.BASS, tmp_path / "b")
+    with pytest.raises(WaveInputError, match="Unknown instrument engine"):
+        build_instrument(good, Session.BASS, tmp_path / "c", engine="magic")
+    with pytest.raises(WaveEngineError, match="RAVE model"):
+        build_instrument(good, Session.BASS, tmp_path / "d", engine="rave", rave_model=None)
+
+
+def test_same_seed_same_instrument_other_seed_other_keyboard(tmp_path: Path, sample) -> None:
+    effect = EffectInput(id="glass", path=sample("ambi_glass_rub"))
+    first, again, other = (
+        build_instrument(effect, Session.KEYBOARD, tmp_path / name, seed=seed)
+        for name, seed in (("a", 3), ("b", 3), ("c", 4))
+    )
+    zone = first.zones[10]
+    assert np.array_equal(read(first, zone), read(again, again.zones[10]))
+    assert not np.array_equal(read(first, zone), read(other, other.zones[10]))
+
+
+# ---------------------------------------------------------------------------------------------------- speed
+
+
+def test_building_the_band_is_fast(tmp_path: Path, sample) -> None:
+    effects = {
+        Session.DRUMS: "loop_amen",
+        Session.BASS: "bd_haus",
+        Session.GUITAR: "misc_crow",
+        Session.KEYBOARD: "vinyl_hiss",
+    }
+
+    def build_band(run: int) -> float:
+        started = time.perf_counter()
+        for session, sound in effects.items():
+            build_instrument(EffectInput(id=sound, path=sample(sound)), session, tmp_path / f"{run}_{session.value}")
+        return time.perf_counter() - started
+
+    build_band(0)  # the first run pays for imports
+    best = min(build_band(run) for run in (1, 2, 3))
+    # About 0.3 s here; the budget is 0.5 s, with a margin for a test machine shared with other work.
+    assert best < 0.75, best
+
+
+# ------------------------------------------------------------------------------------------------------ rave
+
+
+def tiny_rave(path: Path) -> Path:
+    """A small TorchScript model with RAVE's interface (``sr``, ``encode``, ``decode``) and random weights."""
+    torch = pytest.importorskip("torch")
+
+    class TinyRave(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sr = 22050
+            self.encoder = torch.nn.Conv1d(1, 8, kernel_size=16, stride=4, padding=6)
+            self.decoder = torch.nn.ConvTranspose1d(8, 1, kernel_size=16, stride=4, padding=6)
+
+        @torch.jit.export
+        def encode(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.tanh(self.encoder(x))
+
+        @torch.jit.export
+        def decode(self, z: torch.Tensor) -> torch.Tensor:
+            return self.decoder(z)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.decode(self.encode(x))
+
+    torch.manual_seed(0)
+    torch.jit.script(TinyRave()).save(str(path))
+    return path
+
+
+def test_rave_engine_revoices_the_effect_and_stays_in_tune(tmp_path: Path, sample) -> None:
+    effect = EffectInput(id="swash", path=sample("perc_swash"))
+    model = tiny_rave(tmp_path / "tiny.ts")
+    rave = build_instrument(effect, Session.GUITAR, tmp_path / "rave", engine="rave", rave_model=model)
+    dsp = build_instrument(effect, Session.GUITAR, tmp_path / "dsp")
+    assert rave.engine == "rave" and "(rave)" in rave.sfz_path.read_text()
+    for root in roots(rave)[::3]:
+        zone = layer(rave, root, True)
+        assert not np.array_equal(read(rave, zone), read(dsp, layer(dsp, root, True)))
+        voiced, cents = measure_pitch(read(rave, zone), SR, midi_to_hz(root))
+        assert voiced >= 0.9 and abs(cents) <= 10, (root, voiced, cents)
