@@ -443,6 +443,11 @@ def _kick_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.n
     low = lowpass(swept, 160.0, sample_rate)
     body = lowpass(_fit(low, int(0.6 * sample_rate)), 90.0, sample_rate, order=2)
     kick = _normalised(_fit(low, len(body))) + 0.8 * _normalised(body)
+    # A bright source (paper, leaves) has almost nothing below 160 Hz: a swept sine under it gives the kick a
+    # body, so the piece never comes out silent.
+    t = np.arange(len(kick)) / sample_rate
+    sweep = np.sin(2 * np.pi * np.cumsum(50.0 + 90.0 * np.exp(-t / 0.03)) / sample_rate)
+    kick = kick + 0.5 * sweep.astype(np.float32)
     return kick * decay_envelope(len(kick), 0.12, sample_rate, attack_s=0.002)
 
 
