@@ -10,6 +10,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
+from db.migrate import upgrade
 from jobs.reaper import reap
 from jobs.runner import WavePipeline
 from jobs.runtime import CPU, GPU, Runtime
@@ -27,7 +28,7 @@ def worker_settings(settings: Settings, queue: str, *, pipeline: PipelineRunner 
     shared: dict[str, Any] = {}
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        runtime = await Runtime.open(settings, migrate=True)
+        runtime = await Runtime.open(settings, migrate=False)  # run_workers migrated once before starting
         runner = pipeline or WavePipeline(settings)
         if queue == GPU and hasattr(runner, "warm_up"):
             await asyncio.to_thread(runner.warm_up)
@@ -73,6 +74,7 @@ def worker_settings(settings: Settings, queue: str, *, pipeline: PipelineRunner 
 async def run_workers(settings: Settings, queues: list[str], *, pipeline: PipelineRunner | None = None,
                       burst: bool = False) -> None:
     """Run a worker per queue in this process until cancelled (or, with ``burst``, until the queues are empty)."""
+    await upgrade(settings.database_url)
     workers = [
         Worker(**worker_settings(settings, queue, pipeline=pipeline, run_reaper=(i == 0)), burst=burst)
         for i, queue in enumerate(queues)

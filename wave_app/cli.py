@@ -298,9 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schema", cmd_schema, "Print the JSON Schema of the sound sheet.")
     p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
 
-    from wave_app import ops
+    from wave_app import doctor, models_cmd, ops
 
     ops.register(sub, add)
+    models_cmd.register(sub, add)
+    doctor.register(sub, add)
     return parser
 
 

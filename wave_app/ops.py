@@ -32,11 +32,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from jobs.worker import run_workers
+    from wave_app.logging_setup import setup_logging_from
+    from wave_app.metrics import with_metrics
 
+    settings = get_settings()
+    setup_logging_from(settings)
     queues = ["gpu", "cpu"] if args.queue == "all" else [args.queue]
-    out.print(f"WAVE worker on {', '.join(queues)} (profile {get_settings().profile}); Ctrl-C stops it")
+    out.print(f"WAVE worker on {', '.join(queues)} (profile {settings.profile}); Ctrl-C stops it")
     try:
-        asyncio.run(run_workers(get_settings(), queues, burst=args.burst))
+        asyncio.run(with_metrics(settings, run_workers(settings, queues, burst=args.burst)))
     except KeyboardInterrupt:
         pass
     return 0
