@@ -10,7 +10,7 @@ from pipeline.sessions import analyse_effect, best_sessions
 from pipeline.types import SESSIONS, EffectInput, Session
 
 LABELS = Path(__file__).parent / "data" / "casting_labels.json"
-MIN_AGREEMENT = 0.70
+MIN_AGREEMENT = 0.74  # measured 78% (40 of 51); the margin is two sounds
 
 
 def test_labelled_set_is_large_real_and_covers_every_session(samples_dir: Path) -> None:

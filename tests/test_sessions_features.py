@@ -88,3 +88,64 @@ def test_features_for_a_dozen_five_second_effects_take_a_few_seconds(sample, tmp
         analyse_file(path)
     # ~0.2-0.4 s per effect on one busy core; the bound leaves room for a shared test machine.
     assert time.perf_counter() - started < 10.0
+
+
+def _partials(path: Path, f0: float, ratios: list[float], seconds: float = 1.5) -> Path:
+    t = np.arange(int(seconds * ANALYSIS_RATE)) / ANALYSIS_RATE
+    tone = sum(np.sin(2 * np.pi * f0 * r * t) / (k + 1) for k, r in enumerate(ratios))
+    return _write(path, 0.3 * tone)
+
+
+def test_harmonic_partials_read_harmonic_and_bell_partials_do_not(tmp_path: Path) -> None:
+    string = analyse_file(_partials(tmp_path / "string.wav", 220.0, [1, 2, 3, 4, 5, 6]))
+    # A free bar / bell: partials at 1, 2.76, 5.40 and 8.93 times the lowest.
+    bell = analyse_file(_partials(tmp_path / "bell.wav", 220.0, [1, 2.76, 5.40, 8.93]))
+    assert string.f0_hz == pytest.approx(220.0, rel=0.02)
+    assert bell.pitched  # a bell has a pitch, just not whole-number partials above it
+    assert string.harmonicity > 0.9  # window leakage outside the comb keeps even a perfect series a little under 1
+    assert bell.harmonicity < 0.7
+    assert descriptors(bell)["inharmonic"] > descriptors(string)["inharmonic"]
+
+
+def test_a_low_sine_is_a_thump_and_a_low_note_with_overtones_is_not(tmp_path: Path) -> None:
+    sine = analyse_file(_partials(tmp_path / "sine.wav", 60.0, [1]))
+    note = analyse_file(_partials(tmp_path / "note.wav", 60.0, [1, 2, 3, 4, 5]))
+    assert sine.overtone_share < 0.05 and note.overtone_share > 0.3
+    assert descriptors(sine)["thump"] == 1.0 and descriptors(note)["thump"] == 0.0
+    assert descriptors(note)["overtones"] == 1.0
+
+
+def test_decay_rate_is_zero_for_a_held_tone_and_follows_an_exponential_ring(tmp_path: Path) -> None:
+    t = np.arange(int(2.0 * ANALYSIS_RATE)) / ANALYSIS_RATE
+    tone = np.sin(2 * np.pi * 330.0 * t)
+    held = analyse_file(_write(tmp_path / "held.wav", 0.5 * tone))
+    ring = analyse_file(_write(tmp_path / "ring.wav", tone * np.exp(-t / 0.3)))
+    assert held.decay_db_per_s < 1.0
+    # exp(-t/tau) falls 20 * log10(e) / tau dB per second
+    assert ring.decay_db_per_s == pytest.approx(20 * np.log10(np.e) / 0.3, rel=0.15)
+    assert descriptors(held)["held"] == 1.0 and descriptors(ring)["ringing"] == 1.0
+
+
+def test_a_falling_sweep_glides_down_and_a_steady_note_does_not(tmp_path: Path) -> None:
+    seconds = 0.6
+    t = np.arange(int(seconds * ANALYSIS_RATE)) / ANALYSIS_RATE
+    # An exponential sweep from 110 Hz to 55 Hz (one octave down), like a drum machine's kick or tom.
+    freq = 110.0 * 0.5 ** (t / seconds)
+    sweep = analyse_file(_write(tmp_path / "sweep.wav", 0.5 * np.sin(2 * np.pi * np.cumsum(freq) / ANALYSIS_RATE)))
+    steady = analyse_file(_partials(tmp_path / "steady.wav", 110.0, [1, 2, 3]))
+    assert sweep.pitch_glide_st < -4.0
+    assert abs(steady.pitch_glide_st) < 0.3
+    assert descriptors(sweep)["falling pitch"] == 1.0 and descriptors(steady)["falling pitch"] == 0.0
+
+
+def test_real_kick_is_a_thump_real_tom_is_inharmonic_and_real_bass_has_overtones(sample) -> None:
+    kick = descriptors(analyse_file(sample("bd_haus")))
+    tom = analyse_file(sample("drum_tom_mid_hard"))
+    bass = analyse_file(sample("bass_thick_c"))
+    assert kick["thump"] > 0.9 and kick["falling pitch"] > 0.5
+    assert tom.harmonicity < 0.6 < bass.harmonicity
+    assert descriptors(bass)["overtones"] > 0.5 and descriptors(bass)["thump"] == 0.0
+
+
+def test_synth_bass_down_to_c1_is_pitched(sample) -> None:
+    assert analyse_file(sample("bass_hard_c")).f0_hz == pytest.approx(32.7, rel=0.03)

@@ -6,6 +6,7 @@ the character of the sound, and a short low-rate excerpt keeps analysis of a doz
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import librosa
@@ -21,14 +22,19 @@ N_FFT = 1024
 HOP = 256
 LOW_BAND_HZ = 200.0
 DECAY_DB = 20.0  # sustain is the time the level takes to fall this far below its peak
-PITCH_FRAME = 2048  # about 93 ms: two periods of 40 Hz, the lowest pitch casting looks for
-PITCH_RANGE_HZ = (40.0, 1200.0)
+PITCH_FRAME = 2048  # about 93 ms: almost three periods of 30 Hz, the lowest pitch casting looks for
+# Synth basses reach C1 (33 Hz) and five-string basses B0 (31 Hz); the top is a high bell or whistle.
+PITCH_RANGE_HZ = (30.0, 1200.0)
 PITCH_FRAMES_MAX = 48
 LOUD_FRAME_DB = 30.0  # frames quieter than the peak by more than this are ignored for pitch and spectrum
 VOICED_CLARITY = 0.6
 STRONG_ONSET_SHARE = 0.3
 HPSS_KERNEL = 17
 LEAD_IN_FRAMES = 8
+DECAY_FLOOR_DB = 40.0  # the decay rate is fitted from the peak down to this far below it
+# A partial counts as harmonic within this share of f0 (or two pitch-spectrum bins, whichever is wider) of k * f0.
+HARMONIC_TOLERANCE = 0.03
+OCTAVE_SLIP_ST = 0.7  # a pitch reading this close to a whole octave away from the median is an octave error
 
 
 class EffectFeatures(BaseModel):
@@ -47,6 +53,18 @@ class EffectFeatures(BaseModel):
     centroid_hz: float = Field(ge=0, description="energy-weighted spectral centroid")
     low_share: float = Field(ge=0, le=1, description=f"share of energy below {LOW_BAND_HZ:.0f} Hz")
     flatness: float = Field(ge=0, le=1, description="energy-weighted spectral flatness; near 1 = noise")
+    decay_db_per_s: float = Field(
+        default=0.0, ge=0, description=f"how fast the level falls after the peak (fit down to -{DECAY_FLOOR_DB:.0f} dB); 0 = held"
+    )
+    harmonicity: float | None = Field(
+        default=None, ge=0, le=1, description="share of energy above the fundamental lying on its harmonics; None if unpitched"
+    )
+    overtone_share: float | None = Field(
+        default=None, ge=0, le=1, description="share of the harmonic energy above the fundamental; near 0 = a sine-like thump"
+    )
+    pitch_glide_st: float | None = Field(
+        default=None, description="semitones the pitch moves from the first to the last third of the sound; None if unpitched"
+    )
     silent: bool = False
     notes: list[str] = Field(default_factory=list)
 
@@ -100,7 +118,7 @@ def analyse_loaded(loaded: LoadedEffect) -> EffectFeatures:
     attack_strength, onset_rate = _onsets(power, sr, duration)
 
     attack, sustain = _attack_and_sustain(np.sqrt(frame_energy), sr)
-    clarity, f0 = _pitch(audio, sr, np.sqrt(frame_energy))
+    pitch = _pitch(audio, sr, np.sqrt(frame_energy))
     return EffectFeatures(
         duration_s=round(duration, 4),
         percussive_ratio=_unit(p_energy / (h_energy + p_energy + 1e-12)),
@@ -108,11 +126,15 @@ def analyse_loaded(loaded: LoadedEffect) -> EffectFeatures:
         attack_strength=round(attack_strength, 3),
         attack_s=round(attack, 4),
         sustain_s=round(sustain, 4),
-        pitch_clarity=_unit(clarity),
-        f0_hz=None if f0 is None else round(f0, 2),
+        pitch_clarity=_unit(pitch.clarity),
+        f0_hz=None if pitch.f0 is None else round(pitch.f0, 2),
         centroid_hz=round(centroid, 1),
         low_share=_unit(low_share),
         flatness=_unit(flatness),
+        decay_db_per_s=round(_decay_rate(frame_energy, sr), 2),
+        harmonicity=None if pitch.harmonicity is None else _unit(pitch.harmonicity),
+        overtone_share=None if pitch.overtone_share is None else _unit(pitch.overtone_share),
+        pitch_glide_st=None if pitch.glide_st is None else round(pitch.glide_st, 2),
         notes=notes,
     )
 
@@ -169,8 +191,38 @@ def _attack_and_sustain(envelope: np.ndarray, sr: int) -> tuple[float, float]:
     return peak * frame_s, (last_above + 1) * frame_s
 
 
-def _pitch(audio: np.ndarray, sr: int, envelope: np.ndarray) -> tuple[float, float | None]:
-    """Pitch clarity and median f0 from the normalised square difference function (McLeod's pitch method).
+@dataclass(frozen=True)
+class _PitchReading:
+    clarity: float
+    f0: float | None
+    harmonicity: float | None
+    overtone_share: float | None
+    glide_st: float | None
+
+
+def _decay_rate(frame_energy: np.ndarray, sr: int) -> float:
+    """dB per second the level falls after its peak: a least-squares line through the frame levels (dB) from the
+    peak until they first drop :data:`DECAY_FLOOR_DB` below it, or the end of the excerpt.
+
+    A held organ or pad reads about 0, a ringing string or bell a few to a few tens, a drum hit or a stab hundreds.
+    A sound that ends within a frame or two of its peak simply stops: it gets the fall to the floor over that time.
+    """
+    level = 10 * np.log10(frame_energy + 1e-20)
+    peak = int(np.argmax(level))
+    after = level[peak:] - level[peak]
+    below = np.flatnonzero(after < -DECAY_FLOOR_DB)
+    stop = int(below[0]) if below.size else after.size
+    frame_s = HOP / sr
+    if stop < 4:
+        return DECAY_FLOOR_DB / (max(stop, 1) * frame_s)
+    times = np.arange(stop) * frame_s
+    slope = float(np.polyfit(times, after[:stop], 1)[0])
+    return max(0.0, -slope)
+
+
+def _pitch(audio: np.ndarray, sr: int, envelope: np.ndarray) -> _PitchReading:
+    """Pitch clarity and median f0 from the normalised square difference function (McLeod's pitch method), and for
+    pitched sounds how harmonic the partials are and how far the pitch glides.
 
     Chosen over pyin because it costs one FFT per frame and its peak value is itself a clarity in [0, 1].
     """
@@ -179,7 +231,7 @@ def _pitch(audio: np.ndarray, sr: int, envelope: np.ndarray) -> tuple[float, flo
     env = np.interp(np.arange(n), np.arange(len(envelope)), envelope)
     loud = np.flatnonzero(env >= env.max() * 10 ** (-LOUD_FRAME_DB / 20))
     if loud.size == 0:
-        return 0.0, None
+        return _PitchReading(0.0, None, None, None, None)
     picks = loud[np.linspace(0, loud.size - 1, min(PITCH_FRAMES_MAX, loud.size)).astype(int)]
     x = frames[:, picks].T.astype(np.float64)
     x = x - x.mean(axis=1, keepdims=True)
@@ -204,8 +256,44 @@ def _pitch(audio: np.ndarray, sr: int, envelope: np.ndarray) -> tuple[float, flo
             f0s.append(sr / lag)
     clarity = float(np.median(clarities))
     voiced_share = len(f0s) / len(clarities)
-    f0 = float(np.median(f0s)) if f0s and voiced_share >= 0.3 else None
-    return clarity, f0
+    if not f0s or voiced_share < 0.3:
+        return _PitchReading(clarity, None, None, None, None)
+    f0 = float(np.median(f0s))
+    windowed = np.fft.rfft(x * np.hanning(PITCH_FRAME), n=size, axis=1)
+    power = (np.abs(windowed) ** 2).sum(axis=0)
+    harmonicity, overtone_share = _partials(power, sr, size, f0)
+    return _PitchReading(clarity, f0, harmonicity, overtone_share, _glide(np.array(f0s), f0))
+
+
+def _partials(power: np.ndarray, sr: int, n_fft: int, f0: float) -> tuple[float, float]:
+    """Harmonicity: the share of the energy from just below f0 upwards that lies on the harmonic comb k * f0; and
+    the overtone share: how much of that comb energy is above the fundamental (k >= 2).
+
+    Strings, reeds, voices and most synth notes put nearly all their energy on the comb; bells, cowbells and other
+    struck plates spread it over partials that are not whole multiples of their pitch. A bass note carries
+    overtones (they are what makes it audible on small speakers); a kick or tom body is a near-sine thump.
+    """
+    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
+    band = freqs >= 0.75 * f0
+    nearest = np.maximum(1.0, np.round(freqs / f0)) * f0
+    tolerance = max(2 * sr / n_fft, HARMONIC_TOLERANCE * f0)
+    on_comb = band & (np.abs(freqs - nearest) <= tolerance)
+    comb_energy = float(power[on_comb].sum())
+    above_fundamental = float(power[on_comb & (nearest > 1.5 * f0)].sum())
+    return comb_energy / (float(power[band].sum()) + 1e-20), above_fundamental / (comb_energy + 1e-20)
+
+
+def _glide(f0s: np.ndarray, f0: float) -> float:
+    """Semitones from the first third of the voiced frames to the last (negative: the pitch falls).
+
+    Frames a whole octave off the median are octave errors of the pitch tracker, not glides, and are folded back.
+    """
+    semitones = 12 * np.log2(f0s / f0)
+    octaves = np.round(semitones / 12) * 12
+    slipped = (octaves != 0) & (np.abs(semitones - octaves) <= OCTAVE_SLIP_ST)
+    semitones = np.where(slipped, semitones - octaves, semitones)
+    third = max(1, semitones.size // 3)
+    return float(np.median(semitones[-third:]) - np.median(semitones[:third]))
 
 
 def _key_maximum(row: np.ndarray, lo_lag: int, hi_lag: int) -> tuple[float, float]:

@@ -36,6 +36,9 @@ def descriptors(f: EffectFeatures) -> dict[str, float]:
     """The sound in musicians' words, each in [0, 1]. Thresholds are the usual ranges of band instruments."""
     pitched = f.f0_hz is not None
     f0 = f.f0_hz or 0.0
+    harmonicity = 1.0 if f.harmonicity is None else f.harmonicity
+    glide = f.pitch_glide_st or 0.0
+    overtones = 1.0 if f.overtone_share is None else f.overtone_share
     return {
         # Struck sounds peak within ~30 ms; bowed, blown and swelling sounds take a few hundred.
         "sharp attack": 1.0 - _ramp(f.attack_s, 0.03, 0.2),
@@ -53,45 +56,79 @@ def descriptors(f: EffectFeatures) -> dict[str, float]:
         "bright": _log_ramp(f.centroid_hz, 600.0, 4000.0),
         "slow attack": _ramp(f.attack_s, 0.1, 0.8),
         "rhythmic": _ramp(f.onset_rate, 1.5, 4.0),
+        # Bowed, blown, rubbed and synth-pad onsets rise gently; a pick, hammer or stick makes a jump of 30 dB or more.
+        "soft onset": 1.0 - _ramp(f.attack_strength, 15.0, 30.0),
+        # Organs, pads and synth basses hold their level; strings and bells ring down a few to tens of dB a second;
+        # drum hits and stabs are gone within a few hundred milliseconds.
+        "held": 1.0 - _ramp(f.decay_db_per_s, 2.0, 8.0),
+        "ringing": min(_ramp(f.decay_db_per_s, 3.0, 8.0), 1.0 - _ramp(f.decay_db_per_s, 40.0, 80.0)),
+        "fast decay": _ramp(f.decay_db_per_s, 40.0, 150.0),
+        # Strings, voices and synth notes have whole-number partials; membranes, plates and bells do not.
+        "harmonic": _ramp(harmonicity, 0.5, 0.85) if pitched else 0.0,
+        "inharmonic": (1.0 - _ramp(harmonicity, 0.3, 0.6)) if pitched else 0.0,
+        # A bass note carries overtones; a kick or tom body is a near-sine thump low down.
+        "overtones": _ramp(overtones, 0.1, 0.3) if pitched else 0.0,
+        "thump": (1.0 - _ramp(overtones, 0.05, 0.2)) * (1.0 - _log_ramp(f0, 150.0, 300.0)) if pitched else 0.0,
+        # A struck membrane goes flat as it rings down (and drum machines copy that sweep); a played note holds.
+        "falling pitch": _ramp(-glide, 0.5, 3.0) if pitched else 0.0,
     }
 
 
-# What each session wants (+) and avoids (-). Rows are read as sentences, e.g. drums: "a sharp attack, short and
-# noisy, or a rhythm; not a sustained clear pitch".
+# What each session wants (+) and avoids (-). Rows read as sentences:
+# - drums: "a sharp attack that dies fast, noisy or a rhythm, or a low near-sine thump, or struck metal or skin whose
+#   partials are not harmonic; not a held or ringing note";
+# - bass: "energy low down, a fundamental in the bass register with overtones; ideally held; not noise, not a bell";
+# - guitar: "a clear pitch in the middle register that rings down after a picked onset; not a boom, a hiss, a bright
+#   shimmer, a soft swell or a sine thump";
+# - keyboard: "a clear pitch, high or bright, held like an organ or pad or ringing like a bell, with a soft onset".
 SESSION_WEIGHTS: dict[Session, dict[str, float]] = {
     Session.DRUMS: {
-        "sharp attack": 0.3,
-        "short": 0.3,
+        "sharp attack": 0.25,
+        "short": 0.25,
+        "fast decay": 0.15,
         "noisy": 0.2,
         "percussive": 0.15,
         "rhythmic": 0.15,
+        "thump": 0.3,
+        "inharmonic": 0.2,
+        "falling pitch": 0.15,
         "clear pitch": -0.1,
-        "high register": -0.2,
+        "high register": -0.1,
+        "held": -0.2,
+        "ringing": -0.1,
     },
     Session.BASS: {
-        "low": 0.4,
+        "low": 0.35,
         "low register": 0.15,
+        "overtones": 0.2,
         "clear pitch": 0.1,
-        "sustained": 0.25,
-        "short": -0.35,
+        "sustained": 0.2,
+        "short": -0.2,
         "noisy": -0.2,
+        "inharmonic": -0.2,
     },
     Session.GUITAR: {
-        "clear pitch": 0.3,
-        "mid register": 0.3,
+        "clear pitch": 0.25,
+        "mid register": 0.25,
+        "ringing": 0.2,
         "sustained": 0.2,
-        "sharp attack": 0.15,
+        "sharp attack": 0.1,
         "short": -0.3,
         "noisy": -0.2,
         "low": -0.15,
         "bright": -0.2,
+        "soft onset": -0.15,
+        "thump": -0.2,
     },
     Session.KEYBOARD: {
         "clear pitch": 0.3,
         "high register": 0.25,
         "bright": 0.25,
+        "soft onset": 0.2,
         "sustained": 0.15,
-        "slow attack": 0.15,
+        "held": 0.15,
+        "slow attack": 0.1,
+        "inharmonic": 0.1,
         "noisy": -0.2,
         "low": -0.2,
     },
@@ -104,6 +141,11 @@ _OPPOSITES = {
     "low": "not boomy",
     "clear pitch": "no clear pitch",
     "sustained": "short",
+    "thump": "has overtones",
+    "held": "rings down",
+    "ringing": "dies at once",
+    "inharmonic": "harmonic",
+    "soft onset": "picked onset",
 }
 
 
