@@ -66,6 +66,21 @@ HELP_TEXT = (
     "• `/wave-top` shows the best mixes here."
 )
 
+SLACK_HELP_TEXT = (
+    "*WAVE* listens to your photo: it finds what in the picture could make sound, makes those sounds, turns them "
+    "into a band (drums, bass, guitar, keyboard) and plays a song with it.\n"
+    "• `/wave` opens a form: attach a photo, pick a song (or *auto*, which picks one that fits the picture's mood) "
+    "and, if you like, a few words to steer the mood (\"make it melancholic\").\n"
+    "• Or mention @WAVE with a photo attached (`@WAVE [song] [a few words]`), or use *Make music with WAVE* "
+    "from the ⋮ menu of a message that has a photo.\n"
+    f"• React on a sound's message with :{SESSION_SLACK_EMOJI[Session.DRUMS]}: drums, "
+    f":{SESSION_SLACK_EMOJI[Session.BASS]}: bass, :{SESSION_SLACK_EMOJI[Session.GUITAR]}: guitar or "
+    f":{SESSION_SLACK_EMOJI[Session.KEYBOARD]}: keyboard to move it there; only the music is played again.\n"
+    f"• :{SLACK_STAR}: on your result shares it to the gallery channel; :{SLACK_STAR}: on gallery posts are votes. "
+    f":{SLACK_CANCEL}: on your request while it runs cancels it.\n"
+    "• `/wave top` shows the best mixes here; an admin sets the gallery with `/wave gallery #channel`."
+)
+
 
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")

@@ -109,6 +109,13 @@ class ChatRecords:
             await session.commit()
         return bool(result.rowcount)
 
+    async def release_render_delivery(self, job_id: str, version: int) -> None:
+        """Undo a render claim whose posting failed, so that it is tried again."""
+        async with self.runtime.sessions() as session:
+            await session.execute(update(Render).where(Render.job_id == job_id, Render.version == version)
+                                  .values(delivered_at=None))
+            await session.commit()
+
     async def mark_all_renders_delivered(self, job_id: str) -> None:
         async with self.runtime.sessions() as session:
             await session.execute(update(Render).where(Render.job_id == job_id, Render.status == "done",

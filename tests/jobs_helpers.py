@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import signal
 import subprocess
@@ -72,9 +73,9 @@ async def workers(settings: Settings, queues: tuple[str, ...] = ("gpu", "cpu"), 
 
 def settings_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
-    for name, value in settings.model_dump().items():
+    for name, value in settings.model_dump(mode="json").items():
         if value is not None:
-            env[f"WAVE_{name.upper()}"] = str(value)
+            env[f"WAVE_{name.upper()}"] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

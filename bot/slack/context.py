@@ -1,0 +1,83 @@
+"""What every part of the Slack app shares: settings, the jobs client, chat records and the Web API client."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.common import log_unexpected
+from bot.records import ChatRecords
+from jobs.client import JobsClient
+from jobs.runtime import Runtime
+from wave_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+ADMIN_CACHE_S = 600.0
+
+
+def message_ref(channel: str, ts: str) -> str:
+    """How a Slack message is named in the chat records (``platform:channel:message``)."""
+    return f"{PLATFORM}:{channel}:{ts}"
+
+
+def parse_message_ref(ref: str) -> tuple[str, str]:
+    """(channel, ts) of a :func:`message_ref`."""
+    _, channel, ts = ref.split(":", 2)
+    return channel, ts
+
+
+@dataclass
+class SlackContext:
+    settings: Settings
+    runtime: Runtime
+    client: AsyncWebClient
+    jobs: JobsClient
+    records: ChatRecords
+    _tasks: set[asyncio.Task] = field(default_factory=set)
+    _admins: dict[str, tuple[bool, float]] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: Settings, runtime: Runtime, client: AsyncWebClient) -> "SlackContext":
+        return cls(settings, runtime, client, JobsClient(runtime), ChatRecords(runtime, PLATFORM))
+
+    @property
+    def download_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.client.token}"}
+
+    def spawn(self, work: Awaitable[None], name: str) -> asyncio.Task:
+        """Run ``work`` in the background, keeping a reference; a failure is logged with an error id."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - background work must never die silently
+                log_unexpected(name, exc)
+
+        task = asyncio.create_task(guarded(), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def is_admin(self, user_id: str) -> bool:
+        """Workspace admins and owners may remap or cancel anyone's mix and set the gallery channel."""
+        known = self._admins.get(user_id)
+        if known is None or known[1] < time.monotonic():
+            response = await self.client.users_info(user=user_id)
+            user = response.get("user") or {}
+            known = (bool(user.get("is_admin") or user.get("is_owner")), time.monotonic() + ADMIN_CACHE_S)
+            self._admins[user_id] = known
+        return known[0]
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

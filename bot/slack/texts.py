@@ -1,0 +1,69 @@
+"""Slack wording of results, sounds, remaps and the gallery (mrkdwn)."""
+
+from __future__ import annotations
+
+from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary
+from bot.records import TopEntry
+from jobs.client import JobResult, RenderResult, SourceResult
+from pipeline.types import SESSIONS
+
+REACT_HINT = "React on a sound with " + " ".join(
+    f":{SESSION_SLACK_EMOJI[s]}: {s.value}" for s in SESSIONS) + " to move it there."
+
+
+def mrkdwn(text: str) -> str:
+    """Slack bolds with single asterisks."""
+    return text.replace("**", "*")
+
+
+def song_title(render: RenderResult | None) -> str:
+    song = ((render.report if render else None) or {}).get("song") or {}
+    return song.get("title") or "your mix"
+
+
+def result_text(result: JobResult) -> str:
+    latest = result.latest
+    lines = [f"✅ <@{result.owner}>, your picture is playing *{song_title(latest)}*."]
+    if result.scene:
+        lines.append(f"_{result.scene}_")
+    summary = cast_summary(latest.report if latest else None)
+    if summary:
+        lines.append(mrkdwn(summary))
+    lines.append(f"The mix, the sound sheet and the casting are in the thread. {REACT_HINT} "
+                 f":{SLACK_STAR}: here shares the mix to the gallery.")
+    return "\n".join(lines)
+
+
+def source_text(index: int, source: SourceResult, effect_link: str | None = None) -> str:
+    details = ", ".join(part for part in (source.material, source.play_method) if part)
+    line = f"*{index}. {source.name}*" + (f" — {details}" if details else "")
+    if source.timbre:
+        line += f" · _{', '.join(source.timbre)}_"
+    # The session it plays is left to the casting summaries: a remap would make it stale here.
+    return line + (f"\n<{effect_link}|Hear the sound>" if effect_link else "")
+
+
+def remap_started_text(change: str | None) -> str:
+    return f"🔁 Playing it again: {change or 'new casting'}…"
+
+
+def remap_done_text(render: RenderResult) -> str:
+    summary = mrkdwn(cast_summary(render.report))
+    return f"🔁 Version {render.version}: {render.change or 'new casting'}\n{summary}".rstrip()
+
+
+def gallery_post_text(title: str, owner: str) -> str:
+    return f"🎵 *{title}* by <@{owner}>. :{SLACK_STAR}: to vote."
+
+
+def top_text(entries: list[TopEntry], permalinks: dict[int, str] | None = None) -> str:
+    if not entries:
+        return "The gallery is empty so far: :star: your result to share it."
+    lines = ["*Top mixes here*"]
+    for rank, entry in enumerate(entries, start=1):
+        title = entry.title or "untitled"
+        link = (permalinks or {}).get(entry.entry_id)
+        title = f"<{link}|{title}>" if link else title
+        votes = f"{entry.votes} vote{'s' if entry.votes != 1 else ''}"
+        lines.append(f"{rank}. {title} by <@{entry.shared_by}> · {votes}")
+    return "\n".join(lines)

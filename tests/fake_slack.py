@@ -1,0 +1,371 @@
+"""A local stand-in for Slack: the Web API the app calls (recording every call and keeping Slack's rules that
+matter here) and the signed requests Slack sends to the app (commands, interactions, options, events)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+BOT_USER = "UWAVEBOT"
+TEAM = "T0WAVE"
+TRIGGER_LIFETIME_S = 3.0  # Slack's trigger_id expires after 3 seconds
+MAX_TEXT = 40000
+MAX_MODAL_TITLE = 24
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict
+    at: float
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    user: str
+    text: str
+    thread_ts: str | None = None
+    files: list[str] = field(default_factory=list)
+    reactions: list[tuple[str, str]] = field(default_factory=list)  # (name, user)
+    edits: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, text)
+
+
+@dataclass
+class StoredFile:
+    id: str
+    name: str
+    mimetype: str
+    content: bytes | None
+    declared_length: int | None = None
+    title: str = ""
+
+    def info(self, host: str) -> dict:
+        size = len(self.content or b"")
+        return {
+            "id": self.id, "name": self.name, "title": self.title or self.name, "mimetype": self.mimetype,
+            "filetype": self.name.rsplit(".", 1)[-1], "size": size, "user": BOT_USER,
+            "url_private": f"http://{host}/files-pri/{self.id}/{self.name}",
+            "url_private_download": f"http://{host}/files-pri/{self.id}/download/{self.name}",
+            "permalink": f"http://{host}/files/{self.id}/{self.name}",
+        }
+
+
+class FakeSlack:
+    """``api_url`` goes to the WebClient's ``base_url``; ``host`` goes to ``slack_file_hosts``."""
+
+    def __init__(self, token: str, *, admins: set[str] = frozenset()) -> None:
+        self.token = token
+        self.admins = set(admins)
+        self.unreachable_channels: set[str] = set()
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.downloads: list[tuple[str, bool]] = []  # (file id, authorised)
+        self.triggers: dict[str, float] = {}
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ------------------------------------------------------------------------------------------- lifecycle
+
+    async def start(self) -> "FakeSlack":
+        app = web.Application(client_max_size=64 * 2**20)
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}/{rest:.*}", self._download)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}/api/"
+
+    # ------------------------------------------------------------------------------- what people do in Slack
+
+    def new_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+
+    def add_file(self, name: str, mimetype: str, content: bytes) -> dict:
+        """A file someone uploaded; returns its object as Slack puts it in payloads."""
+        file = StoredFile(f"F{next(self._ids):08d}", name, mimetype, content)
+        self.files[file.id] = file
+        return file.info(self.host)
+
+    def user_message(self, channel: str, user: str, text: str, files: list[dict] | None = None,
+                     thread_ts: str | None = None) -> Message:
+        message = Message(channel, self.new_ts(), user, text, thread_ts, [f["id"] for f in files or []])
+        self.messages[(channel, message.ts)] = message
+        return message
+
+    def trigger(self) -> str:
+        trigger_id = f"{next(self._ids)}.trigger"
+        self.triggers[trigger_id] = time.monotonic()
+        return trigger_id
+
+    # -------------------------------------------------------------------------------------------- queries
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def thread(self, channel: str, thread_ts: str) -> list[Message]:
+        return sorted((m for m in self.messages.values() if m.channel == channel and m.thread_ts == thread_ts),
+                      key=lambda m: float(m.ts))
+
+    def bot_messages(self, channel: str | None = None) -> list[Message]:
+        return [m for m in self.messages.values() if m.user == BOT_USER and (channel is None or m.channel == channel)]
+
+    async def wait_for(self, condition, timeout: float = 60.0, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.05)
+
+    # ------------------------------------------------------------------------------------------- HTTP side
+
+    async def _arguments(self, request: web.Request) -> dict:
+        args: dict = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._arguments(request)
+        self.calls.append(Call(method, args, time.monotonic()))
+        if request.headers.get("Authorization") != f"Bearer {self.token}" and args.get("token") != self.token:
+            return _json({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _json({"ok": False, "error": "unknown_method"})
+        try:
+            return _json({"ok": True, **handler(args)})
+        except SlackError as error:
+            return _json({"ok": False, "error": str(error)})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file = self.files.get(request.match_info["file_id"])
+        if file is None:
+            return web.Response(status=404)
+        file.content = await request.read()
+        return web.Response(text="OK - %d" % len(file.content))
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file = self.files.get(request.match_info["file_id"])
+        authorised = request.headers.get("Authorization") == f"Bearer {self.token}"
+        self.downloads.append((request.match_info["file_id"], authorised))
+        if file is None:
+            return web.Response(status=404)
+        if not authorised:  # Slack sends people without the token to the sign-in page
+            raise web.HTTPFound("https://slack.com/signin")
+        return web.Response(body=file.content, content_type=file.mimetype)
+
+    # -------------------------------------------------------------------------------------------- methods
+
+    def _message(self, channel: str, ts: str) -> Message:
+        message = self.messages.get((channel, ts))
+        if message is None:
+            raise SlackError("message_not_found")
+        return message
+
+    def _post(self, args: dict, user: str = BOT_USER) -> Message:
+        channel = args.get("channel") or ""
+        if not channel:
+            raise SlackError("channel_not_found")
+        if channel in self.unreachable_channels:
+            raise SlackError("not_in_channel")
+        if channel.startswith("U"):  # a message to a person goes to the app's direct message with them
+            channel = "D" + channel[1:]
+        text = args.get("text") or ""
+        if not text and not args.get("blocks"):
+            raise SlackError("no_text")
+        if len(text) > MAX_TEXT:
+            raise SlackError("msg_too_long")
+        thread_ts = args.get("thread_ts") or None
+        if thread_ts:
+            self._message(channel, thread_ts)
+        message = Message(channel, self.new_ts(), user, text, thread_ts)
+        self.messages[(channel, message.ts)] = message
+        return message
+
+    def _m_auth_test(self, args: dict) -> dict:
+        return {"url": "https://wave-test.slack.com/", "team": "WAVE test", "user": "wave", "team_id": TEAM,
+                "user_id": BOT_USER, "bot_id": "B0WAVE", "is_enterprise_install": False}
+
+    def _m_chat_postMessage(self, args: dict) -> dict:
+        message = self._post(args)
+        return {"channel": message.channel, "ts": message.ts, "message": {"text": message.text, "ts": message.ts}}
+
+    def _m_chat_update(self, args: dict) -> dict:
+        message = self._message(args.get("channel", ""), args.get("ts", ""))
+        if message.user != BOT_USER:
+            raise SlackError("cant_update_message")
+        text = args.get("text") or ""
+        if len(text) > MAX_TEXT:
+            raise SlackError("msg_too_long")
+        message.text = text
+        message.edits.append((time.monotonic(), text))
+        return {"channel": message.channel, "ts": message.ts, "text": text}
+
+    def _m_chat_postEphemeral(self, args: dict) -> dict:
+        if not args.get("user") or not args.get("channel"):
+            raise SlackError("invalid_arguments")
+        return {"message_ts": self.new_ts()}
+
+    def _m_chat_getPermalink(self, args: dict) -> dict:
+        message = self._message(args.get("channel", ""), args.get("message_ts", ""))
+        return {"channel": message.channel,
+                "permalink": f"https://wave-test.slack.com/archives/{message.channel}/p{message.ts.replace('.', '')}"}
+
+    def _m_views_open(self, args: dict) -> dict:
+        issued = self.triggers.pop(args.get("trigger_id", ""), None)
+        if issued is None:
+            raise SlackError("invalid_trigger_id")
+        if time.monotonic() - issued > TRIGGER_LIFETIME_S:
+            raise SlackError("expired_trigger_id")
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if (view.get("type") != "modal" or len(view["title"]["text"]) > MAX_MODAL_TITLE
+                or len(view.get("blocks", [])) > 100 or len(view.get("private_metadata", "")) > 3000):
+            raise SlackError("invalid_arguments")
+        return {"view": {**view, "id": f"V{next(self._ids)}", "state": {"values": {}}}}
+
+    def _m_reactions_add(self, args: dict) -> dict:
+        message = self._message(args.get("channel", ""), args.get("timestamp", ""))
+        name = args.get("name") or ""
+        if not name:
+            raise SlackError("invalid_name")
+        if (name, BOT_USER) in message.reactions:
+            raise SlackError("already_reacted")
+        message.reactions.append((name, BOT_USER))
+        return {}
+
+    def _m_users_info(self, args: dict) -> dict:
+        user = args.get("user") or ""
+        if not user.startswith("U"):
+            raise SlackError("user_not_found")
+        admin = user in self.admins
+        return {"user": {"id": user, "name": user.lower(), "is_admin": admin, "is_owner": False}}
+
+    def _m_files_info(self, args: dict) -> dict:
+        file = self.files.get(args.get("file", ""))
+        if file is None:
+            raise SlackError("file_not_found")
+        return {"file": file.info(self.host)}
+
+    def _m_files_getUploadURLExternal(self, args: dict) -> dict:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            raise SlackError("invalid_arguments")
+        name = args["filename"]
+        file = StoredFile(f"F{next(self._ids):08d}", name, _mimetype(name), None, int(args["length"]))
+        self.files[file.id] = file
+        return {"file_id": file.id, "upload_url": f"http://{self.host}/upload/{file.id}"}
+
+    def _m_files_completeUploadExternal(self, args: dict) -> dict:
+        entries = json.loads(args.get("files") or "[]")
+        stored = []
+        for entry in entries:
+            file = self.files.get(entry.get("id", ""))
+            if file is None or file.content is None or len(file.content) != file.declared_length:
+                raise SlackError("file_upload_incomplete")
+            file.title = entry.get("title") or file.name
+            stored.append(file)
+        channel = args.get("channel_id")
+        if channel:
+            message = self._post({"channel": channel, "thread_ts": args.get("thread_ts"),
+                                  "text": args.get("initial_comment") or " "})
+            message.files = [f.id for f in stored]
+        return {"files": [f.info(self.host) for f in stored]}
+
+
+class SlackError(Exception):
+    pass
+
+
+def _json(data: dict) -> web.Response:
+    return web.Response(text=json.dumps(data), content_type="application/json")
+
+
+def _mimetype(name: str) -> str:
+    suffix = name.rsplit(".", 1)[-1].lower()
+    return {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "json": "application/json",
+            "png": "image/png"}.get(suffix, "application/octet-stream")
+
+
+# ------------------------------------------------------------------------------------- Slack -> the app
+
+
+class SignedSender:
+    """Sends what Slack sends to an app's request URL, signed with the signing secret like Slack does."""
+
+    def __init__(self, url: str, signing_secret: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.signing_secret = signing_secret
+        self.session = session
+        self._ids = itertools.count(1)
+
+    def signature(self, timestamp: str, body: str, secret: str | None = None) -> str:
+        base = f"v0:{timestamp}:{body}".encode()
+        return "v0=" + hmac.new((secret or self.signing_secret).encode(), base, hashlib.sha256).hexdigest()
+
+    async def send(self, body: str, content_type: str, *, timestamp: float | None = None,
+                   secret: str | None = None) -> tuple[int, str]:
+        stamp = str(int(time.time() if timestamp is None else timestamp))
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
+                   "X-Slack-Signature": self.signature(stamp, body, secret)}
+        async with self.session.post(self.url, data=body.encode(), headers=headers) as response:
+            return response.status, await response.text()
+
+    async def command(self, text: str, *, user: str, channel: str, trigger_id: str, **signing) -> tuple[int, str]:
+        form = {"token": "legacy", "team_id": TEAM, "team_domain": "wave-test", "channel_id": channel,
+                "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": "/wave",
+                "text": text, "api_app_id": "A0WAVE", "response_url": f"http://127.0.0.1:9/commands/{next(self._ids)}",
+                "trigger_id": trigger_id}
+        return await self.send(urlencode(form), "application/x-www-form-urlencoded", **signing)
+
+    async def interaction(self, payload: dict, **signing) -> tuple[int, str]:
+        payload = {"team": {"id": TEAM, "domain": "wave-test"}, "api_app_id": "A0WAVE", "token": "legacy", **payload}
+        return await self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
+                               **signing)
+
+    async def event(self, event: dict, **signing) -> tuple[int, str]:
+        envelope = {"token": "legacy", "team_id": TEAM, "api_app_id": "A0WAVE", "event": event,
+                    "type": "event_callback", "event_id": f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
+                    "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+        return await self.send(json.dumps(envelope), "application/json", **signing)
+
+    async def reaction(self, user: str, name: str, channel: str, ts: str, *, added: bool = True) -> tuple[int, str]:
+        return await self.event({"type": "reaction_added" if added else "reaction_removed", "user": user,
+                                 "reaction": name, "item_user": BOT_USER,
+                                 "item": {"type": "message", "channel": channel, "ts": ts},
+                                 "event_ts": f"{time.time():.6f}"})
