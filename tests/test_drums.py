@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -178,20 +174,3 @@ def test_classifier_on_isolated_hits(sample, name, expected):
     assert classify(describe(audio, SR))[0] == expected
 
 
-def test_five_second_effect_is_fast(sample, tmp_path):
-    tabla = load_effect(sample("loop_tabla"))  # 61 hits in 10 s: a busy effect
-    five_s = LoadedEffect(tabla.audio[: 5 * SR], SR)
-    # Time the builder, not the disk: ~100 new files cost 50+ ms on a slow shared disk, ~2 ms in memory.
-    shm = Path("/dev/shm")
-    base = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() and os.access(shm, os.W_OK) else tmp_path
-    try:
-        timings = []
-        for i in range(3):
-            start = time.perf_counter()
-            build_drum_kit(five_s, base / str(i), name="k", source_effect="tabla", sample_rate=SR)
-            timings.append(time.perf_counter() - start)
-    finally:
-        if base != tmp_path:
-            shutil.rmtree(base, ignore_errors=True)
-    # The target is 0.1 s; measured 0.1 s best-of-5 with the 2 cores at load 6, so the margin absorbs a busy machine.
-    assert min(timings) < 0.2

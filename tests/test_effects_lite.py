@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import librosa
@@ -291,13 +290,10 @@ TWELVE = [
 ]
 
 
-def test_twelve_variants_fast_deterministic_and_recorded(tmp_path: Path) -> None:
+def test_twelve_variants_deterministic_and_recorded(tmp_path: Path) -> None:
     sheet = sheet_of(*TWELVE)
     engine = get_effects_engine("lite", effects_cache_dir=None)
-    started = time.perf_counter()
     paths = engine.generate(sheet, tmp_path / "a", seed=11)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 3.0, elapsed
     assert len(paths) == 12
     for _, variant in sheet.variants():
         info = sf.info(str(paths[variant.id]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -65,18 +64,15 @@ def test_missing_file_is_refused(tmp_path: Path):
 
 
 @pytest.mark.parametrize("side", [20000, 11000])  # above Pillow's hard limit, and in its warning band
-def test_huge_png_is_refused_from_its_header_quickly_and_without_decoding(side: int):
+def test_huge_png_is_refused_from_its_header_without_decoding(side: int):
     crafted = png_claiming_size(side, side)
     assert len(crafted) < 200
     tracemalloc.start()
-    started = time.perf_counter()
     message = refused(crafted)
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert "too many pixels" in message and "megapixels" in message
-    assert elapsed < 1.0
-    assert peak < 20 * 2**20
+    assert peak < 20 * 2**20  # a decoded 20000 x 20000 picture would take over a gigabyte
 
 
 def test_pixel_limit_of_wave_applies_below_pillows_own():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -73,21 +72,6 @@ def test_silent_effect_is_flagged_with_a_note(tmp_path: Path) -> None:
     features = analyse_file(_write(tmp_path / "quiet.wav", np.zeros(ANALYSIS_RATE)))
     assert features.silent and features.f0_hz is None
     assert any("silent" in note for note in features.notes)
-
-
-def test_features_for_a_dozen_five_second_effects_take_a_few_seconds(sample, tmp_path: Path) -> None:
-    sources = ["guit_em9", "bass_voxy_c", "loop_amen_full", "perc_bell", "ambi_drone", "loop_compus"]
-    paths = []
-    for name in sources:
-        audio, sr = sf.read(str(sample(name)), dtype="float32")
-        five = np.resize(audio, (5 * sr,) + audio.shape[1:])
-        paths.append(_write(tmp_path / f"{name}.wav", five, sr))
-    analyse_file(paths[0])  # first call pays for librosa's compiled kernels
-    started = time.perf_counter()
-    for path in paths * 2:
-        analyse_file(path)
-    # ~0.2-0.4 s per effect on one busy core; the bound leaves room for a shared test machine.
-    assert time.perf_counter() - started < 10.0
 
 
 def _partials(path: Path, f0: float, ratios: list[float], seconds: float = 1.5) -> Path:
