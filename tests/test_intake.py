@@ -232,3 +232,16 @@ def test_cue_is_cleaned_and_bounded():
     assert normalise_cue("  make it\n\x07 melancholic ") == "make it melancholic"
     with pytest.raises(WaveInputError, match="too long"):
         normalise_cue("x" * (MAX_CUE_CHARS + 1))
+
+
+def test_a_fresh_process_reads_a_png(tmp_path: Path):
+    """Pillow registers its format plugins lazily: intake must not depend on another module loading them first."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "fresh.png"
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(path)
+    code = "import sys; from pipeline.vision.intake import load_image; print(load_image(open(sys.argv[1], 'rb').read()).size)"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "(64, 48)"

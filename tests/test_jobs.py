@@ -182,7 +182,8 @@ async def test_worker_killed_mid_job_finishes_elsewhere(runtime, jobs_settings, 
         assert (await client.status(job_id)).status != JobStatus.DONE
         second = WorkerProcess(jobs_settings, tmp_path / "worker2.log")
         final = await client.wait(job_id, timeout_s=240)
-        assert final.status == JobStatus.DONE, (tmp_path / "worker2.log").read_text()[-3000:]
+        logs = [(tmp_path / f"worker{i}.log").read_text()[-2000:] for i in (1, 2)]
+        assert final.status == JobStatus.DONE, (final.error, logs)
     finally:
         first.stop()
         if second:

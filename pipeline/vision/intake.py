@@ -140,6 +140,7 @@ def _iso_brands(data: bytes) -> set[bytes]:
 
 
 def _readable_formats() -> list[str]:
+    Image.init()  # Image.OPEN lists only the plugins loaded so far; in a fresh process that can be none
     return [name for name in _READABLE_FORMATS if name in Image.OPEN]
 
 
