@@ -11,6 +11,7 @@ plays the same notes from a standard MIDI file with the General MIDI FluidR3 sou
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import shutil
 import subprocess
@@ -184,10 +185,29 @@ def make_instruments(workdir: Path) -> tuple[dict[Session, Instrument], str]:
 # --------------------------------------------------------------------------------------------------------- bench
 
 
+def fluidsynth_render(midi_path: Path, wav_path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of fluidsynth with its default settings rendering ``midi_path`` to a file."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(["fluidsynth", "-ni", "-g", "0.5", "-r", str(SR), "-F", str(wav_path), str(SOUNDFONT),
+                    str(midi_path)], check=True, capture_output=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+
+
+def timed(step):
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = step()
+    return value, time.perf_counter() - wall, time.process_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--out", type=Path, default=None, help="keep the rendered files here")
+    parser.add_argument("--warm-runs", type=int, default=3, help="renders after the first one (median reported)")
+    parser.add_argument("--json", action="store_true", help="one JSON line per result row (see bench/README.md)")
     args = parser.parse_args()
     if shutil.which("fluidsynth") is None or not SOUNDFONT.exists():
         raise SystemExit("fluidsynth and fluid-soundfont-gm are needed (Debian: apt-get install fluidsynth "
@@ -201,42 +221,64 @@ def main() -> None:
     midi_path = song_midi(song, out / "song.mid")
     notes = sum(len(p.notes) for p in song.parts)
 
-    def timed(step):
-        wall, cpu = time.perf_counter(), time.process_time()
-        value = step()
-        return value, time.perf_counter() - wall, time.process_time() - cpu
-
+    # The first render of this process: samples are read from disk, compiled loops are loaded (or compiled when
+    # no cache exists yet), memory is fresh. That is the figure the target is judged on.
     stems, wave_s, wave_cpu = timed(lambda: render_song(song, instruments, SR))
+    warm = [timed(lambda: render_song(song, instruments, SR))[1:] for _ in range(max(args.warm_runs, 0))]
+    warm_s = float(np.median([w for w, _ in warm])) if warm else wave_s
+    warm_cpu = float(np.median([c for _, c in warm])) if warm else wave_cpu
     result, master_s, master_cpu = timed(lambda: master(stems, SR))
     _, export_s, export_cpu = timed(lambda: write_mix(result, out))
-
-    fluid_wav = out / "fluidsynth.wav"
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run(["fluidsynth", "-ni", "-g", "0.5", "-r", str(SR), "-F", str(fluid_wav), str(SOUNDFONT),
-                    str(midi_path)], check=True, capture_output=True)
-    fluid_s = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    fluid_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    fluid_s, fluid_cpu = fluidsynth_render(midi_path, out / "fluidsynth.wav")
     audio_s = len(result.audio) / SR
-    fluid_audio_s = sf.info(fluid_wav).duration
+    fluid_audio_s = sf.info(out / "fluidsynth.wav").duration
+    speedup = fluid_cpu / wave_cpu
+    warm_speedup = fluid_cpu / warm_cpu
+    finish_cpu = master_cpu + export_cpu
+    size = f"{len(song.parts)} parts, {notes} notes, {audio_s:.0f} s of audio"
 
-    print(f"song: {song_source}; {len(song.parts)} parts, {notes} notes, {audio_s:.1f} s of audio")
+    if args.json:
+        rows = [
+            {"measure": f"render {audio_s:.0f} s song, first call in a fresh process (CPU s)", "wave": round(wave_cpu, 3),
+             "reference": round(fluid_cpu, 3), "ratio": round(speedup, 2), "target": ">= 10x faster than fluidsynth",
+             "unit": "s", "note": f"ratio = fluidsynth CPU / WAVE CPU; {size}; wall {wave_s:.3f} s vs {fluid_s:.3f} s",
+             "ok": speedup >= 10.0},
+            {"measure": f"render {audio_s:.0f} s song, warm (median of {len(warm)}, CPU s)", "wave": round(warm_cpu, 3),
+             "reference": round(fluid_cpu, 3), "ratio": round(warm_speedup, 2), "target": ">= 10x faster than fluidsynth",
+             "unit": "s", "note": f"same process, instruments already read; wall {warm_s:.3f} s", "ok": warm_speedup >= 10.0},
+            {"measure": "master (-14 LUFS, -1 dBTP), CPU s", "wave": round(master_cpu, 3), "reference": round(audio_s, 1),
+             "ratio": round(audio_s / master_cpu, 1), "target": "-", "unit": "s",
+             "note": f"ratio = x real time; {result.loudness_lufs:.2f} LUFS, {result.true_peak_dbtp:.2f} dBTP"},
+            {"measure": "export (24-bit WAV + MP3), CPU s", "wave": round(export_cpu, 3), "reference": round(audio_s, 1),
+             "ratio": round(audio_s / export_cpu, 1), "target": "-", "unit": "s", "note": "ratio = x real time"},
+            {"measure": "master + export per 3 min of audio, CPU s", "wave": round(finish_cpu * 180 / audio_s, 3),
+             "reference": 2.0, "ratio": round(finish_cpu * 180 / audio_s / 2.0, 2), "target": "<= 2 s", "unit": "s",
+             "note": f"measured on {audio_s:.0f} s, scaled to 180 s", "ok": finish_cpu * 180 / audio_s <= 2.0},
+        ]
+        for row in rows:
+            print(json.dumps(row), flush=True)
+        return
+
+    print(f"song: {song_source}; {size}")
     print(f"instruments: {instrument_source}")
     print()
-    print(f"| {'step':<32} | {'wall s':>7} | {'CPU s':>7} | {'x real time (CPU)':>17} |")
-    print(f"|{'-' * 34}|{'-' * 9}|{'-' * 9}|{'-' * 19}|")
-    rows = [
-        ("WAVE render (all stems)", wave_s, wave_cpu, audio_s),
+    print(f"| {'step':<36} | {'wall s':>7} | {'CPU s':>7} | {'x real time (CPU)':>17} |")
+    print(f"|{'-' * 38}|{'-' * 9}|{'-' * 9}|{'-' * 19}|")
+    table = [
+        ("WAVE render, first call (all stems)", wave_s, wave_cpu, audio_s),
+        (f"WAVE render, warm (median of {len(warm)})", warm_s, warm_cpu, audio_s),
         ("fluidsynth render (same MIDI)", fluid_s, fluid_cpu, fluid_audio_s),
         ("WAVE master (-14 LUFS, -1 dBTP)", master_s, master_cpu, audio_s),
         ("WAVE export (WAV + MP3)", export_s, export_cpu, audio_s),
     ]
-    for name, wall, cpu, length in rows:
-        print(f"| {name:<32} | {wall:7.3f} | {cpu:7.3f} | {length / max(cpu, 1e-9):17.1f} |")
+    for name, wall, cpu, length in table:
+        print(f"| {name:<36} | {wall:7.3f} | {cpu:7.3f} | {length / max(cpu, 1e-9):17.1f} |")
     print()
-    print(f"WAVE renders {fluid_s / wave_s:.1f}x faster than fluidsynth by wall time, "
-          f"{fluid_cpu / wave_cpu:.1f}x by CPU time (target: 10x).")
+    verdict = "met" if speedup >= 10 else "NOT met"
+    print(f"First render: {fluid_s / wave_s:.1f}x faster than fluidsynth by wall time, {speedup:.1f}x by CPU time; "
+          f"warm: {warm_speedup:.1f}x by CPU time. Target 10x (first call, CPU): {verdict}.")
+    print(f"master + export: {finish_cpu:.2f} s CPU for {audio_s:.0f} s of audio "
+          f"({finish_cpu * 180 / audio_s:.2f} s per 3 minutes; aim <= 2 s)")
     print(f"master: {result.loudness_lufs:.2f} LUFS, {result.true_peak_dbtp:.2f} dBTP; files in {out}")
 
 

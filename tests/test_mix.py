@@ -163,3 +163,47 @@ def test_ogg_copy_and_unknown_formats(tmp_path: Path) -> None:
     assert ogg.suffix == ".ogg" and rate == SR and abs(len(decoded) - len(result.audio)) < SR // 10
     with pytest.raises(WaveInputError, match="flac"):
         write_mix(result, tmp_path / "x", compressed_format="flac")
+
+
+def _recorded_stereo(sample, name: str) -> np.ndarray:
+    audio, rate = sf.read(sample(name), dtype="float32", always_2d=True)
+    assert rate == SR
+    return audio if audio.shape[1] == 2 else np.repeat(audio, 2, axis=1)
+
+
+@pytest.mark.parametrize("name", ["loop_amen", "ambi_glass_rub", "bd_haus"])
+def test_meters_agree_with_pyloudnorm_and_resample_poly(sample, name: str) -> None:
+    import warnings
+
+    import pyloudnorm
+    from scipy.signal import resample_poly
+
+    audio = _recorded_stereo(sample, name)
+    audio = audio * np.float32(0.9 / np.abs(audio).max())
+    for clip in (audio, audio[:, 0]):  # stereo and mono
+        short = int(0.4 * SR) + 1 - len(clip)
+        padded = np.concatenate([clip, np.zeros((max(short, 0),) + clip.shape[1:], np.float32)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected_lufs = pyloudnorm.Meter(SR).integrated_loudness(padded.astype(np.float64))
+        assert integrated_lufs(clip, SR) == pytest.approx(expected_lufs, abs=1e-6)
+        oversampled = resample_poly(clip, 4, 1, axis=0)
+        expected_peak = 20 * np.log10(max(np.abs(oversampled).max(), np.abs(clip).max()))
+        assert true_peak_dbtp(clip, SR) == pytest.approx(expected_peak, abs=1e-4)
+
+
+def test_mp3_copy_sounds_like_the_master(tmp_path: Path, sample) -> None:
+    audio = np.tile(_recorded_stereo(sample, "loop_amen"), (3, 1)) * np.float32(0.5)
+    result = MasterResult(audio=audio, sample_rate=SR, loudness_lufs=-14.0, true_peak_dbtp=-1.0)
+    _, mp3 = write_mix(result, tmp_path)
+    decoded, rate = sf.read(mp3, dtype="float32", always_2d=True)
+    assert rate == SR and decoded.shape[1] == 2
+    # 192 kbit/s constant bitrate for a short song.
+    assert mp3.stat().st_size * 8 / (len(audio) / SR) == pytest.approx(192_000, rel=0.05)
+    # LAME adds a short delay at the start; line the decoded copy up with the master before comparing.
+    reference = audio[:SR, 0]
+    lags = [np.dot(decoded[lag : lag + SR, 0], reference) for lag in range(3000)]
+    lag = int(np.argmax(lags))
+    aligned = decoded[lag : lag + len(audio)]
+    correlation = np.corrcoef(aligned[: 2 * SR, 0], audio[: len(aligned[: 2 * SR]), 0])[0, 1]
+    assert correlation > 0.98

@@ -352,3 +352,85 @@ def test_empty_part_and_explicit_length(a440_piano: Instrument) -> None:
     clipped = sampler.render(part(notes), SR, length=SR)
     assert clipped.shape == (SR, 2)
     np.testing.assert_array_equal(clipped, sampler.render(part(notes), SR)[:SR])
+
+
+def _reference_render(sampler: Sampler, part_: Part, sample_rate: int) -> np.ndarray:
+    """The sampler's rules written plainly, one note at a time in numpy, to check the compiled loops against."""
+    from pipeline.render.envelope import pan_gains
+    from pipeline.render.interpolate import cubic_read, wrap_into_loop
+    from pipeline.render.voices import CHOKE_FADE_S
+
+    voices = sampler.voices(part_, sample_rate)
+    curves = sampler.curves(sample_rate)
+    out = np.zeros((2, voices.end), np.float32)
+    fade = np.linspace(1.0, 0.0, max(int(CHOKE_FADE_S * sample_rate), 1), dtype=np.float32)
+    for note in range(len(voices.length)):
+        zone = sampler.zone(int(voices.zone[note]))
+        ratio = float(voices.ratio[note])
+        n = int(voices.length[note])
+        frames = np.arange(n) * ratio
+        if zone.loop is not None:
+            source = cubic_read(zone.loop_table, wrap_into_loop(frames, *zone.loop))
+        else:
+            source = cubic_read(zone.table, frames)
+        release = n if zone.mode == "one_shot" else min(int(voices.notes.release[note]), n)
+        voice = source[:release] * curves.held(release)
+        if release < n:
+            after = source[release:]
+            if zone.mode == "loop_sustain" and zone.loop is not None:
+                position = wrap_into_loop(np.array([release * ratio]), *zone.loop)[0]
+                after = cubic_read(zone.table, position + np.arange(n - release) * ratio)
+            tail = after * curves.release[: n - release] * np.float32(curves.level_at(release))
+            voice = np.concatenate([voice, tail])
+        choke = int(voices.notes.choke[note])
+        if choke < n:
+            voice[choke:] *= fade[: n - choke]
+        left, right = pan_gains(part_.pan + zone.zone.pan)
+        start = int(voices.notes.start[note])
+        out[0, start : start + n] += voice * np.float32(voices.gain[note] * left)
+        out[1, start : start + n] += voice * np.float32(voices.gain[note] * right)
+    return out.T
+
+
+@pytest.mark.parametrize("mode", ["no_loop", "one_shot", "loop_continuous", "loop_sustain"])
+def test_compiled_voices_match_the_plain_rules(tmp_path: Path, sample, mode: str) -> None:
+    glass, rate = sf.read(sample("ambi_glass_rub"), dtype="float32")
+    glass = glass.mean(axis=1) if glass.ndim == 2 else glass
+    glass = glass[: rate]
+    zones = [
+        (Zone(sample="low.wav", lokey=0, hikey=59, pitch_keycenter=55, loop_mode=mode, loop_start=2000,
+              loop_end=9000), glass, rate),
+        (Zone(sample="high.wav", lokey=60, hikey=127, pitch_keycenter=67, loop_mode=mode, tune_cents=-20,
+              volume_db=-3.0, pan=0.2), glass[::-1].copy(), 22050),
+    ]
+    envelope = Envelope(attack_s=0.01, decay_s=0.2, sustain_level=0.6, release_s=0.3)
+    instrument = make_instrument(tmp_path, zones, envelope=envelope, amp_veltrack=80.0)
+    rng = np.random.default_rng(7)
+    notes = [Note(start=float(t), end=float(t + d), pitch=int(p), velocity=int(v))
+             for t, d, p, v in zip(rng.uniform(0, 3, 40), rng.uniform(0.05, 1.5, 40), rng.integers(45, 80, 40),
+                                   rng.integers(20, 127, 40))]
+    notes += [Note(start=1.0, end=1.2, pitch=60, velocity=90), Note(start=1.05, end=1.5, pitch=60, velocity=90)]
+    pedal = [PedalEvent(time=0.5, down=True), PedalEvent(time=2.2, down=False)]
+    played = part(notes, pedal=pedal, pan=-0.4, gain_db=-2.0)
+    sampler = Sampler(instrument)
+    compiled = sampler.render(played, SR)
+    reference = _reference_render(sampler, played, SR)
+    assert compiled.shape == reference.shape
+    assert rms(compiled) > 0.01
+    np.testing.assert_allclose(compiled, reference, atol=1e-6, rtol=0)
+
+
+def test_samples_load_when_first_played_and_reload_when_rewritten(tmp_path: Path) -> None:
+    used = Zone(sample="a.wav", lokey=0, hikey=80, pitch_keycenter=69)
+    unused = Zone(sample="broken.wav", lokey=81, hikey=127, pitch_keycenter=90)
+    instrument = make_instrument(tmp_path, [(used, sine(440, 0.5), SR), (unused, sine(880, 0.5), SR)])
+    (tmp_path / "broken.wav").write_bytes(b"not a sound file at all")
+    low = part([Note(start=0, end=0.3, pitch=69, velocity=100)])
+    first = Sampler(instrument).render(low, SR)  # the broken zone is never read
+    assert peak_hz(first[1000:12000]) == pytest.approx(440, rel=0.003)
+    with pytest.raises(WaveInputError, match="broken.wav"):
+        Sampler(instrument).render(part([Note(start=0, end=0.3, pitch=90, velocity=100)]), SR)
+    # A rebuilt sample (new contents, new modification time) is read afresh by the next sampler.
+    sf.write(tmp_path / "a.wav", sine(660, 0.5), SR, subtype="FLOAT")
+    second = Sampler(instrument).render(low, SR)
+    assert peak_hz(second[1000:12000]) == pytest.approx(660, rel=0.003)

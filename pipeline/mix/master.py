@@ -13,7 +13,14 @@ import numpy as np
 from pedalboard import Compressor, HighpassFilter, Limiter, Pedalboard, Reverb
 
 from pipeline.errors import WaveInputError
-from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, true_peak_dbtp
+from pipeline.mix.meters import (
+    MIN_MEASURE_S,
+    SILENCE_LUFS,
+    integrated_lufs,
+    k_weighted,
+    loudness_of_weighted,
+    true_peak_dbtp,
+)
 from pipeline.render.sampler import check_sample_rate
 from pipeline.types import Session
 
@@ -34,6 +41,7 @@ BUS_LUFS = -20.0  # where the bus compressor's threshold is set for
 MAX_STEM_LIFT_DB = 30.0
 MAX_TOTAL_GAIN_DB = 30.0
 MAX_LIMITER_PASSES = 6
+CEILING_MARGIN_DB = 0.2
 # pedalboard's Limiter (JUCE's) is a maximiser: it drives the input by (3.75 dB - threshold) and holds the output
 # under 0 dBFS. ``brickwall`` undoes that so that the caller chooses the gain and the ceiling directly.
 LIMITER_MAKEUP_DB = 3.75
@@ -70,30 +78,41 @@ def _as_stereo(name: str, stem: np.ndarray, notes: list[str]) -> np.ndarray:
     return stem
 
 
+def _padded_to(stem: np.ndarray, length: int) -> np.ndarray:
+    return stem if len(stem) == length else np.concatenate([stem, np.zeros((length - len(stem), 2), stem.dtype)])
+
+
 def balance_stems(
     stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str]
-) -> tuple[np.ndarray, dict[Session, float], float]:
+) -> tuple[np.ndarray, dict[Session, float], float, float]:
     """Bring each stem to its session's loudness and sum them into one stereo bus. Silent stems add nothing.
 
-    Also returns the loudness of the plain, unbalanced sum: how loud the mix was as it came.
+    Also returns the loudness of the plain, unbalanced sum (how loud the mix was as it came) and of the bus.
     """
     if not stems:
         raise WaveInputError("There is nothing to mix: no session played anything.")
     ready = {session: _as_stereo(str(session), stem, notes) for session, stem in stems.items()}
     length = max(len(stem) for stem in ready.values())
-    bus = np.zeros((length, 2), np.float64)
-    for stem in ready.values():
-        bus[: len(stem)] += stem
-    raw_loudness = integrated_lufs(bus, sample_rate)
-    bus[:] = 0.0
-    gains: dict[Session, float] = {}
-    loudness = {session: integrated_lufs(stem, sample_rate) for session, stem in ready.items()}
+    # K-weighting is linear: each stem is filtered once and the sums below are measured without filtering again.
+    # Kept as float32: four float64 copies of a long song would cost more memory than the precision is worth.
+    weighted = {
+        session: k_weighted(_padded_to(stem, length), sample_rate).astype(np.float32)
+        for session, stem in ready.items()
+    }
+    raw_loudness = loudness_of_weighted(sum(weighted.values()), sample_rate)
+    shortest = int(MIN_MEASURE_S * sample_rate) + 1  # a short stem is measured with silence after it
+    loudness = {
+        session: loudness_of_weighted(w[: max(len(ready[session]), shortest)], sample_rate)
+        for session, w in weighted.items()
+    }
     wanted = {
         session: STEM_LUFS.get(session, OTHER_STEM_LUFS) - value
         for session, value in loudness.items()
         if value > SILENCE_LUFS
     }
     least = min(wanted.values(), default=0.0)
+    gains: dict[Session, float] = {}
+    bus = np.zeros((length, 2), np.float64)
     for session, stem in ready.items():
         gain = min(wanted.get(session, 0.0), least + MAX_STEM_LIFT_DB)
         if session in wanted and gain < wanted[session]:
@@ -102,7 +121,8 @@ def balance_stems(
             )
         gains[session] = round(gain, 2)
         bus[: len(stem)] += stem * 10 ** (gain / 20)
-    return bus.astype(np.float32), gains, raw_loudness
+    weighted_bus = sum(w * 10 ** (gains[session] / 20) for session, w in weighted.items())
+    return bus.astype(np.float32), gains, raw_loudness, loudness_of_weighted(weighted_bus, sample_rate)
 
 
 def bus_chain(bus: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -122,6 +142,11 @@ def brickwall(audio: np.ndarray, sample_rate: int, gain_db: float, ceiling_db: f
     limiter = Pedalboard([Limiter(threshold_db=LIMITER_THRESHOLD_DB, release_ms=80.0)])
     limited = limiter(audio * np.float32(10 ** (pre_gain_db / 20)), sample_rate, reset=True)
     return limited * np.float32(10 ** (ceiling_db / 20))
+
+
+def _trim_db(peak_dbtp: float) -> float:
+    """The plain gain (<= 0 dB) that brings a true peak this high safely under the ceiling."""
+    return TRUE_PEAK_CEILING_DBTP - 0.05 - peak_dbtp if peak_dbtp > TRUE_PEAK_CEILING_DBTP - 0.02 else 0.0
 
 
 def limit_to_targets(
@@ -144,13 +169,18 @@ def limit_to_targets(
         loud_ok = abs(loudness - target_lufs) <= LOUDNESS_TOLERANCE_LU
         if loud_ok and peak <= TRUE_PEAK_CEILING_DBTP:
             break
+        # A peak just over the ceiling is cheaper to fix with the final trim than with another limiter pass,
+        # as long as the trim keeps the loudness in range.
+        if abs(loudness + _trim_db(peak) - target_lufs) <= LOUDNESS_TOLERANCE_LU:
+            break
         if not loud_ok:
             gain_db += target_lufs - loudness
         if peak > TRUE_PEAK_CEILING_DBTP:
-            ceiling_db -= peak - TRUE_PEAK_CEILING_DBTP + 0.1
-    if peak > TRUE_PEAK_CEILING_DBTP - 0.02:
-        # Out of passes: a plain trim holds the ceiling (a gain shifts loudness and true peak by the same dB).
-        trim_db = TRUE_PEAK_CEILING_DBTP - 0.05 - peak
+            # The limiter overshoots more as it works harder: aim a little under the plain difference.
+            ceiling_db -= peak - TRUE_PEAK_CEILING_DBTP + CEILING_MARGIN_DB
+    trim_db = _trim_db(peak)
+    if trim_db < 0:
+        # A plain trim holds the ceiling (a gain shifts loudness and true peak by the same dB).
         limited = limited * np.float32(10 ** (trim_db / 20))
         loudness, peak, gain_db = loudness + trim_db, peak + trim_db, gain_db + trim_db
     return limited.astype(np.float32, copy=False), gain_db, loudness, peak
@@ -160,7 +190,7 @@ def master(stems: dict[Session, np.ndarray], sample_rate: int) -> MasterResult:
     """Mix and master the stems into a stereo track at -14 LUFS with true peaks at or below -1 dBTP."""
     sample_rate = check_sample_rate(sample_rate)
     notes: list[str] = []
-    bus, stem_gains, raw_loudness = balance_stems(stems, sample_rate, notes)
+    bus, stem_gains, raw_loudness, bus_loudness = balance_stems(stems, sample_rate, notes)
     if raw_loudness <= SILENCE_LUFS:
         notes.append("The mix is silent; it was left as it is.")
         audio, gain_db, loudness, peak = bus, 0.0, SILENCE_LUFS, true_peak_dbtp(bus, sample_rate)
@@ -171,7 +201,7 @@ def master(stems: dict[Session, np.ndarray], sample_rate: int) -> MasterResult:
                 f"The mix is very quiet ({raw_loudness:.0f} LUFS); "
                 f"it was raised by only {MAX_TOTAL_GAIN_DB:.0f} dB."
             )
-        bus_gain_db = BUS_LUFS - integrated_lufs(bus, sample_rate)
+        bus_gain_db = BUS_LUFS - bus_loudness
         bus = bus_chain(bus * np.float32(10 ** (bus_gain_db / 20)), sample_rate)
         audio, limiter_gain_db, loudness, peak = limit_to_targets(bus, sample_rate, target)
         gain_db = bus_gain_db + limiter_gain_db
