@@ -135,16 +135,23 @@ class ChatRecords:
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"unknown workspace settings: {sorted(unknown)}")
-        async with self.runtime.sessions() as session:
-            workspace = await session.scalar(select(Workspace).where(
-                Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
-            if workspace is None:
-                workspace = Workspace(platform=self.platform, platform_workspace_id=workspace_id)
-                session.add(workspace)
-            for key, value in values.items():
-                setattr(workspace, key, value)
-            await session.commit()
-            return workspace
+        for attempt in range(2):
+            async with self.runtime.sessions() as session:
+                workspace = await session.scalar(select(Workspace).where(
+                    Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
+                if workspace is None:
+                    workspace = Workspace(platform=self.platform, platform_workspace_id=workspace_id)
+                    session.add(workspace)
+                for key, value in values.items():
+                    setattr(workspace, key, value)
+                try:
+                    await session.commit()
+                    return workspace
+                except IntegrityError:
+                    # Two settings for a new workspace at the same moment: the other created the row; update it.
+                    if attempt:
+                        raise
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------------------------------ gallery
 

@@ -125,6 +125,22 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bot(args: argparse.Namespace) -> int:
+    from wave_app.logging_setup import setup_logging_from
+
+    settings = get_settings()
+    setup_logging_from(settings)
+    if args.platform == "discord":
+        from bot.discord import run_discord
+
+        run_discord(settings)
+    else:
+        from bot.slack import run_slack
+
+        run_slack(settings)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction, add) -> None:
     p = add("db", cmd_db_upgrade, "Database maintenance: `wave db upgrade` applies the migrations.")
     p.add_argument("action", choices=["upgrade"])
@@ -148,6 +164,9 @@ def register(sub: argparse._SubParsersAction, add) -> None:
     p.add_argument("job_id", nargs="?")
     p.add_argument("--json", action="store_true", help="machine-readable output (show)")
     p.add_argument("--limit", type=int, default=20)
+
+    p = add("bot", cmd_bot, "Run a chat adapter: `wave bot discord` (WAVE_DISCORD_TOKEN) or `wave bot slack`.")
+    p.add_argument("platform", choices=["discord", "slack"])
 
     p = add("gc", cmd_gc, "Delete old finished jobs and unreferenced artifacts (retention: WAVE_ARTIFACT_RETENTION_DAYS).")
     p.add_argument("--days", type=int, help="override the retention in days")

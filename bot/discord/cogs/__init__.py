@@ -1,0 +1,1 @@
+"""One cog per feature of the Discord bot."""

@@ -1,0 +1,94 @@
+"""/wave: a picture and a song in, progress in the reply, the mix out. ❌ or the Cancel button stops it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.common import MAX_IMAGE_BYTES, CANCEL, check_upload, clean_cue, error_text, log_unexpected, progress_text
+from bot.discord.access import may_steer
+from bot.discord.replies import Reply, message_ref, reply_ref_for
+from bot.discord.views import progress_view
+from bot.download import fetch
+from jobs.client import QuotaExceeded, SubmitRequest
+from pipeline.errors import WaveInputError
+from pipeline.songs import list_songs
+
+if TYPE_CHECKING:
+    from bot.discord.app import WaveBot
+
+MAX_CHOICES = 25  # Discord's cap on autocomplete choices
+AUTO = "auto"
+
+
+def song_choices(typed: str) -> list[app_commands.Choice[str]]:
+    """"auto" plus the library songs whose title or id contains what was typed, at most 25."""
+    typed = typed.strip().lower()
+    choices = [app_commands.Choice(name="auto — pick a song that fits the picture", value=AUTO)] \
+        if not typed or typed in AUTO else []
+    for song in list_songs():
+        if typed in song.title.lower() or typed in song.id:
+            choices.append(app_commands.Choice(name=song.title[:100], value=song.id))
+    return choices[:MAX_CHOICES]
+
+
+class MakeCog(commands.Cog):
+    def __init__(self, bot: "WaveBot") -> None:
+        self.bot = bot
+
+    @app_commands.command(name="wave", description="Turn a photo into music played by its own sounds.")
+    @app_commands.describe(image="A photo", song="A song from the library, or auto", cue="A few words to steer the mood")
+    @app_commands.guild_only()
+    async def wave(self, interaction: discord.Interaction, image: discord.Attachment, song: str = AUTO,
+                   cue: str | None = None) -> None:
+        check = check_upload(image.filename, image.content_type, image.size)
+        if not check.ok:
+            await interaction.response.send_message(error_text(check.message), ephemeral=True)
+            return
+        # Discord drops an interaction that is not answered within 3 s: acknowledge before any slow work.
+        acknowledged = await interaction.response.defer(thinking=True)
+        reply_id = acknowledged.message_id if acknowledged else None
+        reply = Reply(self.bot, reply_ref_for(interaction), interaction.channel_id, interaction.guild_id)
+        try:
+            data = await fetch(image.url, allowed_hosts=self.bot.settings.discord_attachment_hosts,
+                               max_bytes=MAX_IMAGE_BYTES, session=self.bot.download_session)
+            workspace = await self.bot.records.workspace(str(interaction.guild_id))
+            job_id = await self.bot.jobs.submit(SubmitRequest(
+                image=data, song=song or AUTO, cue=clean_cue(cue),
+                profile=workspace.default_profile if workspace and workspace.default_profile else None,
+                platform="discord", user_id=str(interaction.user.id), user_name=interaction.user.display_name,
+                workspace_id=str(interaction.guild_id), workspace_name=interaction.guild.name if interaction.guild else None,
+                channel_id=str(interaction.channel_id), reply_ref=reply.reply_ref,
+            ))
+        except (QuotaExceeded, WaveInputError) as refused:
+            await reply.edit_original(error_text(refused.user_message))
+            return
+        except Exception as exc:
+            error_id = log_unexpected("/wave", exc)
+            await reply.edit_original(error_text("WAVE could not take this request.", error_id))
+            return
+        if reply_id is not None:  # remembered before it shows the Cancel button, so that ❌ on it always works
+            await self.bot.records.remember_message(message_ref(interaction.channel_id, reply_id), job_id, "request")
+        status = await self.bot.jobs.status(job_id)
+        shown = progress_text(status)
+        await reply.edit_original(shown, view=None if status.finished else progress_view(job_id))
+        self.bot.delivery.watch(job_id, reply, shown=shown)
+
+    @wave.autocomplete("song")
+    async def song_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return song_choices(current)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if str(payload.emoji) != CANCEL or payload.user_id == self.bot.user.id:
+            return
+        info = await self.bot.records.message(message_ref(payload.channel_id, payload.message_id))
+        if info is None or info.kind != "request" or not may_steer(payload.user_id, info.owner, payload.member):
+            return
+        try:
+            await self.bot.jobs.cancel(info.job_id)
+        except Exception as exc:
+            log_unexpected("cancelling by reaction", exc)

@@ -1,0 +1,57 @@
+"""What the Discord messages say (built from the platform-neutral pieces in bot.common)."""
+
+from __future__ import annotations
+
+from jobs.client import JobResult, RenderResult, SourceResult
+from bot.common import SESSION_EMOJI, STAR, cast_summary
+from pipeline.types import Session
+
+
+def mention(user_id: str | int) -> str:
+    return f"<@{user_id}>"
+
+
+def result_text(result: JobResult, render: RenderResult, *, mention_owner: bool, too_large: list[str]) -> str:
+    lines = [f"🎧 **{mention(result.owner)}, your mix is ready!**" if mention_owner else "🎧 **Your mix is ready!**"]
+    if result.scene:
+        lines.append(f"> {result.scene}")
+    summary = cast_summary(render.report)
+    if summary:
+        lines.append(summary)
+    for name in too_large:
+        lines.append(f"({name} is over Discord's 10 MiB limit, so it is not attached.)")
+    emoji = " ".join(SESSION_EMOJI.values())
+    lines.append(f"React {STAR} to share it to the gallery. Each sound is in the thread: react {emoji} on one to "
+                 "move it to that part.")
+    return "\n".join(lines)
+
+
+def source_text(source: SourceResult) -> str:
+    detail = ", ".join(x for x in (source.material, source.play_method) if x)
+    timbre = f" ({', '.join(source.timbre)})" if source.timbre else ""
+    if source.session:
+        role = f"plays {SESSION_EMOJI[Session(source.session)]} **{source.session}**"
+    else:
+        role = "waits on the bench"
+    return f"🔊 **{source.name}** — {detail}{timbre} · {role}"
+
+
+def remap_text(render: RenderResult, *, too_large: list[str]) -> str:
+    lines = [f"🔁 **New mix (version {render.version})**" + (f": {render.change}" if render.change else "")]
+    summary = cast_summary(render.report)
+    if summary:
+        lines.append(summary)
+    for name in too_large:
+        lines.append(f"({name} is over Discord's 10 MiB limit, so it is not attached.)")
+    lines.append(f"React {STAR} to share this version to the gallery.")
+    return "\n".join(lines)
+
+
+def thread_name(result: JobResult) -> str:
+    scene = (result.scene or "your picture").strip().rstrip(".")
+    return f"WAVE · {scene}"[:100]
+
+
+def song_title(render: RenderResult | None) -> str:
+    song = (render.report or {}).get("song") or {} if render else {}
+    return song.get("title") or "a WAVE mix"
