@@ -45,7 +45,24 @@ def _build_drums(
         from pipeline.instruments.drums import build_drum_kit
     except ImportError as exc:
         raise WaveEngineError("The drum kit builder is not available in this installation.") from exc
-    return build_drum_kit(loaded, out_dir, name=name, source_effect=source_effect, sample_rate=sample_rate, seed=seed)
+    fallback_note = None
+    if loaded.silent:
+        loaded = LoadedEffect(_noise_burst(sample_rate, seed), sample_rate, list(loaded.notes))
+        fallback_note = "the effect is silent: the kit was built from a neutral noise burst instead"
+    instrument = build_drum_kit(
+        loaded, out_dir, name=name, source_effect=source_effect, sample_rate=sample_rate, seed=seed
+    )
+    if fallback_note:
+        instrument.notes.append(fallback_note)
+    return instrument
+
+
+def _noise_burst(sample_rate: int, seed: int) -> np.ndarray:
+    """A short, decaying noise hit: something neutral to build a kit from when the effect gives nothing."""
+    n = int(0.4 * sample_rate)
+    noise = np.random.default_rng(seed).standard_normal(n)
+    burst = noise * np.exp(-np.arange(n) / (0.06 * sample_rate))
+    return (0.9 * burst / np.max(np.abs(burst))).astype(np.float32)
 
 
 def build_instrument(
