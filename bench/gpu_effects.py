@@ -132,6 +132,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--candidates", type=int, default=2, help="waveforms per prompt ranked with CLAP")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="also print the result as a JSON row (for bench/run)")
     args = parser.parse_args()
 
     try:
@@ -174,6 +175,15 @@ def main() -> int:
             f"one batched call: median {median:.2f} s, best {best:.2f} s (target <= {TARGET_S:.1f} s); "
             f"peak GPU memory {peak:.1f} GiB"
         )
+        if args.json:
+            import json
+
+            print(json.dumps({
+                "measure": f"audioldm2, 5 effects x {args.seconds:g} s", "wave": round(median, 3), "reference": TARGET_S,
+                "ratio": round(TARGET_S / median, 2), "target": f"<= {TARGET_S:g} s", "unit": "s",
+                "note": f"{torch.cuda.get_device_name(0)}, {args.steps} steps, peak {peak:.1f} GiB",
+                "ok": median <= TARGET_S,
+            }))
         return 0 if median <= TARGET_S else 1
 
 

@@ -85,6 +85,7 @@ def main() -> int:
         "--static-cache", action="store_true", help="static KV cache, so generate compiles decoding"
     )
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="also print the result as a JSON row (for bench/run)")
     args = parser.parse_args()
 
     import torch
@@ -154,6 +155,14 @@ def main() -> int:
         f"device: {torch.cuda.get_device_name()}; target <= {TARGET_SECONDS:.0f} s: "
         f"{'met' if sheet <= TARGET_SECONDS else 'missed'}"
     )
+    if args.json:
+        import json
+
+        print(json.dumps({
+            "measure": f"qwen sheet, {args.tokens} tokens (7B, random weights)", "wave": round(sheet, 3),
+            "reference": TARGET_SECONDS, "ratio": round(TARGET_SECONDS / sheet, 2), "target": f"<= {TARGET_SECONDS:g} s",
+            "unit": "s", "note": f"{torch.cuda.get_device_name()}, peak {peak_gib:.1f} GiB", "ok": sheet <= TARGET_SECONDS,
+        }))
     return 0
 
 
