@@ -12,7 +12,6 @@ saves it in fp16 and loads it through WAVE's engine (fp16, DPM-Solver multistep,
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -25,25 +24,6 @@ CORPUS = [
     "music, melody, singing, speech, talking, voice, low quality, noise, static, distortion",
     "wind through grass, a glass bottle clinking, footsteps on gravel, a fire crackling, a robin chirping",
 ]
-
-
-def build_tokenizers(workdir: Path):
-    from tokenizers.implementations import ByteLevelBPETokenizer, SentencePieceUnigramTokenizer
-    from transformers import RobertaTokenizerFast, T5TokenizerFast
-
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(CORPUS, vocab_size=600, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    bpe.save_model(str(workdir))
-    vocab = json.loads((workdir / "vocab.json").read_text())
-    merges = [tuple(line.split()) for line in (workdir / "merges.txt").read_text().splitlines()[1:] if line]
-    roberta = RobertaTokenizerFast(vocab=vocab, merges=merges, model_max_length=512)
-    unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(CORPUS, vocab_size=200, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
-    t5 = T5TokenizerFast(
-        tokenizer_object=unigram._tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", extra_ids=0,
-        model_max_length=128,
-    )
-    return roberta, t5
 
 
 def build_full_size(workdir: Path) -> Path:
@@ -61,7 +41,9 @@ def build_full_size(workdir: Path) -> Path:
         T5EncoderModel,
     )
 
-    roberta, t5 = build_tokenizers(workdir)
+    from tests.tokenizers_local import local_tokenizers
+
+    roberta, t5 = local_tokenizers(workdir, CORPUS, bpe_vocab=600, unigram_vocab=200, max_length=128)
     with torch.device("cuda"):  # random initialisation on the GPU is much faster than on the CPU
         unet = AudioLDM2UNet2DConditionModel(
             sample_size=256, in_channels=8, out_channels=8, layers_per_block=2,

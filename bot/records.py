@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from db.models import ChatMessage, GalleryEntry, Job, JobStatus, Render, User, Vote, Workspace, utcnow
+from jobs.client import get_or_create_user
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
 
@@ -197,7 +198,7 @@ class ChatRecords:
     async def vote(self, entry_id: int, user_id: str, *, up: bool = True) -> int:
         """Record (or withdraw) one person's vote; idempotent. Returns the entry's vote count."""
         async with self.runtime.sessions() as session:
-            user = await _user(session, self.platform, user_id)
+            user = await get_or_create_user(session, self.platform, user_id, None)
             existing = await session.scalar(select(Vote).where(Vote.entry_id == entry_id, Vote.user_id == user.id))
             if up and existing is None:
                 session.add(Vote(entry_id=entry_id, user_id=user.id))
@@ -239,15 +240,3 @@ class ChatRecords:
         return [TopEntry(e.id, e.title, int(n), job_id, version, sharer, e.message_ref)
                 for e, job_id, version, sharer, n in rows]
 
-
-async def _user(session, platform: str, user_id: str) -> User:
-    user = await session.scalar(select(User).where(User.platform == platform, User.platform_user_id == user_id))
-    if user is None:
-        user = User(platform=platform, platform_user_id=user_id)
-        session.add(user)
-        try:
-            await session.flush()
-        except IntegrityError:
-            await session.rollback()
-            user = await session.scalar(select(User).where(User.platform == platform, User.platform_user_id == user_id))
-    return user

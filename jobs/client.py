@@ -120,7 +120,7 @@ class JobsClient:
         digest = request_hash(request.image, song_ref, request.cue, profile, request.seed)
         image_key = await asyncio.to_thread(self.runtime.store.put_bytes, request.image, ".img")
         async with self.runtime.sessions() as session:
-            user = await _get_or_create_user(session, request.platform, request.user_id, request.user_name)
+            user = await get_or_create_user(session, request.platform, request.user_id, request.user_name)
             workspace = await _get_or_create_workspace(session, request.platform, request.workspace_id, request.workspace_name)
             await session.commit()
         async with self.runtime.sessions() as session:
@@ -431,7 +431,7 @@ def _casting_hash(assignment: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(assignment, sort_keys=True).encode()).hexdigest()
 
 
-async def _get_or_create_user(session: AsyncSession, platform: str, platform_id: str, name: str | None) -> User:
+async def get_or_create_user(session: AsyncSession, platform: str, platform_id: str, name: str | None) -> User:
     user = await session.scalar(select(User).where(User.platform == platform, User.platform_user_id == platform_id))
     if user is None:
         user = User(platform=platform, platform_user_id=platform_id, display_name=name)

@@ -120,3 +120,16 @@ def jobs_settings(database_url, tmp_path):
         gpu_stage_timeout_s=60,
         cpu_stage_timeout_s=60,
     )
+
+
+@pytest.fixture
+async def runtime(jobs_settings):
+    """The jobs runtime (database, Redis, artifact store) for one test; its Redis keys are removed afterwards."""
+    from jobs.runtime import Runtime
+
+    rt = await Runtime.open(jobs_settings)
+    yield rt
+    keys = [k async for k in rt.redis.scan_iter(match=f"{jobs_settings.queue_prefix}*")]
+    if keys:
+        await rt.redis.delete(*keys)
+    await rt.close()

@@ -3,7 +3,6 @@ WAVE's own loading path. Tokenizers are trained locally (byte-level BPE for CLAP
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,8 @@ from pipeline.effects.prompts import NEGATIVE_PROMPT  # noqa: E402
 from pipeline.errors import WaveEngineError  # noqa: E402
 from pipeline.sheet import SoundSheet  # noqa: E402
 
+from tokenizers_local import local_tokenizers  # noqa: E402
+
 CORPUS = [
     "The sound of a wooden spoon tapping a ceramic bowl in a quiet kitchen.",
     "Rain dripping on a metal roof, calm evening, natural non-musical sound effect.",
@@ -27,26 +28,6 @@ CORPUS = [
     "glass bottle clinking, footsteps on gravel, fire crackling, birds chirping, a fridge humming",
 ]
 SECONDS = 0.25
-
-
-def _tokenizers(directory: Path):
-    from tokenizers.implementations import ByteLevelBPETokenizer, SentencePieceUnigramTokenizer
-    from transformers import RobertaTokenizerFast, T5TokenizerFast
-
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(CORPUS, vocab_size=400, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    bpe.save_model(str(directory))
-    vocab = json.loads((directory / "vocab.json").read_text())
-    merges = [tuple(line.split()) for line in (directory / "merges.txt").read_text().splitlines()[1:] if line]
-    roberta = RobertaTokenizerFast(vocab=vocab, merges=merges, model_max_length=256)
-
-    unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(CORPUS, vocab_size=150, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
-    t5 = T5TokenizerFast(
-        tokenizer_object=unigram._tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", extra_ids=0,
-        model_max_length=256,
-    )
-    return roberta, t5
 
 
 def build_tiny_audioldm2(directory: Path) -> Path:
@@ -73,7 +54,7 @@ def build_tiny_audioldm2(directory: Path) -> Path:
     )
 
     directory.mkdir(parents=True, exist_ok=True)
-    roberta, t5 = _tokenizers(directory)
+    roberta, t5 = local_tokenizers(directory, CORPUS)
     torch.manual_seed(0)
     unet = AudioLDM2UNet2DConditionModel(
         block_out_channels=(16, 32), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,

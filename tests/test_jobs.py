@@ -20,16 +20,6 @@ STAGE_ORDER = [s.value for s in (JobStatus.QUEUED, JobStatus.SEEING, JobStatus.H
                                  JobStatus.BUILDING, JobStatus.PLAYING, JobStatus.DONE)]
 
 
-@pytest.fixture
-async def runtime(jobs_settings):
-    rt = await Runtime.open(jobs_settings)
-    yield rt
-    keys = [k async for k in rt.redis.scan_iter(match=f"{jobs_settings.queue_prefix}*")]
-    if keys:
-        await rt.redis.delete(*keys)
-    await rt.close()
-
-
 def request(user: str = "ana", seed: int = 0, **kw) -> SubmitRequest:
     return SubmitRequest(image=picture_bytes(seed), midi=short_song_midi(), user_id=user, platform="discord", **kw)
 

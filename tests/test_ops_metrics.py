@@ -12,7 +12,6 @@ from prometheus_client import REGISTRY
 from db.models import JobStatus
 from jobs.client import JobsClient, SubmitRequest
 from jobs.runner import WavePipeline
-from jobs.runtime import Runtime
 from jobs.tasks import play_render, see_and_hear
 from wave_app import metrics
 from wave_app.logging_setup import make_handler
@@ -21,16 +20,6 @@ from tests.jobs_helpers import picture_bytes, short_song_midi
 
 def sample(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-@pytest.fixture
-async def runtime(jobs_settings):
-    rt = await Runtime.open(jobs_settings)
-    yield rt
-    keys = [k async for k in rt.redis.scan_iter(match=f"{jobs_settings.queue_prefix}*")]
-    if keys:
-        await rt.redis.delete(*keys)
-    await rt.close()
 
 
 @pytest.fixture

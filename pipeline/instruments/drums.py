@@ -29,11 +29,11 @@ from pathlib import Path
 
 import librosa
 import numpy as np
-from scipy.io import wavfile
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 from pipeline.audio import LoadedEffect, loudest_window, resample
 from pipeline.errors import WaveInputError
+from pipeline.instruments.samplefiles import write_pcm16
 from pipeline.instruments.sfz import write_sfz
 from pipeline.types import Envelope, Instrument, Session, Zone
 
@@ -625,11 +625,6 @@ def soft_layer(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 SOFT_VELOCITY_MAX = 72
-
-
-def write_pcm16(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    """16-bit WAV without the fsync that libsndfile does on close: a kit is ~100 small files written at once."""
-    wavfile.write(path, sample_rate, np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16))
 
 
 def _slug(text: str) -> str:
