@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import AsyncIterator, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -25,6 +25,7 @@ from pipeline.types import Session
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+SUBMIT_LOCK_KEY = 0x57415645  # "WAVE"
 
 
 class QuotaExceeded(WaveInputError):
@@ -124,7 +125,10 @@ class JobsClient:
             workspace = await _get_or_create_workspace(session, request.platform, request.workspace_id, request.workspace_name)
             await session.commit()
         async with self.runtime.sessions() as session:
-            # Taking the user's row lock first serialises this user's submissions, so quotas hold under bursts.
+            # Quotas are checked and the job written under a lock, so they hold under bursts: an advisory lock on
+            # PostgreSQL; on SQLite the first write takes the database's write lock, which serialises as well.
+            if session.bind.dialect.name == "postgresql":
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUBMIT_LOCK_KEY})
             await session.execute(update(User).where(User.id == user.id).values(display_name=User.display_name))
             await self._check_quotas(session, user.id, workspace)
             job = Job(

@@ -129,7 +129,7 @@ async def test_burst_of_200_submissions(runtime, jobs_settings):
     accepted = [o for o in outcomes if isinstance(o, str)]
     refused = [o for o in outcomes if isinstance(o, QuotaExceeded)]
     assert len(accepted) + len(refused) == 200
-    assert 1 <= len(accepted) <= 6 + 1  # the queue cap; submissions race by at most one per user
+    assert 1 <= len(accepted) <= 6  # the global queue cap holds under a burst
     assert all("try again" in r.user_message for r in refused)
     assert len(set(accepted)) == len(accepted)
     async with workers(jobs_settings):
