@@ -74,7 +74,14 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     result = asyncio.run(measure(args.commands))
     if args.json:
-        print(json.dumps(result))
+        p99 = result["first_response_p99_ms"]
+        print(json.dumps({
+            "measure": f"discord first response, {result['commands']} concurrent /wave (p99)", "wave": p99,
+            "reference": 3000.0, "ratio": round(3000.0 / p99, 1), "target": "p99 < 300 ms", "unit": "ms",
+            "note": f"reference: Discord's 3 s limit; p50 {result['first_response_p50_ms']} ms; "
+                    f"rule violations: {len(result['rule_violations'])}",
+            "ok": p99 < 300 and not result["rule_violations"],
+        }))
         return
     print(f"{result['commands']} concurrent /wave commands")
     print(f"first response p50 {result['first_response_p50_ms']} ms, p99 {result['first_response_p99_ms']} ms "
