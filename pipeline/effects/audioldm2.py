@@ -100,7 +100,8 @@ def load_audioldm2(
         hub_id = model_id if "/" in model_id and not is_directory else DEFAULT_MODEL
         raise WaveEngineError(
             f"The AudioLDM2 model {model_id!r} could not be loaded from {where}{mode}. Download it with "
-            f"`hf download {hub_id}`, or set {MODEL_SETTING} to a local directory that holds the pipeline.",
+            f"`wave models download --profile gpu` (or `hf download {hub_id}`), or set {MODEL_SETTING} to a local "
+            "directory that holds the pipeline.",
             detail=f"{type(exc).__name__}: {exc}",
         ) from exc
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)

@@ -315,7 +315,8 @@ def _missing_weights_error(model_id: str, exc: Exception) -> WaveEngineError:
         offline = " (HF_HUB_OFFLINE is set, so nothing is downloaded)" if _hub_offline() else ""
         message = (
             f"the Qwen2.5-VL weights for {model_id} are not on this machine{offline}. Download them with "
-            f"`hf download {model_id}`, or set {MODEL_SETTING} to a local directory that holds them"
+            f"`wave models download --profile gpu` (or `hf download {model_id}`), or set {MODEL_SETTING} to a local "
+            "directory that holds them"
         )
     return WaveEngineError(message, detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
