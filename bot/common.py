@@ -35,7 +35,9 @@ SLACK_STAR = "star"
 SLACK_CANCEL = "x"
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
-IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+# Types that say nothing about the file: the name's extension decides.
+GENERIC_CONTENT_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 MAX_CUE_CHARS = 200
 PROGRESS_EDIT_INTERVAL_S = 1.0
@@ -146,8 +148,12 @@ class UploadCheck:
 def check_upload(filename: str, content_type: str | None, size: int) -> UploadCheck:
     """Type and size checks made before anything is downloaded."""
     name = (filename or "").lower()
-    type_ok = (content_type or "").split(";")[0].strip().lower() in IMAGE_CONTENT_TYPES
-    if not type_ok and not name.endswith(IMAGE_EXTENSIONS):
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if declared in GENERIC_CONTENT_TYPES:
+        type_ok = name.endswith(IMAGE_EXTENSIONS)
+    else:  # a declared type that is not a picture is not one, whatever the name says
+        type_ok = declared in IMAGE_CONTENT_TYPES
+    if not type_ok:
         return UploadCheck(False, "That file is not a picture WAVE can read: send a PNG, JPEG, WebP or GIF.")
     if size <= 0:
         return UploadCheck(False, "That picture is empty.")

@@ -13,15 +13,20 @@ log = logging.getLogger(__name__)
 
 
 def host_allowed(url: str, allowed_hosts: tuple[str, ...] | list[str]) -> bool:
-    """``allowed_hosts`` entries are host names, or ``host:port`` for local test servers."""
-    parts = urlsplit(url)
+    """``allowed_hosts`` entries are host names (https on its default port), or ``host:port`` for a server on
+    another port, such as a local test server (the only case where plain http is accepted)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port out of range or not a number
+    except ValueError:  # also what urlsplit says of look-alike characters that would hide a "@" or "#"
+        return False
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
         return False
+    allowed = {entry.strip().lower() for entry in allowed_hosts}
     host = parts.hostname.lower()
-    with_port = f"{host}:{parts.port}" if parts.port else host
-    if parts.scheme == "http" and with_port not in allowed_hosts:
-        return False  # plain http only for an explicitly listed host:port (local test servers)
-    return host in allowed_hosts or with_port in allowed_hosts
+    if port is not None and not (parts.scheme == "https" and port == 443):
+        return f"{host}:{port}" in allowed
+    return parts.scheme == "https" and host in allowed
 
 
 async def fetch(url: str, *, allowed_hosts: tuple[str, ...] | list[str], max_bytes: int,

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from db.models import ChatMessage, GalleryEntry, Job, JobStatus, Render, User, Vote, Workspace, utcnow
+from db.models import (
+    ACTIVE_STATUSES,
+    ChatMessage,
+    GalleryEntry,
+    Job,
+    JobStatus,
+    Render,
+    User,
+    Vote,
+    Workspace,
+    utcnow,
+)
 from jobs.client import get_or_create_user
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
@@ -20,6 +31,13 @@ class MessageInfo:
     variant_id: str | None
     render_version: int | None
     owner: str  # platform user id of the job's owner
+
+
+@dataclass(frozen=True)
+class RunningJob:
+    job_id: str
+    channel_id: str | None
+    reply_ref: dict | None
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,16 @@ class ChatRecords:
                     Job.status.in_([JobStatus.DONE.value, JobStatus.FAILED.value]),
                 ).order_by(Job.created_at)
             )).all())
+
+    async def running_jobs(self) -> list[RunningJob]:
+        """Jobs of this platform still being made whose first result was not delivered (to follow after a restart)."""
+        async with self.runtime.sessions() as session:
+            rows = (await session.execute(
+                select(Job.id, Job.channel_id, Job.reply_ref).where(
+                    Job.platform == self.platform, Job.delivered_at.is_(None), Job.status.in_(ACTIVE_STATUSES),
+                ).order_by(Job.created_at)
+            )).all()
+        return [RunningJob(job_id, channel_id, reply_ref) for job_id, channel_id, reply_ref in rows]
 
     async def undelivered_renders(self) -> list[tuple[str, int]]:
         """Remap renders (version 2 and up) that finished but were not posted."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import pytest
 
@@ -238,3 +240,52 @@ async def test_delivery_after_the_token_expired_goes_to_the_channel(fake, settin
         assert {a["filename"] for a in posted["attachments"]} == {"wave-mix.mp3", "sound-sheet.json", "casting.png"}
         assert "webhook_id" not in posted  # a plain channel message, not the expired interaction
         await fake.until(lambda: thread_sources(fake, int(posted["id"])), what="the sound thread")
+
+
+async def test_restart_resumes_progress_and_delivers_a_remap_made_while_down(fake, settings):
+    ana = fake.add_user("ana")
+    async with running_bot(settings, fake) as bot:  # no workers: the job waits in line while the bot goes down
+        interaction = await fake.slash("wave", ana, {"image": fake.upload("f.png", photo_bytes(7), "image/png"),
+                                                     "song": SONG})
+        await fake.until(lambda: (m := fake.original(interaction)) and m["components"], what="the job to be queued")
+        job_id = await job_of(bot, interaction)
+
+    # Back up while the job runs: progress shows in the reply again (its token is still valid), then the result.
+    restarted_at = time.monotonic()
+    async with running_bot(settings, fake) as bot, workers(settings):
+        reply = await fake.until(lambda: settled_reply(fake, interaction), timeout=RENDER_TIMEOUT, what="the mix")
+        assert reply["attachments"], reply["content"]
+        thread_id = int(reply["id"])
+        await fake.until(lambda: thread_sources(fake, thread_id), what="the sound thread")
+        resumed = [(at, text) for at, text in reply["_edits"][:-1] if at > restarted_at]
+        assert resumed and all("▰" in text or "▱" in text for _, text in resumed), reply["_edits"]
+        gaps = [b - a for (a, _), (b, _) in zip(resumed, resumed[1:])]
+        assert all(gap >= 0.95 for gap in gaps), gaps
+        bench = next(s.variant_id for s in (await bot.jobs.result(job_id)).sources if s.session is None)
+
+    # A remap that is played while the bot is down is posted in the thread once the bot is back, exactly once,
+    # even when the first try fails (the thread cannot be reached for a moment).
+    runtime = await Runtime.open(settings)
+    try:
+        async with workers(settings):
+            version = await JobsClient(runtime).remap_many(job_id, [(bench, Session.DRUMS)])
+            await eventually(lambda: _render_status(runtime, job_id, version), "done", timeout=RENDER_TIMEOUT)
+    finally:
+        await runtime.close()
+    thread = fake.channels.pop(thread_id)
+    async with running_bot(settings, fake):
+        await fake.until(lambda: any(c.status == 404 and c.path == f"/channels/{thread_id}/messages"
+                                     for c in fake.calls), what="a failed first try")
+        fake.channels[thread_id] = thread
+        remap_post = await fake.until(
+            lambda: next((m for m in fake.messages_in(thread_id) if "version 2" in m["content"]), None),
+            what="the remapped mix after the restart")
+        assert [a["filename"] for a in remap_post["attachments"]] == ["wave-mix-v2.mp3"]
+        assert bench in remap_post["content"]
+        await asyncio.sleep(1.0)  # a few more sweeps: nothing is posted twice
+    assert len([m for m in fake.messages_in(thread_id) if "version 2" in m["content"]]) == 1
+
+
+async def _render_status(runtime: Runtime, job_id: str, version: int) -> str | None:
+    result = await JobsClient(runtime).result(job_id)
+    return next((r.status for r in result.renders if r.version == version), None)

@@ -73,6 +73,7 @@ class WaveBot(commands.Bot):
     async def close(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         for name in list(self.cogs):
             await self.remove_cog(name)  # the remap cog flushes reactions still waiting to be applied
         if hasattr(self, "delivery"):

@@ -184,17 +184,26 @@ class Delivery:
             return
         if not await self.bot.records.claim_render_delivery(job_id, version):
             return
+        try:
+            posted = await self._post_render(result, render)
+        except Exception:
+            await self.bot.records.release_render_delivery(job_id, version)
+            raise
+        if posted is not None:
+            await self.bot.records.remember_message(message_ref(posted.channel.id, posted.id), job_id, "remap",
+                                                    render_version=version)
+
+    async def _post_render(self, result: JobResult, render: RenderResult) -> discord.Message | None:
         channel = await self._thread_of(result)
+        version = render.version
         if render.status != "done":
             await channel.send(error_text(f"The remap to version {version} could not be played.", result.error_id))
-            return
+            return None
         names = {render.mix_compressed: f"wave-mix-v{version}{render.mix_compressed.suffix}"} if render.mix_compressed else {}
         plan = plan_files([render.mix_compressed])
         too_large = [names.get(p, p.name) for p in plan.too_large]
         files = attach(plan.batches[0], names) if plan.batches else []
-        posted = await channel.send(texts.remap_text(render, too_large=too_large), files=files)
-        await self.bot.records.remember_message(message_ref(channel.id, posted.id), job_id, "remap",
-                                                render_version=version)
+        return await channel.send(texts.remap_text(render, too_large=too_large), files=files)
 
     async def _thread_of(self, result: JobResult) -> discord.PartialMessageable:
         refs = await self.bot.records.messages_for(result.job_id, "source")
@@ -219,8 +228,20 @@ class Delivery:
             except Exception as exc:
                 log_unexpected(f"delivering version {version} of job {job_id}", exc)
 
+    async def resume_watching(self) -> None:
+        """After a restart: progress again in the replies of jobs still being made, while their token lives.
+        A reply whose token has expired stays as it is; the sweep posts the result in the channel."""
+        for running in await self.bot.records.running_jobs():
+            reply = Reply(self.bot, running.reply_ref, _int(running.channel_id))
+            if running.job_id not in self._watched and reply.token_alive:
+                self.watch(running.job_id, reply)
+
     async def sweep_forever(self, interval_s: float) -> None:
         await self.bot.wait_until_ready()
+        try:
+            await self.resume_watching()
+        except Exception as exc:  # noqa: BLE001 - results still arrive through the sweep
+            log_unexpected("resuming progress after a restart", exc)
         while True:
             try:
                 await self.sweep()

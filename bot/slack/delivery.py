@@ -59,11 +59,13 @@ class Delivery:
             await live.settle()
             await self.deliver_job(job_id, live)
         finally:
-            self._followed[job_id] -= 1
+            self._unfollow(job_id)
 
     async def deliver_job(self, job_id: str, live: LiveMessage | None = None) -> None:
         """Post a finished job's result once, whoever asks first (the live follower or the restart sweep)."""
         records = self.ctx.records
+        if not (await self.ctx.jobs.status(job_id)).finished:
+            return  # still running (its follower gave up waiting): the sweep delivers it once it ends
         if not await records.claim_job_delivery(job_id):
             return
         try:
@@ -148,7 +150,12 @@ class Delivery:
             await live.settle()
             await self.deliver_render(job_id, version, live)
         finally:
-            self._followed[job_id] -= 1
+            self._unfollow(job_id)
+
+    def _unfollow(self, job_id: str) -> None:
+        self._followed[job_id] -= 1
+        if self._followed[job_id] <= 0:
+            del self._followed[job_id]
 
     async def deliver_render(self, job_id: str, version: int, live: LiveMessage | None = None) -> None:
         records = self.ctx.records
@@ -182,11 +189,19 @@ class Delivery:
     async def deliver_pending(self) -> None:
         """Results that finished while nobody was following them (for example while the app was down)."""
         for job_id in await self.ctx.records.undelivered_jobs():
-            if self._followed[job_id] <= 0:
-                await self.deliver_job(job_id)
+            if job_id not in self._followed:
+                await self._try(self.deliver_job(job_id), f"delivering job {job_id}")
         for job_id, version in await self.ctx.records.undelivered_renders():
-            if self._followed[job_id] <= 0:
-                await self.deliver_render(job_id, version)
+            if job_id not in self._followed:
+                await self._try(self.deliver_render(job_id, version), f"delivering version {version} of job {job_id}")
+
+    @staticmethod
+    async def _try(delivery, what: str) -> None:
+        """One result that cannot be posted is logged and tried again next round; the others still go out."""
+        try:
+            await delivery
+        except Exception as exc:  # noqa: BLE001
+            log_unexpected(what, exc)
 
 
 def _reply_ref(result: JobResult) -> ReplyRef | None:

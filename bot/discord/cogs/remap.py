@@ -25,7 +25,7 @@ class RemapCog(commands.Cog):
     def __init__(self, bot: "WaveBot", *, debounce_s: float) -> None:
         self.bot = bot
         self.debouncer = RemapDebouncer(self._apply, delay=debounce_s)
-        self._thread_of: dict[str, int] = {}
+        self._thread_of: dict[str, int] = {}  # job -> where its waiting moves were made; emptied as they apply
 
     async def cog_unload(self) -> None:
         await self.debouncer.flush()
@@ -45,7 +45,7 @@ class RemapCog(commands.Cog):
         self.debouncer.add(info.job_id, info.variant_id, session)
 
     async def _apply(self, job_id: str, moves: list[tuple[str, Session]]) -> None:
-        thread = self.bot.get_partial_messageable(self._thread_of.get(job_id, 0))
+        thread = self.bot.get_partial_messageable(self._thread_of.pop(job_id, 0))
         try:
             version = await self.bot.jobs.remap_many(job_id, moves)
         except WaveInputError as refused:
