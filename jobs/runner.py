@@ -9,7 +9,7 @@ from pipeline.image_to_music import hear_sheet, see_image
 from pipeline.play import play
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
-from pipeline.types import EffectInput, ProgressCallback, Session
+from pipeline.types import EffectInput, ProgressCallback, Session, scaled_progress
 from wave_app.engines import effects_engine, play_options, vision_engine
 from wave_app.settings import Settings
 
@@ -36,10 +36,7 @@ class WavePipeline:
         progress("Looking at the picture", 0.0)
         sheet = see_image(image, vision, out_dir, cue)
         progress("Making the sounds", 1 / 3)
-        paths = hear_sheet(
-            sheet, effects, out_dir, seed=seed,
-            progress=lambda message, fraction: progress(message, 1 / 3 + 2 / 3 * fraction),
-        )
+        paths = hear_sheet(sheet, effects, out_dir, seed=seed, progress=scaled_progress(progress, 1 / 3, 1.0))
         return sheet, paths
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,

@@ -9,13 +9,9 @@ from pathlib import Path
 from pipeline.play import PlayOptions, play, write_report
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
-from pipeline.types import ProgressCallback, Session, no_progress
+from pipeline.types import ProgressCallback, Session, no_progress, scaled_progress
 
 log = logging.getLogger(__name__)
-
-
-def _scaled(progress: ProgressCallback, start: float, end: float) -> ProgressCallback:
-    return lambda message, fraction: progress(message, start + (end - start) * min(1.0, max(0.0, fraction)))
 
 
 def see_image(image: Path | bytes, vision, out_dir: Path, cue: str | None = None) -> SoundSheet:
@@ -55,12 +51,12 @@ def image_to_music(
     sheet = see_image(image, vision, out_dir, cue)
 
     progress("Making the sounds", 0.15)
-    paths = hear_sheet(sheet, effects_engine, out_dir, seed=options.seed, progress=_scaled(progress, 0.15, 0.45))
+    paths = hear_sheet(sheet, effects_engine, out_dir, seed=options.seed, progress=scaled_progress(progress, 0.15, 0.45))
 
     options.mood = " ".join(filter(None, [options.mood, cue or "", sheet.mood_description]))
     report = play(
         sheet.effect_inputs(paths), song_ref, out_dir, options=options, overrides=overrides,
-        progress=_scaled(progress, 0.45, 1.0),
+        progress=scaled_progress(progress, 0.45, 1.0),
     )
 
     _record_sessions_in_sheet(sheet, out_dir)

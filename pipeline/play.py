@@ -13,7 +13,16 @@ from pydantic import BaseModel, Field
 from pipeline.audio import write_wav
 from pipeline.errors import WaveInputError
 from pipeline.report import PlayReport, SessionReport
-from pipeline.types import SESSIONS, Casting, EffectInput, Instrument, ProgressCallback, Session, no_progress
+from pipeline.types import (
+    SESSIONS,
+    Casting,
+    EffectInput,
+    Instrument,
+    ProgressCallback,
+    Session,
+    no_progress,
+    scaled_progress,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +55,6 @@ class _Timer:
             yield
         finally:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
-
-
-def _scaled(progress: ProgressCallback, start: float, end: float) -> ProgressCallback:
-    return lambda message, fraction: progress(message, start + (end - start) * min(1.0, max(0.0, fraction)))
 
 
 def play(
@@ -100,7 +105,7 @@ def play(
     from pipeline.render import render_song
 
     with timer("render"):
-        stems = render_song(song, instruments, options.sample_rate, progress=_scaled(progress, 0.3, 0.8))
+        stems = render_song(song, instruments, options.sample_rate, progress=scaled_progress(progress, 0.3, 0.8))
     stem_paths: dict[Session, str] = {}
     for session, stem in stems.items():
         rel = f"stems/{session.value}.wav"

@@ -41,6 +41,11 @@ def no_progress(message: str, fraction: float) -> None:
     """A progress callback that ignores everything."""
 
 
+def scaled_progress(progress: ProgressCallback, start: float, end: float) -> ProgressCallback:
+    """A callback for a sub-step: its fractions 0..1 are reported to ``progress`` as ``start``..``end``."""
+    return lambda message, fraction: progress(message, start + (end - start) * min(1.0, max(0.0, fraction)))
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
