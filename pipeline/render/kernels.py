@@ -45,10 +45,18 @@ def resample_into(out: np.ndarray, table: np.ndarray, ratio: float, loop_start: 
     """
     last = len(table) - PAD_AFTER
     loop_len = loop_end + 1 - loop_start
+    # Wrapping with a multiply and a floor instead of the float ``%``, which costs tens of nanoseconds a frame.
+    per_loop = 1.0 / loop_len if loop_end >= 0 else 0.0
     for k in range(len(out)):
         position = k * ratio
         if loop_end >= 0 and position >= loop_end + 1:
-            position = loop_start + (position - loop_start) % loop_len
+            into = position - loop_start
+            into -= np.floor(into * per_loop) * loop_len
+            if into >= loop_len:  # the reciprocal's rounding can leave one loop too many or too few
+                into -= loop_len
+            elif into < 0.0:
+                into += loop_len
+            position = loop_start + into
         position += PAD_BEFORE
         out[k] = _cubic_at(table, position) if position < last else _ZERO
 
@@ -103,7 +111,25 @@ def add_voices(
             out_left[k] += value * left
             out_right[k] += value * right
         level = release_levels[i]
-        for k in range(plain, n):
+        general_from = plain
+        if release <= choke:
+            # The usual release stage (no choke before the note-off) in loops without per-frame branches; only a
+            # choke fade, if any, is left for the general loop.
+            stop = min(n, choke)
+            if plays_on:
+                base = after_positions[i] + PAD_BEFORE
+                inside = min(stop, release + max(int(np.ceil((after_last - base) / ratio)), 0))
+                for k in range(release, inside):
+                    value = _cubic_at(after_table, base + (k - release) * ratio) * release_curve[k - release] * level
+                    out_left[k] += value * left
+                    out_right[k] += value * right
+            else:
+                for k in range(release, stop):
+                    value = source[k] * release_curve[k - release] * level
+                    out_left[k] += value * left
+                    out_right[k] += value * right
+            general_from = stop
+        for k in range(general_from, n):
             if k < release:
                 value = source[k] * (attack_decay[k] if k < len(attack_decay) else sustain_level)
             else:
