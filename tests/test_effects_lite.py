@@ -333,3 +333,18 @@ def test_is_an_effects_engine() -> None:
     engine = get_effects_engine("lite")
     assert isinstance(engine, EffectsEngine) and isinstance(engine, CachedEffectsEngine)
     assert engine.name == "lite" and engine.model_id is None
+
+
+@pytest.mark.parametrize(
+    "words", ["gull call overhead", "frog croak by the pond", "hen cluck in the yard", "duck quack", "crow caws"]
+)
+def test_animal_calls_are_synthesised_as_calls_not_knocks(words: str) -> None:
+    from pipeline.effects.words import Family, classify_family
+
+    assert classify_family(words) == Family.CHIRP
+
+
+def test_a_crowbar_is_still_struck() -> None:
+    from pipeline.effects.words import Family, classify_family
+
+    assert classify_family("crowbar hit against a pipe") == Family.IMPACT

@@ -47,7 +47,8 @@ def _rx(*stems: str) -> re.Pattern[str]:
 # Checked in order; the first family whose pattern matches wins.
 _FAMILY_PATTERNS: list[tuple[Family, re.Pattern[str]]] = [
     (Family.FOOTSTEPS, _rx(r"foot\s?step", r"footfall", r"steps?\b", r"walk", r"stroll", r"stride", r"march", r"tread", r"stomp", r"hoof", r"hooves", r"gallop", r"trot", r"jog", r"running\b")),
-    (Family.CHIRP, _rx(r"bird", r"chirp", r"tweet", r"warbl", r"cheep", r"peep", r"twitter", r"trill", r"song\s?bird", r"sparrow", r"robin", r"finch", r"cricket", r"whistl")),
+    (Family.CHIRP, _rx(r"bird", r"chirp", r"tweet", r"warbl", r"cheep", r"peep", r"twitter", r"trill", r"song\s?bird", r"sparrow", r"robin", r"finch", r"cricket", r"whistl",
+                       r"call(?:s|ing)?\b", r"croak", r"cluck", r"quack", r"honk", r"caw", r"coo(?:s|ing)?\b", r"hoot", r"squawk", r"crow(?:s|ing)?\b", r"gull", r"frog", r"duck", r"goose", r"geese", r"owl", r"pigeon", r"hen\b", r"chicken", r"rooster")),
     (Family.BUZZ, _rx(r"insect", r"bees?\b", r"buzz", r"fly\b", r"flies\b", r"mosquito", r"wasp", r"cicada", r"hornet", r"gnat")),
     (Family.BELL, _rx(r"bell", r"chime", r"gong", r"ding", r"dong", r"tinkl", r"jingl", r"ring(?:s|ing)?\b", r"toll", r"peal")),
     (Family.HUM, _rx(r"hum\b", r"humm", r"drone", r"mains", r"transformer", r"fridge", r"refrigerator", r"electric", r"neon", r"motor", r"engine", r"fan\b", r"whir", r"appliance", r"generator", r"power\s?line", r"lamp")),
