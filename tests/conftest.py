@@ -7,6 +7,17 @@ from pathlib import Path
 
 import pytest
 
+# numba caches compiled code beside its sources; two test processes writing the same cache entry at once can leave
+# an index that points at another process's code, which crashes every later run. Each test worker gets its own.
+if os.environ.get("PYTEST_XDIST_WORKER") and "NUMBA_CACHE_DIR" not in os.environ:
+    import hashlib
+    import tempfile
+
+    _checkout = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:8]
+    os.environ["NUMBA_CACHE_DIR"] = str(
+        Path(tempfile.gettempdir()) / f"wave-numba-{_checkout}-{os.environ['PYTEST_XDIST_WORKER']}"
+    )
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

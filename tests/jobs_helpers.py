@@ -85,9 +85,12 @@ class WorkerProcess:
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.log = open(log_path, "ab")
+        env = settings_env(settings)
+        # A process killed while numba writes its cache must not leave a half-written cache for the others.
+        env["NUMBA_CACHE_DIR"] = str(log_path.with_suffix(".numba-cache"))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wave_app.cli", "worker", "--queue", "all"],
-            cwd=ROOT, env=settings_env(settings), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
     def kill(self) -> None:
