@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.session import normalise_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic keeps its running context in module globals: two upgrades at once in one process collide.
+_UPGRADE_LOCK = threading.Lock()
 
 
 def alembic_config(url: str) -> Config:
@@ -24,7 +27,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_sync(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with _UPGRADE_LOCK:
+        command.upgrade(alembic_config(url), revision)
 
 
 async def upgrade(url: str, revision: str = "head") -> None:

@@ -88,3 +88,15 @@ async def test_constraints_hold(sessions):
         session.add(User(platform="discord", platform_user_id="42"))
         with pytest.raises(IntegrityError):  # a platform user exists once
             await session.commit()
+
+
+async def test_concurrent_upgrades_in_one_process_do_not_collide(database_url):
+    """A bot and in-process workers start together and each upgrades the database."""
+    import asyncio
+
+    await asyncio.wait_for(asyncio.gather(*(upgrade(database_url) for _ in range(4))), timeout=60)
+    engine = make_engine(database_url)
+    try:
+        assert await current_revision(engine) == head_revision()
+    finally:
+        await engine.dispose()
