@@ -386,6 +386,10 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", self._interaction_payload(interaction, data, message))
         return interaction
 
+    def user_post(self, channel_id: int, user: FakeUser, content: str) -> int:
+        """A message someone wrote in a channel; returns its id."""
+        return int(self._create_message(channel_id, user, {"content": content}, [])["id"])
+
     async def react(self, message_id: int, emoji: str, user: FakeUser) -> None:
         message = self.messages[message_id]
         message["_reactions"].setdefault(emoji, set()).add(user.id)
@@ -547,7 +551,7 @@ class FakeDiscord:
             "attachments": self._store_files(channel_id, files), "embeds": payload.get("embeds") or [],
             "pinned": False, "type": 0, "flags": int(payload.get("flags") or 0),
             "components": payload.get("components") or [], "_reactions": {}, "_edits": [],  # (monotonic time, content)
-            **extra,
+            "_allowed_mentions": payload.get("allowed_mentions"), **extra,
         }
         self.messages[message_id] = message
         return message

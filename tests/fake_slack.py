@@ -1,5 +1,6 @@
 """A local stand-in for Slack: the Web API the app calls (recording every call and keeping Slack's rules that
-matter here) and the signed requests Slack sends to the app (commands, interactions, options, events)."""
+matter here), and what Slack sends to the app: signed requests over HTTP or envelopes over Socket Mode's WebSocket
+(commands, interactions, options, events)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import aiohttp
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_USER = "UWAVEBOT"
 TEAM = "T0WAVE"
@@ -62,10 +65,13 @@ class StoredFile:
 
 
 class FakeSlack:
-    """``api_url`` goes to the WebClient's ``base_url``; ``host`` goes to ``slack_file_hosts``."""
+    """``api_url`` goes to the WebClient's ``base_url``; ``host`` goes to ``slack_file_hosts``. With an
+    ``app_token`` (xapp-...), ``apps.connections.open`` hands out Socket Mode connections served by ``socket``."""
 
-    def __init__(self, token: str, *, admins: set[str] = frozenset()) -> None:
+    def __init__(self, token: str, *, app_token: str | None = None, admins: set[str] = frozenset()) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket = SocketMode(self)
         self.admins = set(admins)
         self.unreachable_channels: set[str] = set()
         self.calls: list[Call] = []
@@ -85,6 +91,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{file_id}/{rest:.*}", self._download)
+        app.router.add_get("/link/", self.socket.serve)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -93,6 +100,7 @@ class FakeSlack:
         return self
 
     async def close(self) -> None:
+        await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -163,8 +171,11 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await self._arguments(request)
         self.calls.append(Call(method, args, time.monotonic()))
-        if request.headers.get("Authorization") != f"Bearer {self.token}" and args.get("token") != self.token:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or args.get("token")
+        if not token or token not in (self.token, self.app_token):
             return _json({"ok": False, "error": "invalid_auth"})
+        if (method == "apps.connections.open") != (token == self.app_token):  # each token opens only its own door
+            return _json({"ok": False, "error": "not_allowed_token_type"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return _json({"ok": False, "error": "unknown_method"})
@@ -221,6 +232,9 @@ class FakeSlack:
     def _m_auth_test(self, args: dict) -> dict:
         return {"url": "https://wave-test.slack.com/", "team": "WAVE test", "user": "wave", "team_id": TEAM,
                 "user_id": BOT_USER, "bot_id": "B0WAVE", "is_enterprise_install": False}
+
+    def _m_apps_connections_open(self, args: dict) -> dict:
+        return {"url": self.socket.new_url()}
 
     def _m_chat_postMessage(self, args: dict) -> dict:
         message = self._post(args)
@@ -324,6 +338,32 @@ def _mimetype(name: str) -> str:
 
 # ------------------------------------------------------------------------------------- Slack -> the app
 
+_request_ids = itertools.count(1)
+
+
+def command_payload(text: str, *, user: str, channel: str, trigger_id: str) -> dict[str, str]:
+    """A /wave slash command as Slack sends it (form fields over HTTP, the same fields as JSON over Socket Mode)."""
+    return {"token": "legacy", "team_id": TEAM, "team_domain": "wave-test", "channel_id": channel,
+            "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": "/wave", "text": text,
+            "api_app_id": "A0WAVE", "is_enterprise_install": "false",
+            "response_url": f"http://127.0.0.1:9/commands/{next(_request_ids)}", "trigger_id": trigger_id}
+
+
+def interaction_payload(payload: dict) -> dict:
+    return {"team": {"id": TEAM, "domain": "wave-test"}, "api_app_id": "A0WAVE", "token": "legacy", **payload}
+
+
+def event_payload(event: dict) -> dict:
+    return {"token": "legacy", "team_id": TEAM, "api_app_id": "A0WAVE", "event": event, "type": "event_callback",
+            "event_id": f"Ev{next(_request_ids):08d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+
+
+def reaction_event(user: str, name: str, channel: str, ts: str, *, added: bool = True) -> dict:
+    return {"type": "reaction_added" if added else "reaction_removed", "user": user, "reaction": name,
+            "item_user": BOT_USER, "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": f"{time.time():.6f}"}
+
 
 class SignedSender:
     """Sends what Slack sends to an app's request URL, signed with the signing secret like Slack does."""
@@ -332,7 +372,6 @@ class SignedSender:
         self.url = url
         self.signing_secret = signing_secret
         self.session = session
-        self._ids = itertools.count(1)
 
     def signature(self, timestamp: str, body: str, secret: str | None = None) -> str:
         base = f"v0:{timestamp}:{body}".encode()
@@ -347,25 +386,171 @@ class SignedSender:
             return response.status, await response.text()
 
     async def command(self, text: str, *, user: str, channel: str, trigger_id: str, **signing) -> tuple[int, str]:
-        form = {"token": "legacy", "team_id": TEAM, "team_domain": "wave-test", "channel_id": channel,
-                "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": "/wave",
-                "text": text, "api_app_id": "A0WAVE", "response_url": f"http://127.0.0.1:9/commands/{next(self._ids)}",
-                "trigger_id": trigger_id}
+        form = command_payload(text, user=user, channel=channel, trigger_id=trigger_id)
         return await self.send(urlencode(form), "application/x-www-form-urlencoded", **signing)
 
     async def interaction(self, payload: dict, **signing) -> tuple[int, str]:
-        payload = {"team": {"id": TEAM, "domain": "wave-test"}, "api_app_id": "A0WAVE", "token": "legacy", **payload}
-        return await self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded",
-                               **signing)
+        return await self.send(urlencode({"payload": json.dumps(interaction_payload(payload))}),
+                               "application/x-www-form-urlencoded", **signing)
 
     async def event(self, event: dict, **signing) -> tuple[int, str]:
-        envelope = {"token": "legacy", "team_id": TEAM, "api_app_id": "A0WAVE", "event": event,
-                    "type": "event_callback", "event_id": f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
-                    "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
-        return await self.send(json.dumps(envelope), "application/json", **signing)
+        return await self.send(json.dumps(event_payload(event)), "application/json", **signing)
 
     async def reaction(self, user: str, name: str, channel: str, ts: str, *, added: bool = True) -> tuple[int, str]:
-        return await self.event({"type": "reaction_added" if added else "reaction_removed", "user": user,
-                                 "reaction": name, "item_user": BOT_USER,
-                                 "item": {"type": "message", "channel": channel, "ts": ts},
-                                 "event_ts": f"{time.time():.6f}"})
+        return await self.event(reaction_event(user, name, channel, ts, added=added))
+
+
+# ------------------------------------------------------------------------------------------- Socket Mode
+
+ACK_DEADLINE_S = 3.0  # Slack counts an envelope not acknowledged within 3 seconds as failed (and retries events)
+RESPONSE_PAYLOAD_INTERACTIONS = ("view_submission", "block_suggestion")  # the interactions answered in the ack
+
+
+@dataclass
+class Envelope:
+    id: str
+    type: str  # "slash_commands", "events_api" or "interactive"
+    payload: dict
+    accepts_response_payload: bool
+    connection: int
+    sent_at: float
+    acked_at: float | None = None
+    response: dict | None = None  # the payload the app sent back with its acknowledgement
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def ack_s(self) -> float | None:
+        return None if self.acked_at is None else self.acked_at - self.sent_at
+
+
+@dataclass
+class Connection:
+    number: int
+    socket: web.WebSocketResponse
+    pings: int = 0
+    closed_at: float | None = None
+
+
+class SocketMode:
+    """Slack's end of Socket Mode: a one-use URL per ``apps.connections.open``, a ``hello`` on connect, pongs to
+    the client's pings, envelopes that must be acknowledged with their ``envelope_id`` within 3 seconds, and
+    ``disconnect`` messages that send the client to a new connection. Broken rules are written down in
+    ``violations``."""
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.tickets: set[str] = set()
+        self.connections: list[Connection] = []
+        self.envelopes: list[Envelope] = []
+        self.violations: list[str] = []
+        self.ack_wait_s = ACK_DEADLINE_S * 3  # how long ``send`` waits: past the deadline, so late acks are seen
+
+    def new_url(self) -> str:
+        ticket = secrets.token_hex(8)
+        self.tickets.add(ticket)
+        return f"ws://{self.fake.host}/link/?ticket={ticket}&app_id=A0WAVE"
+
+    @property
+    def current(self) -> Connection | None:
+        open_ = [c for c in self.connections if c.closed_at is None and not c.socket.closed]
+        return open_[-1] if open_ else None
+
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self.tickets:  # each URL opens one connection
+            self.violations.append(f"connected with an unknown or used ticket {ticket!r}")
+            return web.Response(status=401, text="invalid ticket")
+        self.tickets.discard(ticket)
+        socket = web.WebSocketResponse(autoping=False)
+        await socket.prepare(request)
+        connection = Connection(len(self.connections) + 1, socket)
+        self.connections.append(connection)
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0WAVE"},
+                                "debug_info": {"host": "applink-wave-test", "build_number": 1,
+                                               "approximate_connection_time": 18060}})
+        async for message in socket:
+            if message.type == WSMsgType.PING:
+                connection.pings += 1
+                await socket.pong(message.data)
+            elif message.type == WSMsgType.TEXT:
+                self._acknowledged(message.data)
+        connection.closed_at = time.monotonic()
+        return socket
+
+    def _acknowledged(self, data: str) -> None:
+        now = time.monotonic()
+        try:
+            message = json.loads(data)
+        except ValueError:
+            self.violations.append(f"sent something that is not JSON: {data[:100]!r}")
+            return
+        envelope = next((e for e in self.envelopes if e.id == message.get("envelope_id")), None)
+        if envelope is None:
+            self.violations.append(f"acknowledged an envelope that was never sent: {data[:100]!r}")
+            return
+        if envelope.acked_at is not None:
+            self.violations.append(f"acknowledged envelope {envelope.id} twice")
+            return
+        envelope.acked_at, envelope.response = now, message.get("payload")
+        if envelope.response and not envelope.accepts_response_payload:
+            self.violations.append(f"answered {envelope.type} envelope {envelope.id}, which takes no answer")
+        if envelope.ack_s > ACK_DEADLINE_S:
+            self.violations.append(f"acknowledged {envelope.type} envelope {envelope.id} after {envelope.ack_s:.1f} s")
+        envelope.acked.set()
+
+    async def connected(self, count: int = 1, timeout: float = 30.0) -> Connection:
+        """The newest connection once ``count`` have been made."""
+        await self.fake.wait_for(lambda: len(self.connections) >= count and self.current, timeout=timeout,
+                                 what=f"Socket Mode connection {count}")
+        return self.current
+
+    async def send(self, kind: str, payload: dict, *, accepts_response_payload: bool) -> Envelope:
+        """Sends one envelope and waits ``ack_wait_s`` for its acknowledgement."""
+        connection = await self.connected()
+        envelope = Envelope(str(uuid.uuid4()), kind, payload, accepts_response_payload, connection.number,
+                            time.monotonic())
+        self.envelopes.append(envelope)
+        message = {"envelope_id": envelope.id, "type": kind, "payload": payload,
+                   "accepts_response_payload": accepts_response_payload}
+        if kind == "events_api":
+            message.update(retry_attempt=0, retry_reason="")
+        await connection.socket.send_json(message)
+        try:
+            await asyncio.wait_for(envelope.acked.wait(), self.ack_wait_s)
+        except TimeoutError:
+            self.violations.append(f"{kind} envelope {envelope.id} was never acknowledged")
+        return envelope
+
+    async def command(self, text: str, *, user: str, channel: str, trigger_id: str) -> Envelope:
+        return await self.send("slash_commands", command_payload(text, user=user, channel=channel,
+                                                                 trigger_id=trigger_id),
+                               accepts_response_payload=True)
+
+    async def interaction(self, payload: dict) -> Envelope:
+        return await self.send("interactive", interaction_payload(payload),
+                               accepts_response_payload=payload.get("type") in RESPONSE_PAYLOAD_INTERACTIONS)
+
+    async def event(self, event: dict) -> Envelope:
+        return await self.send("events_api", event_payload(event), accepts_response_payload=False)
+
+    async def reaction(self, user: str, name: str, channel: str, ts: str, *, added: bool = True) -> Envelope:
+        return await self.event(reaction_event(user, name, channel, ts, added=added))
+
+    async def refresh(self, reason: str = "refresh_requested") -> Connection:
+        """Asks the client to move to a new connection, as Slack does every few hours; the old one is closed once
+        the new one is up. Returns the new connection."""
+        old = await self.connected()
+        await old.socket.send_json({"type": "disconnect", "reason": reason,
+                                    "debug_info": {"host": "applink-wave-test"}})
+        new = await self.connected(old.number + 1)
+        if not old.socket.closed:
+            await old.socket.close()
+        return new
+
+    def unacknowledged(self) -> list[Envelope]:
+        return [e for e in self.envelopes if e.acked_at is None]
+
+    async def close(self) -> None:
+        for connection in self.connections:
+            if not connection.socket.closed:
+                await connection.socket.close()

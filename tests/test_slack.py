@@ -26,6 +26,8 @@ from jobs.runtime import Runtime
 from tests.conftest import REDIS_TEST_URL
 from tests.fake_slack import BOT_USER, FakeSlack, Message, SignedSender
 from tests.jobs_helpers import picture_bytes, workers
+from tests.slack_helpers import (SESSION_EMOJI, SONG, forget_queues, job_for, song_value, sources_of, uploads_in,
+                                 view_submission, wait_delivered)
 from wave_app.settings import Settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -35,9 +37,7 @@ SECRET = "wave-signing-secret"
 CHANNEL = "C0MAIN"
 GALLERY = "C0GALLERY"
 OWNER, OTHER, VOTER, ADMIN = "U0OWNER", "U0OTHER", "U0VOTER", "U0ADMIN"
-SONG = "row_your_boat"  # the shortest song in the library
-DEBOUNCE_S = 1.5
-SESSION_EMOJI = ["drum_with_drumsticks", "violin", "guitar", "musical_keyboard"]
+DEBOUNCE_S = 3.0  # the two quick reactions must land inside it even on a busy machine
 
 
 @dataclass
@@ -64,7 +64,7 @@ async def wave(tmp_path_factory):
         )
         runtime = await Runtime.open(settings)
         stack.push_async_callback(runtime.close)
-        stack.push_async_callback(_forget_queues, runtime, settings.queue_prefix)
+        stack.push_async_callback(forget_queues, runtime, settings.queue_prefix)
         slack = SlackWave(settings, runtime, web_client(settings, base_url=fake.api_url), debounce_s=DEBOUNCE_S,
                           sweep_interval_s=1.0)
         stack.push_async_callback(slack.close)
@@ -81,21 +81,6 @@ async def wave(tmp_path_factory):
                       picture_bytes(seed=2, size=128))
 
 
-async def _forget_queues(runtime: Runtime, prefix: str) -> None:
-    keys = [k async for k in runtime.redis.scan_iter(match=f"{prefix}*")]
-    if keys:
-        await runtime.redis.delete(*keys)
-
-
-def view_submission(view: dict, user: str, values: dict) -> dict:
-    return {"type": "view_submission", "user": {"id": user}, "trigger_id": "0.trigger",
-            "view": {**view, "state": {"values": values}}}
-
-
-def song_value(song: str) -> dict:
-    return {"song": {"song": {"type": "external_select", "selected_option": {"value": song}}}}
-
-
 @dataclass
 class Delivered:
     channel: str
@@ -103,34 +88,6 @@ class Delivered:
     thread: list[Message]
     job_id: str
     submit_response: tuple[int, str]
-
-
-def sources_of(thread: list[Message]) -> list[Message]:
-    return [m for m in thread if m.user == BOT_USER and len(m.reactions) == 4]
-
-
-def uploads_in(fake: FakeSlack, message: Message) -> dict[str, bytes]:
-    return {fake.files[f].name: fake.files[f].content for f in message.files}
-
-
-async def job_for(runtime: Runtime, channel: str, ts: str) -> Job:
-    async with runtime.sessions() as session:
-        jobs = (await session.scalars(select(Job))).all()
-    return next(j for j in jobs if (j.reply_ref or {}).get("ts") == ts and (j.reply_ref or {}).get("channel") == channel)
-
-
-async def wait_delivered(wave: Harness, channel: str, progress: Message) -> list[Message]:
-    """The thread once the whole result is posted (the app marks the first render delivered last)."""
-    deadline = time.monotonic() + 240
-    while True:
-        async with wave.runtime.sessions() as session:
-            jobs = (await session.scalars(select(Job).where(Job.channel_id == channel))).all()
-            job = next((j for j in jobs if (j.reply_ref or {}).get("ts") == progress.ts), None)
-            first = job and await session.scalar(select(Render).where(Render.job_id == job.id, Render.version == 1))
-        if first is not None and first.delivered_at is not None:
-            return wave.fake.thread(channel, progress.thread_ts or progress.ts)
-        assert time.monotonic() < deadline, "timed out waiting for the result in the thread"
-        await asyncio.sleep(0.1)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -148,7 +105,7 @@ async def delivered(wave: Harness) -> Delivered:
     }))
     progress = await fake.wait_for(lambda: next((m for m in fake.bot_messages(CHANNEL) if m.thread_ts is None), None),
                                    what="the progress message")
-    thread = await wait_delivered(wave, CHANNEL, progress)
+    thread = await wait_delivered(wave.runtime, wave.fake, CHANNEL, progress)
     job = await job_for(wave.runtime, CHANNEL, progress.ts)
     return Delivered(CHANNEL, progress, thread, job.id, response)
 
@@ -346,7 +303,7 @@ async def test_mention_with_a_photo(wave, delivered):
     assert status == 200
     progress = await fake.wait_for(lambda: next((m for m in fake.thread(CHANNEL, message.ts)), None),
                                    what="progress in the mention's thread")
-    thread = await wait_delivered(wave, CHANNEL, progress)
+    thread = await wait_delivered(wave.runtime, wave.fake, CHANNEL, progress)
     assert any(m.files for m in thread)
     job = await job_for(wave.runtime, CHANNEL, progress.ts)
     assert job.song_ref == SONG and job.reused_from == delivered.job_id  # same photo and song: no new render
@@ -378,7 +335,7 @@ async def test_message_shortcut_on_a_message_with_a_photo(wave, delivered):
     assert not any(b.get("block_id") == "image" for b in view["blocks"])  # the message's photo is used
     await send.interaction(view_submission(view, VOTER, song_value(SONG)))
     progress = await fake.wait_for(lambda: next(iter(fake.thread(CHANNEL, message.ts)), None), what="progress")
-    thread = await wait_delivered(wave, CHANNEL, progress)
+    thread = await wait_delivered(wave.runtime, wave.fake, CHANNEL, progress)
     assert any(m.files for m in thread)
     assert fake.called("files.info")  # the picture's details came from files.info
 
@@ -403,7 +360,7 @@ async def test_a_result_that_finished_while_the_app_was_away_is_delivered(wave, 
     await wave.slack.ctx.jobs.submit(SubmitRequest(
         image=wave.picture, song=SONG, platform="slack", user_id="U0AWAY", workspace_id="T0WAVE",
         channel_id=CHANNEL, reply_ref={"channel": CHANNEL, "ts": progress.ts}))
-    thread = await wait_delivered(wave, CHANNEL, progress)
+    thread = await wait_delivered(wave.runtime, wave.fake, CHANNEL, progress)
     assert progress.text.startswith("✅ <@U0AWAY>") and any(m.files for m in thread) and sources_of(thread)
 
 

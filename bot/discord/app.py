@@ -17,6 +17,7 @@ from bot.discord.cogs.help import HelpCog
 from bot.discord.cogs.make import MakeCog
 from bot.discord.cogs.remap import RemapCog
 from bot.discord.delivery import Delivery
+from bot.discord.reaction_failures import ReactionFailures
 from bot.discord.views import CancelButton
 from bot.records import ChatRecords
 from jobs.client import JobsClient
@@ -45,6 +46,7 @@ class WaveBot(commands.Bot):
         self.sweep_interval_s = sweep_interval_s
         self.remap_debounce_s = remap_debounce_s
         self._sweeper: asyncio.Task | None = None
+        self.reaction_failures = ReactionFailures(self)
         self.tree.on_error = self.on_app_command_error
 
     async def setup_hook(self) -> None:

@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -53,29 +54,47 @@ def check_settings(settings: Settings) -> None:
         raise WaveInputError(f"The Slack app needs {' and '.join(missing)} (slack mode: {settings.slack_mode}).")
 
 
-async def serve_slack(settings: Settings) -> None:
-    """Run until cancelled."""
+async def serve_slack(settings: Settings, *, api_url: str | None = None) -> None:
+    """Run until cancelled. ``api_url`` points the Web API client somewhere other than slack.com."""
     check_settings(settings)
     runtime = await Runtime.open(settings)
-    slack = SlackWave(settings, runtime, web_client(settings))
-    runner: web.AppRunner | None = None
+    slack = SlackWave(settings, runtime, web_client(settings, base_url=api_url))
     try:
         await slack.start()
         if settings.slack_mode == "socket":
-            handler = AsyncSocketModeHandler(slack.app, settings.slack_app_token)
-            log.info("Slack app connected in Socket Mode")
-            await handler.start_async()
+            await serve_socket_mode(slack, settings.slack_app_token or "")
         else:
-            runner = web.AppRunner(web_app(slack))
-            await runner.setup()
-            await web.TCPSite(runner, "0.0.0.0", settings.slack_port).start()
-            log.info("Slack app listening on port %d at %s", settings.slack_port, EVENTS_PATH)
-            await asyncio.Event().wait()
+            await serve_http(slack, settings.slack_port)
     finally:
-        if runner is not None:
-            await runner.cleanup()
         await slack.close()
         await runtime.close()
+
+
+async def serve_socket_mode(slack: SlackWave, app_token: str) -> None:
+    """Receive over Slack's WebSocket until cancelled; the Web API client also opens the connections."""
+    handler = AsyncSocketModeHandler(slack.app, app_token)
+    try:
+        try:  # the first URL is asked for here, so that a refused app token stops the app with a clear message
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except SlackApiError as refused:
+            raise WaveInputError(f"Slack refused WAVE_SLACK_APP_TOKEN ({refused.response.get('error')}): use an "
+                                 "app-level token (xapp-...) with the connections:write scope.") from None
+        await handler.connect_async()
+        log.info("Slack app connected in Socket Mode")
+        await asyncio.Event().wait()
+    finally:
+        await handler.close_async()
+
+
+async def serve_http(slack: SlackWave, port: int) -> None:
+    runner = web.AppRunner(web_app(slack))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+        log.info("Slack app listening on port %d at %s", port, EVENTS_PATH)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 def run_slack(settings: Settings) -> None:

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import CANCEL, STAR, error_text, log_unexpected
+from bot.common import CANCEL, STAR
 from bot.discord import texts
 from bot.discord.access import is_server_admin
 from bot.discord.replies import attach, fit, jump_url, message_ref, parse_ref, plan_files
@@ -48,7 +48,7 @@ class GalleryCog(commands.Cog):
         emoji = str(payload.emoji)
         if emoji not in (STAR, CANCEL) or payload.user_id == self.bot.user.id:
             return
-        async with self._in_order(payload):
+        async with self.bot.reaction_failures.guard("gallery reaction", payload), self._in_order(payload):
             await self._reaction_added(emoji, payload)
 
     async def _reaction_added(self, emoji: str, payload: discord.RawReactionActionEvent) -> None:
@@ -69,14 +69,12 @@ class GalleryCog(commands.Cog):
                 await self._share(info.job_id, info.render_version or 1, payload)
         except WaveInputError as refused:
             await self._tell(payload, refused.user_message)
-        except Exception as exc:
-            await self._tell(payload, error_text("That did not work.", log_unexpected("gallery reaction", exc)))
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if str(payload.emoji) != STAR or payload.user_id == self.bot.user.id:
             return
-        async with self._in_order(payload):
+        async with self.bot.reaction_failures.guard("gallery vote removal", payload), self._in_order(payload):
             entry = await self.bot.records.entry_by_message(message_ref(payload.channel_id, payload.message_id))
             if entry is not None:
                 await self.bot.records.vote(entry.id, str(payload.user_id), up=False)

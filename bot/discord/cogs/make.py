@@ -85,10 +85,8 @@ class MakeCog(commands.Cog):
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if str(payload.emoji) != CANCEL or payload.user_id == self.bot.user.id:
             return
-        info = await self.bot.records.message(message_ref(payload.channel_id, payload.message_id))
-        if info is None or info.kind != "request" or not may_steer(payload.user_id, info.owner, payload.member):
-            return
-        try:
+        async with self.bot.reaction_failures.guard("cancelling by reaction", payload, "Cancelling did not work."):
+            info = await self.bot.records.message(message_ref(payload.channel_id, payload.message_id))
+            if info is None or info.kind != "request" or not may_steer(payload.user_id, info.owner, payload.member):
+                return
             await self.bot.jobs.cancel(info.job_id)
-        except Exception as exc:
-            log_unexpected("cancelling by reaction", exc)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.common import EMOJI_SESSION, error_text, log_unexpected
+from bot.common import EMOJI_SESSION, error_text
 from bot.debounce import RemapDebouncer
 from bot.discord.access import may_steer
 from bot.discord.replies import message_ref
@@ -35,27 +35,34 @@ class RemapCog(commands.Cog):
         session = EMOJI_SESSION.get(str(payload.emoji))
         if session is None or payload.user_id == self.bot.user.id:
             return
-        info = await self.bot.records.message(message_ref(payload.channel_id, payload.message_id))
-        if info is None or info.kind != "source" or info.variant_id is None:
-            return
-        if not may_steer(payload.user_id, info.owner, payload.member):
-            await self._remove(payload)
-            return
-        self._thread_of[info.job_id] = payload.channel_id
-        self.debouncer.add(info.job_id, info.variant_id, session)
+        async with self.bot.reaction_failures.guard("remap reaction", payload, "Moving that sound did not work."):
+            info = await self.bot.records.message(message_ref(payload.channel_id, payload.message_id))
+            if info is None or info.kind != "source" or info.variant_id is None:
+                return
+            if not may_steer(payload.user_id, info.owner, payload.member):
+                await self._remove(payload)
+                return
+            self._thread_of[info.job_id] = payload.channel_id
+            self.debouncer.add(info.job_id, info.variant_id, session)
 
     async def _apply(self, job_id: str, moves: list[tuple[str, Session]]) -> None:
-        thread = self.bot.get_partial_messageable(self._thread_of.pop(job_id, 0))
+        channel_id = self._thread_of.pop(job_id, 0)
         try:
             version = await self.bot.jobs.remap_many(job_id, moves)
         except WaveInputError as refused:
-            await thread.send(error_text(refused.user_message))
+            await self._say(channel_id, error_text(refused.user_message))
             return
-        except Exception as exc:
-            await thread.send(error_text("That remap could not start.", log_unexpected("remap", exc)))
+        except Exception as exc:  # noqa: BLE001 - reported with an error id in the thread
+            await self.bot.reaction_failures.report("remap", exc, channel_id, message="That remap could not start.")
             return
         log.info("job %s: remap to version %s (%s)", job_id, version, moves)
         self.bot.delivery.watch_render(job_id, version)
+
+    async def _say(self, channel_id: int, text: str) -> None:
+        try:
+            await self.bot.get_partial_messageable(channel_id).send(text)
+        except discord.HTTPException as error:
+            log.info("could not answer a remap: %s", error)
 
     async def _remove(self, payload: discord.RawReactionActionEvent) -> None:
         """Strangers' reactions change nothing; taking them off keeps the message honest."""
