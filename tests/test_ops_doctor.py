@@ -3,10 +3,10 @@ migrations."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
 from db.migrate import head_revision, upgrade
+from tests.cli_helpers import run_command
 from tests.conftest import REDIS_TEST_URL
 from wave_app import doctor
 from wave_app.doctor import run_checks
@@ -18,18 +18,7 @@ def by_name(checks) -> dict:
 
 
 def run_cli(argv: list[str], settings: Settings, monkeypatch) -> int:
-    monkeypatch.setattr(doctor, "get_settings", lambda: settings)
-    parser = argparse.ArgumentParser(prog="wave")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def add(name, func, help_text, **kw):
-        p = sub.add_parser(name, help=help_text, **kw)
-        p.set_defaults(func=func)
-        return p
-
-    doctor.register(sub, add)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_command(argv, settings, monkeypatch, doctor)
 
 
 async def test_real_redis_and_migrated_postgres_pass(postgres_url, tmp_path):

@@ -3,7 +3,6 @@ real Hugging Face cache layout; downloads with HF_HUB_OFFLINE=1 (there is no net
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ pytest.importorskip("huggingface_hub")
 torch = pytest.importorskip("torch")
 
 from pipeline.errors import WaveEngineError, WaveInputError  # noqa: E402
+from tests.cli_helpers import run_command
 from wave_app import models_cmd  # noqa: E402
 from wave_app.models_cmd import check_models, download_model, missing_parts, models_for  # noqa: E402
 from wave_app.settings import Settings  # noqa: E402
@@ -34,19 +34,7 @@ def tiny_audioldm2(tmp_path_factory) -> Path:
 
 
 def run_cli(argv: list[str], settings: Settings, monkeypatch) -> int:
-    """Parse and run through the module's own `register`, as `wave` does."""
-    monkeypatch.setattr(models_cmd, "get_settings", lambda: settings)
-    parser = argparse.ArgumentParser(prog="wave")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def add(name, func, help_text, **kw):
-        p = sub.add_parser(name, help=help_text, **kw)
-        p.set_defaults(func=func)
-        return p
-
-    models_cmd.register(sub, add)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_command(argv, settings, monkeypatch, models_cmd)
 
 
 def test_empty_cache_says_missing_and_how_to_fix(tmp_path, monkeypatch, capsys):
