@@ -41,7 +41,7 @@ def build_full_size(workdir: Path) -> Path:
         T5EncoderModel,
     )
 
-    from tests.tokenizers_local import local_tokenizers
+    from tests.audioldm2_parts import local_tokenizers
 
     roberta, t5 = local_tokenizers(workdir, CORPUS, bpe_vocab=600, unigram_vocab=200, max_length=128)
     with torch.device("cuda"):  # random initialisation on the GPU is much faster than on the CPU
@@ -85,29 +85,6 @@ def build_full_size(workdir: Path) -> Path:
     return workdir / "audioldm2"
 
 
-def sheet():
-    from pipeline.sheet import SoundSheet
-
-    sources = [
-        ("wooden spoon", "wood", "tapping a ceramic bowl", ["dry"]),
-        ("metal roof", "metal", "rain dripping on it", ["bright"]),
-        ("tall grass", "", "rustling in the wind", ["soft"]),
-        ("glass bottle", "glass", "clinking against another", ["clear"]),
-        ("campfire", "wood", "crackling", ["warm"]),
-    ]
-    return SoundSheet.from_raw(
-        {
-            "scene_description": "A kitchen by an open window on a rainy evening.",
-            "mood_description": "calm",
-            "sound_sources": [
-                {"name": n, "material": m, "variants": [{"play_method": p, "timbre": t, "confidence": 0.9}]}
-                for n, m, p, t in sources
-            ],
-        },
-        engine="bench",
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=25)
@@ -126,6 +103,7 @@ def main() -> int:
         print("No CUDA device: this benchmark measures the audioldm2 engine on a GPU and has nothing to do here.")
         return 2
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.audioldm2_parts import five_variant_sheet
     from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine
 
     print(f"device: {torch.cuda.get_device_name(0)}")
@@ -144,7 +122,7 @@ def main() -> int:
         for run in range(args.repeats + 1):  # the first run warms up kernels and is not counted
             torch.cuda.synchronize()
             started = time.perf_counter()
-            engine.generate(sheet(), workdir / f"out-{run}", seed=run)
+            engine.generate(five_variant_sheet(), workdir / f"out-{run}", seed=run)
             torch.cuda.synchronize()
             elapsed = time.perf_counter() - started
             print(f"run {run}{' (warm-up)' if run == 0 else ''}: {elapsed:.2f} s")

@@ -16,9 +16,8 @@ from pipeline.effects import get_effects_engine  # noqa: E402
 from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine, RankedAudioLDM2Pipeline  # noqa: E402
 from pipeline.effects.prompts import NEGATIVE_PROMPT  # noqa: E402
 from pipeline.errors import WaveEngineError  # noqa: E402
-from pipeline.sheet import SoundSheet  # noqa: E402
 
-from tokenizers_local import local_tokenizers  # noqa: E402
+from audioldm2_parts import five_variant_sheet, local_tokenizers  # noqa: E402
 
 CORPUS = [
     "The sound of a wooden spoon tapping a ceramic bowl in a quiet kitchen.",
@@ -95,27 +94,6 @@ def build_tiny_audioldm2(directory: Path) -> Path:
     )
     pipe.save_pretrained(directory / "pipeline")
     return directory / "pipeline"
-
-
-def five_variant_sheet() -> SoundSheet:
-    sources = [
-        ("wooden spoon", "wood", "tapping a ceramic bowl", ["dry", "short"]),
-        ("metal roof", "metal", "rain dripping on it", ["bright"]),
-        ("tall grass", "", "rustling in the wind", ["soft"]),
-        ("glass bottle", "glass", "clinking against another", ["clear", "ringing"]),
-        ("campfire", "wood", "crackling", ["warm"]),
-    ]
-    return SoundSheet.from_raw(
-        {
-            "scene_description": "A quiet kitchen by an open window on a rainy evening.",
-            "mood_description": "calm and homely",
-            "sound_sources": [
-                {"name": n, "material": m, "variants": [{"play_method": p, "timbre": t, "confidence": 0.9}]}
-                for n, m, p, t in sources
-            ],
-        },
-        engine="test",
-    )
 
 
 class CountingEngine(AudioLDM2EffectsEngine):

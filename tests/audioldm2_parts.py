@@ -1,9 +1,11 @@
-"""Tokenizers for AudioLDM2's text encoders, trained locally on a small corpus (no downloads)."""
+"""Parts for running AudioLDM2 in tests and benches: tokenizers trained locally (no downloads), a small sheet."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from pipeline.sheet import SoundSheet
 
 
 def local_tokenizers(directory: Path, corpus: list[str], *, bpe_vocab: int = 400, unigram_vocab: int = 150,
@@ -28,3 +30,24 @@ def local_tokenizers(directory: Path, corpus: list[str], *, bpe_vocab: int = 400
         model_max_length=max_length,
     )
     return roberta, t5
+
+
+def five_variant_sheet() -> SoundSheet:
+    sources = [
+        ("wooden spoon", "wood", "tapping a ceramic bowl", ["dry", "short"]),
+        ("metal roof", "metal", "rain dripping on it", ["bright"]),
+        ("tall grass", "", "rustling in the wind", ["soft"]),
+        ("glass bottle", "glass", "clinking against another", ["clear", "ringing"]),
+        ("campfire", "wood", "crackling", ["warm"]),
+    ]
+    return SoundSheet.from_raw(
+        {
+            "scene_description": "A quiet kitchen by an open window on a rainy evening.",
+            "mood_description": "calm and homely",
+            "sound_sources": [
+                {"name": n, "material": m, "variants": [{"play_method": p, "timbre": t, "confidence": 0.9}]}
+                for n, m, p, t in sources
+            ],
+        },
+        engine="test",
+    )
