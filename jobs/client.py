@@ -248,10 +248,16 @@ class JobsClient:
         return last
 
     async def result(self, job_id: str) -> JobResult:
+        """The job and its files as local paths (from an object store: copies in this host's read cache)."""
         store = self.runtime.store
 
         def path(key: str | None) -> Path | None:
-            return store.open_path(key) if key and store.exists(key) else None
+            if not key:
+                return None
+            try:
+                return store.open_path(key)
+            except (FileNotFoundError, KeyError):
+                return None
 
         async with self.runtime.sessions() as session:
             job = await session.scalar(
@@ -261,31 +267,35 @@ class JobsClient:
             )
             if job is None:
                 raise WaveInputError(f"No job {job_id}.")
-        renders = [
-            RenderResult(
-                version=r.version, status=r.status, casting=r.casting, change=r.change, mix=path(r.mix_key),
-                mix_compressed=path(r.compressed_key), casting_png=path(r.casting_png_key), report=r.report,
+
+        def files() -> JobResult:  # store reads may be network I/O: they run off the event loop
+            renders = [
+                RenderResult(
+                    version=r.version, status=r.status, casting=r.casting, change=r.change, mix=path(r.mix_key),
+                    mix_compressed=path(r.compressed_key), casting_png=path(r.casting_png_key), report=r.report,
+                )
+                for r in job.renders
+            ]
+            latest = next((r for r in reversed(renders) if r.status == "done"), None)
+            held = _assignment(latest.report) if latest and latest.report else {}
+            sources = [
+                SourceResult(
+                    variant_id=s.variant_id, name=s.name, material=s.material, play_method=s.play_method,
+                    timbre=s.timbre, session=next((sess for sess, vid in held.items() if vid == s.variant_id), None),
+                    effect=path(s.effect_key), message_ref=s.message_ref,
+                )
+                for s in job.sources
+            ]
+            sheet = path(job.sheet_key)
+            scene = json.loads(sheet.read_bytes()).get("scene_description") if sheet else None
+            return JobResult(
+                job_id=job.id, status=JobStatus(job.status), message=job.message, error=job.error,
+                error_id=job.error_id, song=job.song_ref, cue=job.cue, sheet=sheet, scene=scene, sources=sources,
+                renders=renders, owner=job.user.platform_user_id, platform=job.platform, channel_id=job.channel_id,
+                reply_ref=job.reply_ref,
             )
-            for r in job.renders
-        ]
-        latest = next((r for r in reversed(renders) if r.status == "done"), None)
-        held = _assignment(latest.report) if latest and latest.report else {}
-        sources = [
-            SourceResult(
-                variant_id=s.variant_id, name=s.name, material=s.material, play_method=s.play_method, timbre=s.timbre,
-                session=next((sess for sess, vid in held.items() if vid == s.variant_id), None),
-                effect=path(s.effect_key), message_ref=s.message_ref,
-            )
-            for s in job.sources
-        ]
-        scene = None
-        if job.sheet_key and store.exists(job.sheet_key):
-            scene = json.loads(store.read_bytes(job.sheet_key)).get("scene_description")
-        return JobResult(
-            job_id=job.id, status=JobStatus(job.status), message=job.message, error=job.error, error_id=job.error_id,
-            song=job.song_ref, cue=job.cue, sheet=path(job.sheet_key), scene=scene, sources=sources, renders=renders,
-            owner=job.user.platform_user_id, platform=job.platform, channel_id=job.channel_id, reply_ref=job.reply_ref,
-        )
+
+        return await asyncio.to_thread(files)
 
     # ---------------------------------------------------------------------------------------- remap, cancel
 

@@ -47,13 +47,18 @@ async def collect_garbage(runtime: Runtime, *, retention_days: int | None = None
         await session.commit()
     keep = await referenced_keys(runtime)
     store = runtime.store
-    now = time.time()
-    removed = freed = 0
-    for key, mtime in list(await asyncio.to_thread(lambda: list(store.keys()))):
-        if key in keep or now - mtime < min_age_s:
-            continue
-        freed += store.open_path(key).stat().st_size
-        store.delete(key)
-        removed += 1
-    store.remove_stale_temp_files()
+
+    def sweep() -> tuple[int, int]:  # store calls block (an object store is network I/O): off the event loop
+        now = time.time()
+        removed = freed = 0
+        for key, mtime in list(store.keys()):
+            if key in keep or now - mtime < min_age_s:
+                continue
+            freed += store.size(key)
+            store.delete(key)
+            removed += 1
+        store.remove_stale_temp_files()
+        return removed, freed
+
+    removed, freed = await asyncio.to_thread(sweep)
     return GcReport(jobs_removed=len(old), artifacts_removed=removed, bytes_freed=freed)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
-from jobs.store import FileArtifactStore
+from jobs.store import ArtifactStore, open_store
 from wave_app.settings import Settings
 
 GPU = "gpu"
@@ -23,7 +23,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     redis: ArqRedis
-    store: FileArtifactStore
+    store: ArtifactStore
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool = True) -> "Runtime":
@@ -31,7 +31,7 @@ class Runtime:
             await upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
         redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-        return cls(settings, engine, make_sessionmaker(engine), redis, FileArtifactStore(settings.artifacts_dir))
+        return cls(settings, engine, make_sessionmaker(engine), redis, open_store(settings))
 
     async def close(self) -> None:
         await self.redis.aclose()

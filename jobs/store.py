@@ -7,28 +7,60 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from wave_app.settings import Settings
 
 _CHUNK = 1 << 20
 
 
 class ArtifactStore(Protocol):
-    """Files named by the sha256 of their content: writing the same bytes twice stores them once."""
+    """Files named by the sha256 of their content: writing the same bytes twice stores them once.
+
+    Two implementations: :class:`FileArtifactStore` (a local folder) and ``jobs.s3store.S3ArtifactStore`` (an
+    S3-compatible bucket that every host shares). :func:`open_store` picks one from the settings.
+    """
 
     def put_bytes(self, data: bytes, suffix: str = "") -> str: ...
 
     def put_file(self, path: Path) -> str: ...
 
     def open_path(self, key: str) -> Path:
-        """A local path to read the artifact from."""
+        """A local path to read the artifact from (for an object store: a verified copy in the host's cache)."""
+
+    def read_bytes(self, key: str) -> bytes: ...
+
+    def copy_to(self, key: str, destination: Path) -> Path: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def size(self, key: str) -> int: ...
+
+    def url(self, key: str, expires_s: int = 3600) -> str | None:
+        """A URL a platform can fetch the artifact from by itself, where the store has one."""
 
     def delete(self, key: str) -> None: ...
 
     def keys(self) -> Iterator[tuple[str, float]]:
         """Every stored key with its last-modified time (seconds since the epoch)."""
+
+    def remove_stale_temp_files(self, older_than_s: float = 3600) -> int:
+        """Removes what crashed writers left behind; returns how many."""
+
+    def check(self) -> str:
+        """Proves the store is reachable and writable (for ``wave doctor``); raises with what to fix."""
+
+
+def open_store(settings: Settings) -> ArtifactStore:
+    """The store the settings name: an S3-compatible bucket when ``store_url`` is set, else the local folder."""
+    if settings.store_url:
+        from jobs.s3store import S3ArtifactStore
+
+        return S3ArtifactStore.from_settings(settings)
+    return FileArtifactStore(settings.artifacts_dir)
 
 
 def _suffix(suffix: str) -> str:
@@ -117,3 +149,17 @@ class FileArtifactStore:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.open_path(key), destination)
         return destination
+
+    def size(self, key: str) -> int:
+        return self.open_path(key).stat().st_size
+
+    def url(self, key: str, expires_s: int = 3600) -> str | None:
+        return None  # a local folder has no address other hosts or platforms can fetch from
+
+    def check(self) -> str:
+        key = self.put_bytes(b"wave doctor probe", ".txt")
+        probe = self.read_bytes(key)
+        self.delete(key)
+        if probe != b"wave doctor probe":
+            raise OSError(f"{self.root}: a stored file came back different")
+        return f"{self.root}: writable (local folder: every worker and bot must run on this host or share it)"

@@ -81,15 +81,15 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """``wave worker --queue all`` in its own process, for crash tests."""
+    """``wave worker --queue all`` (or one queue) in its own process, for crash and multi-host tests."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, queue: str = "all") -> None:
         self.log = open(log_path, "ab")
         env = settings_env(settings)
         # A process killed while numba writes its cache must not leave a half-written cache for the others.
         env["NUMBA_CACHE_DIR"] = str(log_path.with_suffix(".numba-cache"))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wave_app.cli", "worker", "--queue", "all"],
+            [sys.executable, "-m", "wave_app.cli", "worker", "--queue", queue],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 

@@ -1,7 +1,7 @@
 """``wave doctor``: one screen that says whether this machine can run WAVE for a profile, and how to fix what fails.
 
 Checks: Python packages (base, and the models extra for the gpu profile), the GPU and its memory, model weights,
-Redis, the database and its migration level, chat tokens and free disk. The exit code is 1 when a check that the
+Redis, the database and its migration level, the artifact store, chat tokens and free disk. The exit code is 1 when a check that the
 chosen profile needs fails; optional checks only warn.
 """
 
@@ -175,6 +175,25 @@ async def check_database(url: str) -> Check:
     return Check(name="database", level="fail", detail=f"{safe_url}: {where}", fix="run `wave db upgrade`")
 
 
+def check_store(settings: Settings) -> Check:
+    """The artifact store answers, and a probe object can be written, read back and deleted."""
+    from jobs.store import open_store
+
+    name = "artifact store"
+    try:
+        detail = open_store(settings).check()
+    except ValueError as exc:
+        return Check(name=name, level="fail", detail=str(exc), fix="set WAVE_STORE_URL=s3://bucket/prefix")
+    except ImportError as exc:
+        return Check(name=name, level="fail", detail=_short(exc), fix="pip install -e '.[service]' (boto3)")
+    except Exception as exc:
+        s3 = bool(settings.store_url)
+        return Check(name=name, level="fail", detail=getattr(exc, "detail", None) or _short(exc),
+                     fix="check WAVE_STORE_URL, WAVE_STORE_ENDPOINT_URL and the store credentials (AWS_* or "
+                     "WAVE_STORE_PROFILE)" if s3 else "point WAVE_ARTIFACTS_DIR at a writable folder")
+    return Check(name=name, level="ok", detail=detail)
+
+
 def check_chat(settings: Settings, platforms: list[str]) -> list[Check]:
     """A platform listed in ``platforms`` must have its tokens and packages; the others are only reported."""
     tokens = {
@@ -231,7 +250,8 @@ def run_checks(settings: Settings, profile: str | None = None, chat: list[str] |
     checks += weights
     if services:
         async def both() -> list[Check]:
-            return list(await asyncio.gather(check_redis(settings.redis_url), check_database(settings.database_url)))
+            return list(await asyncio.gather(check_redis(settings.redis_url), check_database(settings.database_url),
+                                             asyncio.to_thread(check_store, settings)))
 
         checks += asyncio.run(both())
     checks += check_chat(settings, chat or [])
@@ -300,8 +320,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction, add) -> None:
-    p = add("doctor", cmd_doctor, "Check packages, GPU, weights, Redis, the database, chat tokens and disk; say how to fix.")
+    p = add("doctor", cmd_doctor, "Check packages, GPU, weights, Redis, the database, the artifact store, chat tokens and disk; say how to fix.")
     p.add_argument("--profile", choices=["lite", "gpu"], help="the profile to check for (default WAVE_PROFILE)")
     p.add_argument("--chat", nargs="+", choices=["discord", "slack"], default=[],
                    help="chat apps this machine runs: their tokens become required")
-    p.add_argument("--no-services", action="store_true", help="skip Redis and the database")
+    p.add_argument("--no-services", action="store_true", help="skip Redis, the database and the artifact store")
