@@ -148,9 +148,15 @@ def test_bad_store_urls_are_refused(url):
         parse_store_url(url)
 
 
-def test_store_url_parts():
+def test_store_url_parts(tmp_path):
+    from jobs.store import FileArtifactStore
+    from wave_app.settings import Settings
+
     assert parse_store_url("s3://wave-art") == ("wave-art", "")
     assert parse_store_url("s3://wave-art/prod/eu/") == ("wave-art", "prod/eu")
+    blank = Settings(store_url="", store_endpoint_url=" ", artifacts_dir=tmp_path / "files")  # `WAVE_STORE_URL=`
+    assert blank.store_url is None and blank.store_endpoint_url is None
+    assert isinstance(open_store(blank), FileArtifactStore)
 
 
 def test_wrong_credentials_or_bucket_give_a_clear_error(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Profile = Literal["lite", "gpu"]
@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     slack_port: int = Field(3000, description="Port of the Slack app in HTTP mode.")
     slack_file_hosts: list[str] = Field(["files.slack.com"], description="Hosts WAVE downloads Slack files from.")
     slack_gallery_channel: str | None = Field(None, description="Default Slack gallery channel id.")
+
+    @field_validator("store_url", "store_endpoint_url", "store_region", "store_profile", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value  # `WAVE_STORE_URL=` in a .env file
 
     @property
     def resolved_vision_engine(self) -> str:
