@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from prometheus_client import REGISTRY
 from redis import Redis
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -98,14 +99,19 @@ async def job_costs(settings: Settings, redis_url: str, proxy, jobs: int) -> dic
     proxy.seen.clear()
     commands0, writes0, reads0 = _calls(redis), counters.writes, counters.reads
     begin = time.perf_counter()
-    ids = []
-    for i in range(jobs):  # real lite jobs, one after another (one user, one job at a time)
-        ids.append(await client.submit(SubmitRequest(image=picture_bytes(100 + i), midi=short_song_midi(),
-                                                     user_id=f"bench{i}", platform="discord", seed=i)))
-    finals = await asyncio.gather(*(client.wait(job_id, timeout_s=900) for job_id in ids))
+    finals = []
+    for i in range(jobs):  # real lite jobs, one after another, so that stage times hold no queueing
+        job_id = await client.submit(SubmitRequest(image=picture_bytes(100 + i), midi=short_song_midi(),
+                                                   user_id=f"bench{i}", platform="discord", seed=i))
+        finals.append(await client.wait(job_id, timeout_s=900))
     done = [f for f in finals if f.status.value == "done"]
+    parts = {"mix": 0, "compressed": 0, "effects": 0, "music_s": 0.0}
     for final in done:  # delivery: the bot fetches the results into its own cache
-        await client.result(final.job_id)
+        result = await client.result(final.job_id)
+        parts["mix"] += result.latest.mix.stat().st_size
+        parts["compressed"] += result.latest.mix_compressed.stat().st_size
+        parts["effects"] += sum(s.effect.stat().st_size for s in result.sources)
+        parts["music_s"] += result.latest.report["duration_s"]
     elapsed = time.perf_counter() - begin
     commands = {name: n - commands0.get(name, 0) for name, n in _calls(redis).items()}
     commands.pop("info", None)
@@ -120,6 +126,11 @@ async def job_costs(settings: Settings, redis_url: str, proxy, jobs: int) -> dic
     requests = {}
     for method, _, _ in proxy.seen:
         requests[method] = requests.get(method, 0) + 1
+    stages = {}
+    for stage in ("seeing", "hearing", "casting", "building", "playing"):
+        total = REGISTRY.get_sample_value("wave_stage_seconds_sum", {"stage": stage}) or 0.0
+        count = REGISTRY.get_sample_value("wave_stage_seconds_count", {"stage": stage}) or 0.0
+        stages[stage] = total / count if count else 0.0
     store = runtime.store
     sizes = [store.size(k) for k in dict(store.keys())]
     workers.cancel()
@@ -131,7 +142,9 @@ async def job_costs(settings: Settings, redis_url: str, proxy, jobs: int) -> dic
             "redis_top": sorted(((n / len(done), name) for name, n in commands.items()), reverse=True)[:5],
             "idle_commands_per_worker_s": idle["polls"] / 2, "busy_polls_per_s": polls / elapsed,
             "db_writes": writes / len(done), "db_reads": reads / len(done), "bytes": sum(sizes) / len(done),
-            "objects": len(sizes) / len(done), "requests": {m: n / len(done) for m, n in requests.items()}}
+            "objects": len(sizes) / len(done), "stages": stages,
+            "mix_bytes_per_s": (parts["mix"] + parts["compressed"]) / parts["music_s"],
+            "effects_bytes": parts["effects"] / len(done), "music_s": parts["music_s"] / len(done), "requests": {m: n / len(done) for m, n in requests.items()}}
 
 
 def main() -> None:
@@ -180,16 +193,28 @@ def main() -> None:
                 max_queue_length=10_000, max_jobs_per_user_per_hour=10_000, max_concurrent_jobs_per_user=10_000,
             )
             costs = asyncio.run(job_costs(settings, settings.redis_url, proxy, args.jobs))
-        per_job = f"{costs['jobs']} lite jobs (6 s song, 2 workers in one process, SQLite); idle polling subtracted"
+        per_job = f"{costs['jobs']} lite jobs one after another (6 s song, 2 workers in one process, SQLite)"
+        stages = costs["stages"]
+        emit({"measure": "gpu-queue task per job (lite, CPU)", "wave": round(stages["seeing"] + stages["hearing"], 2),
+              "reference": None, "target": "-", "unit": "s",
+              "note": f"seeing {stages['seeing']:.2f} s + hearing {stages['hearing']:.2f} s, mean; lite engines on this "
+                      f"machine's CPU, beside the cpu queue; {per_job}"})
+        emit({"measure": "cpu-queue task per job (lite)", "wave": round(sum(stages[s] for s in ("casting", "building", "playing")), 2),
+              "reference": None, "target": "-", "unit": "s",
+              "note": f"casting {stages['casting']:.2f} + building {stages['building']:.2f} + playing "
+                      f"{stages['playing']:.2f} s, mean; {per_job}"})
         emit({"measure": "bytes stored per job", "wave": round(costs["bytes"] / 2**20, 2), "reference": None,
-              "target": "-", "unit": "MiB", "note": f"{costs['objects']:.1f} objects per job; {per_job}"})
+              "target": "-", "unit": "MiB",
+              "note": f"{costs['objects']:.1f} objects per job; effects {costs['effects_bytes'] / 2**20:.2f} MiB; mix "
+                      f"(WAV + compressed) {costs['mix_bytes_per_s'] / 2**20:.2f} MiB per second of music, "
+                      f"{costs['music_s']:.1f} s songs; {per_job}"})
         requests = ", ".join(f"{m} {n:.1f}" for m, n in sorted(costs["requests"].items()))
         emit({"measure": "store requests per job", "wave": round(sum(costs["requests"].values()), 1),
               "reference": None, "target": "-", "unit": "requests", "note": f"{requests}; {per_job}"})
         emit({"measure": "database writes per job", "wave": round(costs["db_writes"], 1), "reference": None,
-              "target": "-", "unit": "statements", "note": f"INSERT, UPDATE, DELETE; {per_job}"})
+              "target": "-", "unit": "statements", "note": f"INSERT, UPDATE, DELETE; idle reaper subtracted; {per_job}"})
         emit({"measure": "database reads per job", "wave": round(costs["db_reads"], 1), "reference": None,
-              "target": "-", "unit": "statements", "note": f"SELECT, bot side included; {per_job}"})
+              "target": "-", "unit": "statements", "note": f"SELECT, bot side included; idle reaper subtracted; {per_job}"})
         top = ", ".join(f"{name} {n:.0f}" for n, name in costs["redis_top"])
         emit({"measure": "Redis commands per job", "wave": round(costs["redis_commands"], 1), "reference": None,
               "target": "-", "unit": "commands",

@@ -318,12 +318,22 @@ class S3ArtifactStore:
                 Path(tmp).unlink(missing_ok=True)
 
     def _trim_cache(self, keep: Path, min_idle_s: float = 600) -> None:
-        """Least recently used copies go first once the cache is over its size; recent ones are in use."""
-        files = [(p.stat(), p) for p in self.cache_dir.glob("??/*") if p.is_file() and not p.name.startswith(".")]
+        """Least recently used copies go first once the cache is over its size; recent ones are in use. Partial
+        downloads left by a killed process are removed after an hour."""
+        files = []
+        now = time.time()
+        for path in self.cache_dir.glob("??/*"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # another process trimmed it
+                continue
+            if not path.name.startswith("."):
+                files.append((stat, path))
+            elif now - stat.st_mtime > 3600:
+                path.unlink(missing_ok=True)
         total = sum(st.st_size for st, _ in files)
         if total <= self.cache_max_bytes:
             return
-        now = time.time()
         for st, path in sorted(files, key=lambda item: item[0].st_mtime):
             if total <= self.cache_max_bytes * 0.8:
                 break

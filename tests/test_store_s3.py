@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -113,6 +114,23 @@ def test_large_files_go_up_in_parts(moto, bucket, tmp_path):
     assert head["ETag"].strip('"').endswith("-3")  # three parts
     assert store.open_path(key).read_bytes() == mix.read_bytes()
     assert store.put_file(mix) == key and store.remove_stale_temp_files(older_than_s=0) == 0
+
+
+def test_the_read_cache_stays_within_its_size(moto, bucket, tmp_path):
+    store = make_store(moto, bucket, tmp_path, cache_max_bytes=1_000_000)
+    keys = [store.put_bytes(os.urandom(400_000), ".wav") for _ in range(3)]
+    first, second = store.open_path(keys[0]), store.open_path(keys[1])
+    hour_ago = time.time() - 3600
+    os.utime(first, (hour_ago - 10, hour_ago - 10))
+    os.utime(second, (hour_ago, hour_ago))
+    leftover = first.parent / ".tmp-killed-download"
+    leftover.write_bytes(b"partial")
+    os.utime(leftover, (hour_ago - 10, hour_ago - 10))
+    third = store.open_path(keys[2])
+    assert not first.exists() and second.exists() and third.exists()  # least recently used first, down to 80%
+    assert not leftover.exists()
+    assert store.open_path(keys[0]).read_bytes() == moto.client().get_object(
+        Bucket=bucket, Key=f"art/v1/{keys[0]}")["Body"].read()  # fetched again when needed
 
 
 HOSTILE_KEYS = ["../etc/passwd", "ab/../../x", "/ab/abc", "AB/" + "A" * 64, "ab/ab" + "0" * 62 + "/x",
