@@ -115,12 +115,17 @@ async def job_costs(settings: Settings, redis_url: str, proxy, jobs: int) -> dic
     elapsed = time.perf_counter() - begin
     commands = {name: n - commands0.get(name, 0) for name, n in _calls(redis).items()}
     commands.pop("info", None)
-    # A worker's poll: ZRANGEBYSCORE on its queue, and (aborts allowed) ZRANGE + ZREMRANGEBYSCORE in MULTI/EXEC.
+    # A worker's poll: ZRANGEBYSCORE on its queue, and (aborts allowed) ZRANGE + ZREMRANGEBYSCORE in MULTI/EXEC;
+    # a job still in its queue while it runs is looked at again on every poll (WATCH, EXISTS, ZSCORE, UNWATCH).
     polls = commands.pop("zrange", 0)
+    rechecks = commands.get("unwatch", 0)
+    poll_commands = polls * 5 + rechecks * 4
     commands.pop("zremrangebyscore", None)
     commands.pop("zrangebyscore", None)
     for name in ("multi", "exec"):
         commands[name] = max(0, commands.get(name, 0) - polls)
+    for name in ("watch", "exists", "zscore", "unwatch"):
+        commands[name] = max(0, commands.get(name, 0) - rechecks)
     writes = counters.writes - writes0 - idle["writes"] * elapsed
     reads = counters.reads - reads0 - idle["reads"] * elapsed
     requests = {}
@@ -140,7 +145,7 @@ async def job_costs(settings: Settings, redis_url: str, proxy, jobs: int) -> dic
     redis.close()
     return {"jobs": len(done), "seconds": elapsed, "redis_commands": sum(commands.values()) / len(done),
             "redis_top": sorted(((n / len(done), name) for name, n in commands.items()), reverse=True)[:5],
-            "idle_commands_per_worker_s": idle["polls"] / 2, "busy_polls_per_s": polls / elapsed,
+            "idle_commands_per_worker_s": idle["polls"] / 2, "busy_commands_per_worker_s": poll_commands / elapsed / 2,
             "db_writes": writes / len(done), "db_reads": reads / len(done), "bytes": sum(sizes) / len(done),
             "objects": len(sizes) / len(done), "stages": stages,
             "mix_bytes_per_s": (parts["mix"] + parts["compressed"]) / parts["music_s"],
@@ -221,8 +226,8 @@ def main() -> None:
               "note": f"private redis-server, queue polls left out; most: {top}; {per_job}"})
         emit({"measure": "Redis commands of an idle worker", "wave": round(costs["idle_commands_per_worker_s"]),
               "reference": None, "target": "-", "unit": "cmd/s",
-              "note": f"queue polls every 50 ms (arq poll_delay) plus the reaper; busy: "
-                      f"{costs['busy_polls_per_s']:.0f} polls/s for 2 workers"})
+              "note": f"queue polls every 50 ms (arq poll_delay) plus the reaper; while jobs run: "
+                      f"{costs['busy_commands_per_worker_s']:.0f} polling commands/s per worker"})
     finally:
         moto.stop()
         redis_server.terminate()

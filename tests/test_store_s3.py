@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def test_put_get_exists_delete_keys(moto, bucket, tmp_path):
     copy = store.copy_to(audio_key, tmp_path / "work" / "effect.wav")
     assert copy.read_bytes() == audio.read_bytes()
     assert store.open_path(audio_key).parent.parent == store.cache_dir
+    with urllib.request.urlopen(store.url(key, expires_s=60), timeout=30) as fetched:  # as a platform would
+        assert fetched.read() == sheet and fetched.headers["Content-Type"] == "application/json"
 
     # Other objects in the bucket are not artifacts: gc must never see (or delete) them.
     client.put_object(Bucket=bucket, Key="art/v1/notes.txt", Body=b"x")
