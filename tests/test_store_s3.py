@@ -21,7 +21,6 @@ from sqlalchemy import select
 from db.models import Job, JobStatus
 from jobs.client import JobsClient, SubmitRequest
 from jobs.gc import collect_garbage, referenced_keys
-from jobs.runtime import Runtime
 from jobs.s3store import S3ArtifactStore, StoreError, check_key, parse_store_url
 from jobs.store import open_store
 from tests.jobs_helpers import ROOT, WorkerProcess, picture_bytes, short_song_midi
@@ -302,45 +301,36 @@ def database_url(postgres_url):
 
 
 @pytest.fixture
-def s3_settings(jobs_settings, moto, bucket, tmp_path):
+def jobs_settings(jobs_settings, moto, bucket, tmp_path):
+    """The jobs settings with the bucket as the store, and a data folder of the bot's host alone."""
     return jobs_settings.model_copy(update={
         "store_url": f"s3://{bucket}/wave", "store_endpoint_url": moto.endpoint, "store_region": "us-east-1",
         "data_dir": tmp_path / "bot-host", "artifacts_dir": tmp_path / "bot-host" / "no-artifacts-here",
     })
 
 
-@pytest.fixture
-async def s3_runtime(s3_settings):
-    rt = await Runtime.open(s3_settings)
-    yield rt
-    keys = [k async for k in rt.redis.scan_iter(match=f"{s3_settings.queue_prefix}*")]
-    if keys:
-        await rt.redis.delete(*keys)
-    await rt.close()
-
-
-async def test_gc_removes_unreferenced_objects_only(s3_runtime):
-    assert isinstance(s3_runtime.store, S3ArtifactStore) and isinstance(open_store(s3_runtime.settings), S3ArtifactStore)
-    job_id = await JobsClient(s3_runtime).submit(
+async def test_gc_removes_unreferenced_objects_only(runtime):
+    assert isinstance(runtime.store, S3ArtifactStore) and isinstance(open_store(runtime.settings), S3ArtifactStore)
+    job_id = await JobsClient(runtime).submit(
         SubmitRequest(image=picture_bytes(), midi=short_song_midi(), user_id="ana", platform="discord"))
-    store = s3_runtime.store
+    store = runtime.store
     orphan = store.put_bytes(b"a sound nobody refers to", ".wav")
-    kept = await referenced_keys(s3_runtime)
+    kept = await referenced_keys(runtime)
     assert len(kept) == 2 and orphan not in kept  # the picture and the MIDI song
-    report = await collect_garbage(s3_runtime, min_age_s=0)
+    report = await collect_garbage(runtime, min_age_s=0)
     assert (report.artifacts_removed, report.bytes_freed) == (1, len(b"a sound nobody refers to"))
     assert set(dict(store.keys())) == kept and not store.exists(orphan)
-    async with s3_runtime.sessions() as session:
+    async with runtime.sessions() as session:
         assert (await session.get(Job, job_id)).status == JobStatus.QUEUED.value
-    assert not s3_runtime.settings.artifacts_dir.exists()
+    assert not runtime.settings.artifacts_dir.exists()
 
 
-async def test_two_hosts_without_a_shared_disk(s3_runtime, s3_settings, tmp_path):
+async def test_two_hosts_without_a_shared_disk(runtime, jobs_settings, tmp_path):
     """A GPU host and a CPU host, each with its own data folder, and a bot host delivering from the store."""
-    hosts = {queue: s3_settings.model_copy(update={"data_dir": tmp_path / f"{queue}-host",
+    hosts = {queue: jobs_settings.model_copy(update={"data_dir": tmp_path / f"{queue}-host",
                                                    "artifacts_dir": tmp_path / f"{queue}-host" / "no-artifacts-here"})
              for queue in ("gpu", "cpu")}
-    client = JobsClient(s3_runtime)
+    client = JobsClient(runtime)
     job_id = await client.submit(SubmitRequest(image=picture_bytes(3), midi=short_song_midi(), user_id="ana",
                                                platform="discord"))
     workers = [WorkerProcess(hosts[q], tmp_path / f"{q}.log", queue=q) for q in ("gpu", "cpu")]
@@ -356,16 +346,16 @@ async def test_two_hosts_without_a_shared_disk(s3_runtime, s3_settings, tmp_path
     latest = result.latest
     files = [result.sheet, latest.mix, latest.mix_compressed, latest.casting_png, *(s.effect for s in result.sources)]
     assert len(result.sources) >= 5 and all(files) and result.scene
-    bot_cache = s3_settings.data_dir / "store-cache"
+    bot_cache = jobs_settings.data_dir / "store-cache"
     for path in files:  # the bot reads its own verified copies, fetched from the store
         assert path.is_relative_to(bot_cache) and hashlib.sha256(path.read_bytes()).hexdigest() == path.stem
-    stored = set(dict(s3_runtime.store.keys()))
-    assert stored == await referenced_keys(s3_runtime)
-    for settings in (*hosts.values(), s3_settings):
+    stored = set(dict(runtime.store.keys()))
+    assert stored == await referenced_keys(runtime)
+    for settings in (*hosts.values(), jobs_settings):
         assert not settings.artifacts_dir.exists()  # nobody used a local artifact folder
     # Each worker fetched what it needed from the store into its own cache: the GPU host the picture, the CPU host
     # the sheet, the effects and the song.
-    async with s3_runtime.sessions() as session:
+    async with runtime.sessions() as session:
         job = await session.scalar(select(Job).where(Job.id == job_id))
     gpu_cache = hosts["gpu"].data_dir / "store-cache"
     cpu_cache = hosts["cpu"].data_dir / "store-cache"
