@@ -30,7 +30,7 @@ import boto3
 import botocore.exceptions as bex
 from botocore.config import Config
 
-from jobs.store import _suffix
+from jobs.store import artifact_key
 from pipeline.errors import WaveTransientError
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class S3ArtifactStore:
     # ------------------------------------------------------------------------------------------------ writes
 
     def put_bytes(self, data: bytes, suffix: str = "") -> str:
-        key = f"{(digest := hashlib.sha256(data).hexdigest())[:2]}/{digest}{_suffix(suffix)}"
+        key = artifact_key(hashlib.sha256(data).hexdigest(), suffix)
         self._put_if_absent(key, lambda: io.BytesIO(data), len(data))
         return key
 
@@ -178,8 +178,7 @@ class S3ArtifactStore:
         with open(path, "rb") as src:
             while chunk := src.read(_CHUNK):
                 digest.update(chunk)
-        hexdigest = digest.hexdigest()
-        key = f"{hexdigest[:2]}/{hexdigest}{_suffix(path.suffix)}"
+        key = artifact_key(digest.hexdigest(), path.suffix)
         self._put_if_absent(key, partial(path.open, "rb"), path.stat().st_size)
         return key
 
@@ -196,7 +195,7 @@ class S3ArtifactStore:
                     self._put(name, stream, size)
         except bex.ClientError as exc:
             code = _code(exc)
-            if code in _EXISTS_CODES:  # already there (or being written by another host): same bytes
+            if code in _EXISTS_CODES:  # already there: a key names its bytes, so nothing is lost
                 self._refresh(name)
                 return
             if code in _CONFLICT_CODES and tries > 1:

@@ -63,6 +63,11 @@ def open_store(settings: Settings) -> ArtifactStore:
     return FileArtifactStore(settings.artifacts_dir)
 
 
+def artifact_key(hexdigest: str, suffix: str) -> str:
+    """The key of content with this sha256: ``ab/abcdef...<suffix>`` (every store names artifacts this way)."""
+    return f"{hexdigest[:2]}/{hexdigest}{_suffix(suffix)}"
+
+
 def _suffix(suffix: str) -> str:
     suffix = suffix.lower()
     if suffix and not suffix.startswith("."):
@@ -86,7 +91,7 @@ class FileArtifactStore:
         return self.root / key
 
     def _commit(self, tmp: Path, digest: str, suffix: str) -> str:
-        key = f"{digest[:2]}/{digest}{suffix}"
+        key = artifact_key(digest, suffix)
         final = self.root / key
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
