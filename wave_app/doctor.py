@@ -1,8 +1,8 @@
 """``wave doctor``: one screen that says whether this machine can run WAVE for a profile, and how to fix what fails.
 
 Checks: Python packages (base, and the models extra for the gpu profile), the GPU and its memory, model weights,
-Redis, the database and its migration level, the artifact store, chat tokens and free disk. The exit code is 1 when a check that the
-chosen profile needs fails; optional checks only warn.
+Redis, the database and its migration level, the artifact store, chat tokens and free disk. The exit code is 1
+when a check that the chosen profile needs fails; optional checks only warn.
 """
 
 from __future__ import annotations
