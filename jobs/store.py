@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Iterator, Protocol
 
+from pipeline.safe_names import UnsafeNameError, safe_child
+
 _CHUNK = 1 << 20
 
 
@@ -48,10 +50,13 @@ class FileArtifactStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        name = Path(key).name
-        if key != f"{name[:2]}/{name}" or not name or name.startswith("."):
+        prefix, _, name = str(key).partition("/")
+        if not name or name.startswith(".") or prefix != name[:2]:
             raise KeyError(f"not an artifact key: {key!r}")
-        return self.root / key
+        try:
+            return safe_child(safe_child(self.root, prefix), name)
+        except UnsafeNameError:
+            raise KeyError(f"not an artifact key: {key!r}") from None
 
     def _commit(self, tmp: Path, digest: str, suffix: str) -> str:
         key = f"{digest[:2]}/{digest}{suffix}"

@@ -21,6 +21,7 @@ from jobs.events import JobCancelled, ProgressReporter, publish, event_for
 from jobs.runtime import Runtime
 from pipeline.errors import WaveError, WaveTransientError
 from pipeline.report import PlayReport
+from pipeline.safe_names import safe_child
 from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, ProgressCallback, Session
 from wave_app import metrics
@@ -219,7 +220,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
             for source in job.sources:
                 if not source.effect_key:
                     continue
-                path = await asyncio.to_thread(store.copy_to, source.effect_key, work / "effects" / f"{source.variant_id}.wav")
+                path = await asyncio.to_thread(store.copy_to, source.effect_key, safe_child(work / "effects", f"{source.variant_id}.wav"))
                 words = " ".join([source.name, source.material, source.play_method, *source.timbre])
                 effects.append(EffectInput(id=source.variant_id, path=path, name=source.name, words=words,
                                            hint=Session(source.hint) if source.hint else None))
