@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,5 +136,9 @@ def condition_effect(raw: np.ndarray, sr: int, sample_rate: int = 44100, name: s
 def write_wav(path: Path | str, audio: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), np.clip(audio, -1.0, 1.0), sample_rate, subtype=subtype)
+    # Encoded in memory and written by Python: a full disk or a read-only folder then raises an OSError that names
+    # its cause (libsndfile reports every one of them as "System error").
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(audio, -1.0, 1.0), sample_rate, subtype=subtype, format="WAV")
+    path.write_bytes(buffer.getbuffer())
     return path
