@@ -19,6 +19,8 @@ MAX_EFFECT_FILE_BYTES = 200 * 1024 * 1024
 MAX_EFFECT_SECONDS = 30.0  # longer effects are cut to their loudest stretch of this length
 MIN_EFFECT_SECONDS = 0.05  # shorter effects are looped up to this length
 SILENCE_DBFS = -60.0
+MIN_SAMPLE_RATE = 4_000
+MAX_SAMPLE_RATE = 384_000
 
 
 @dataclass
@@ -63,6 +65,12 @@ def read_audio(path: Path | str) -> tuple[np.ndarray, int]:
         raise WaveInputError(f"{path.name} is not a sound file WAVE can read (WAV, FLAC, OGG or MP3).") from exc
     if audio.size == 0:
         raise WaveInputError(f"Sound file {path.name} has no samples.")
+    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+        # A header can claim any rate; resampling from an absurd one would need absurd memory.
+        raise WaveInputError(
+            f"Sound file {path.name} claims a sample rate of {sr:,} Hz; WAVE reads "
+            f"{MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} Hz."
+        )
     return audio, int(sr)
 
 

@@ -83,10 +83,12 @@ def _confidence(value: Any) -> float:
 
 
 def _timbre(value: Any) -> list[str]:
-    if value is None:
+    if value is None or isinstance(value, bool):
         return []
-    if isinstance(value, str):
-        value = re.split(r"[,;/]", value)
+    if isinstance(value, (str, int, float)):
+        value = re.split(r"[,;/]", str(value))
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("timbre must be a list of words")  # noqa: TRY004 - pydantic reports only ValueError
     words = [" ".join(str(w).split())[:40] for w in value if str(w).strip()]
     return words[:6]
 

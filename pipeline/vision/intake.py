@@ -92,6 +92,7 @@ def _opened(data: bytes, label: str) -> Iterator[Image.Image]:
     with warnings.catch_warnings():
         # Pillow warns (instead of raising) between its own limit and twice that; WAVE refuses both.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", message="(?i).*corrupt exif", category=UserWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=_readable_formats())
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
