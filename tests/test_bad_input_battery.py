@@ -4,7 +4,6 @@ traceback, no "something went wrong", and nothing written outside the case's own
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import struct
@@ -19,8 +18,8 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from jobs import store as store_module
 from tests.conftest import REDIS_TEST_URL
+from tests.disk_faults import fill_disk
 from wave_app import ops
 from wave_app import settings as settings_module
 from wave_app.cli import EXIT_INPUT, run
@@ -230,7 +229,7 @@ def test_bad_input_gets_a_clear_message(case: Case, tmp_path: Path, monkeypatch,
         monkeypatch.setattr(settings_module, "get_settings", lambda: settings)
         monkeypatch.setattr(ops, "get_settings", lambda: settings)
     if case.full_disk:
-        inject_full_disk(monkeypatch, work)
+        fill_disk(monkeypatch, work)
     before = snapshot(tmp_path)
 
     try:
@@ -250,34 +249,3 @@ def test_bad_input_gets_a_clear_message(case: Case, tmp_path: Path, monkeypatch,
     allowed = (work / "out", data)
     assert {p for p in changed if not any(p == a or a in p.parents for a in allowed)} <= {work}, changed
     assert not list(work.rglob(".tmp-*"))
-
-
-def inject_full_disk(monkeypatch, work: Path) -> None:
-    """Every write of a file under the case's folder fails as on a full disk (after writing half)."""
-    import pathlib
-
-    real_write_bytes = pathlib.Path.write_bytes
-    real_fdopen = store_module.os.fdopen
-
-    def write_bytes(self, data):
-        if work in self.parents:
-            raise OSError(errno.ENOSPC, "No space left on device", str(self))
-        return real_write_bytes(self, data)
-
-    class Full(io.RawIOBase):
-        def __init__(self, fd):
-            self.handle = real_fdopen(fd, "wb")
-
-        def writable(self):
-            return True
-
-        def write(self, chunk):
-            self.handle.write(bytes(chunk[: len(chunk) // 2]))
-            raise OSError(errno.ENOSPC, "No space left on device", self.handle.name)
-
-        def close(self):
-            self.handle.close()
-            super().close()
-
-    monkeypatch.setattr(pathlib.Path, "write_bytes", write_bytes)
-    monkeypatch.setattr(store_module.os, "fdopen", lambda fd, mode="rb": Full(fd))

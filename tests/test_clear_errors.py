@@ -7,7 +7,6 @@ import errno
 import io
 import json
 import logging
-import pathlib
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from jobs import store as store_module
 from jobs import tasks
 from jobs.client import JobsClient, SubmitRequest
 from pipeline.errors import WaveInputError, WaveTransientError, is_permanent, os_error_message
+from tests.disk_faults import enospc, fill_disk
 from tests.jobs_helpers import picture_bytes
 from wave_app import cli, ops
 from wave_app import settings as settings_module
@@ -34,10 +34,6 @@ SHEET = {
         for i in range(5)
     ],
 }
-
-
-def enospc(path="somewhere") -> OSError:
-    return OSError(errno.ENOSPC, "No space left on device", str(path))
 
 
 def plain(text: str) -> str:
@@ -161,14 +157,7 @@ def test_out_naming_an_existing_file_is_refused_by_name(tmp_path: Path, capsys, 
 
 def test_full_disk_while_writing_effects(monkeypatch, capsys, sheet_file, tmp_path: Path):
     out = tmp_path / "out"
-    real = pathlib.Path.write_bytes
-
-    def write_bytes(self, data):
-        if out in self.parents:
-            raise enospc(self)
-        return real(self, data)
-
-    monkeypatch.setattr(pathlib.Path, "write_bytes", write_bytes)
+    fill_disk(monkeypatch, out)
     code = run(["hear", str(sheet_file), "--out", str(out), "--engine", "lite", "--quiet"])
     err = plain(capsys.readouterr().err)
     assert code == EXIT_INPUT
@@ -234,25 +223,7 @@ def test_submit_to_a_read_only_store(cli_settings, monkeypatch, capsys, tmp_path
 def test_submit_on_a_full_disk_leaves_no_partial_files(cli_settings, monkeypatch, capsys, tmp_path: Path):
     picture = tmp_path / "p.png"
     picture.write_bytes(picture_bytes(0))
-    real_fdopen = store_module.os.fdopen
-
-    class Full(io.RawIOBase):
-        def __init__(self, fd):
-            self.handle = real_fdopen(fd, "wb")
-
-        def writable(self):
-            return True
-
-        def write(self, data):
-            self.handle.write(bytes(data[: len(data) // 2]))
-            self.handle.flush()
-            raise enospc(self.handle.name)
-
-        def close(self):
-            self.handle.close()
-            super().close()
-
-    monkeypatch.setattr(store_module.os, "fdopen", lambda fd, mode="rb": Full(fd))
+    fill_disk(monkeypatch, cli_settings.artifacts_dir)
     code = run(["submit", str(picture), "--song", "auto"])
     err = capsys.readouterr().err
     assert code == EXIT_INPUT and "The disk is full" in plain(err)
