@@ -285,7 +285,8 @@ def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
         message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
-        return f"{'.'.join(str(p) for p in err['loc'])}: {message}"
+        where = ".".join(str(p) for p in err["loc"])
+        return f"{where}: {message}" if where else message
     return str(exc)
 
 

@@ -5,9 +5,10 @@ Every vision engine sees images only through :func:`load_image`. It refuses what
 header promises more than :data:`MAX_PIXELS` pixels. :func:`check_image_header` makes the cheap checks alone (bytes,
 format, declared size), so a submission can be refused before any pixel is decoded or stored.
 
-Memory: JPEG is decoded at a reduced scale by libjpeg (``draft``). Other formats are decoded at full size once
-(at most 4 bytes a pixel, so at most 256 MB at :data:`MAX_PIXELS`), then converted to RGB and reduced strip by
-strip, so no second full-size copy is ever made.
+Memory: JPEG is decoded at a reduced scale by libjpeg (``draft``); 8-bit PNG is decoded a band of rows at a time
+(:mod:`pipeline.vision.png_bands`). Other formats are decoded at full size once (at most 4 bytes a pixel, so at
+most 256 MB at :data:`MAX_PIXELS`). Either way the pixels are converted to RGB and reduced band by band, so no
+second full-size copy is ever made.
 """
 
 from __future__ import annotations
