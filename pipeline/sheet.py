@@ -29,6 +29,7 @@ from pipeline.types import EffectInput, Session
 MIN_VARIANTS = 5
 MAX_VARIANTS = 12
 MIN_CONFIDENCE = 0.7
+MAX_SHEET_BYTES = 1024 * 1024  # a sheet of 12 variants is a few KiB
 # Validation context key: ids come from a vision engine and are made into slugs rather than refused.
 _NORMALISE_IDS = "normalise_ids"
 
@@ -271,8 +272,13 @@ class SoundSheet(BaseModel):
     def load(cls, path: Path) -> "SoundSheet":
         from pipeline.errors import WaveInputError
 
+        path = Path(path)
+        if path.is_dir():
+            raise WaveInputError(f"{path.name} is a folder, not a WAVE sound sheet (a sheet.json file).")
+        if path.is_file() and path.stat().st_size > MAX_SHEET_BYTES:
+            raise WaveInputError(f"{path.name} is too large for a WAVE sound sheet (over {MAX_SHEET_BYTES // 1024} KiB).")
         try:
-            return cls.model_validate_json(Path(path).read_text())
+            return cls.model_validate_json(path.read_text())
         except (OSError, ValidationError, UnicodeDecodeError) as exc:
             raise WaveInputError(f"{Path(path).name} is not a WAVE sound sheet: {_first_error(exc)}") from exc
 

@@ -136,7 +136,8 @@ CLI_CASES = [
     Case("cue too long", see("p.png", "--cue", "x" * 201), "The cue is too long", files(p__png=PHOTO)),
     # sheets
     Case("sheet missing", hear("none.json"), "is not a WAVE sound sheet"),
-    Case("sheet is a folder", hear("folder"), "is not a WAVE sound sheet", files(folder=None)),
+    Case("sheet is a folder", hear("folder"), "is a folder, not a WAVE sound sheet", files(folder=None)),
+    Case("sheet too large", hear(), "too large for a WAVE sound sheet", files(sheet__json=" " * (2 * 2**20))),
     Case("sheet not JSON", hear(), "is not a WAVE sound sheet", files(sheet__json="{ this is not json")),
     Case("sheet is a list", hear(), "is not a WAVE sound sheet", files(sheet__json="[1, 2, 3]")),
     Case("sheet without sources", hear(), "sound_sources", files(sheet__json=json.dumps({"scene_description": "x",
