@@ -86,8 +86,8 @@ class WorkerProcess:
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.log = open(log_path, "ab")
         env = settings_env(settings)
-        # A process killed while numba writes its cache must not leave a half-written cache for the others.
-        env["NUMBA_CACHE_DIR"] = str(log_path.with_suffix(".numba-cache"))
+        # The compiled-kernel cache is this test process's (numba compiles on a stage's first call and writes the
+        # cache then): kill a worker only before its first render, or after another process has filled the cache.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wave_app.cli", "worker", "--queue", "all"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

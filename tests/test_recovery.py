@@ -156,9 +156,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def _start_redis(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+async def _start_redis(port: int) -> asyncio.subprocess.Process:
+    server = await asyncio.create_subprocess_exec("redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+                                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     probe = Redis(port=port)
 
     async def answers() -> bool:
@@ -187,7 +187,7 @@ async def test_worker_survives_a_redis_restart(jobs_settings, caplog):
             job_id = await client.submit(request(user="before"))
             await wait_until(_started(client, job_id), "the first job to start")
             server.kill()
-            server.wait(timeout=30)
+            await server.wait()
             await wait_until(lambda: any("lost Redis" in r.getMessage() for r in caplog.records),
                              "the worker to notice Redis went away")
             await runtime.close()
@@ -200,8 +200,9 @@ async def test_worker_survives_a_redis_restart(jobs_settings, caplog):
             assert [f.status for f in finals] == [JobStatus.DONE] * 2, [(f.status, f.message) for f in finals]
             await runtime.close()
     finally:
-        server.kill()
-        server.wait(timeout=30)
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
 
 
 def _started(client: JobsClient, job_id: str):
