@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import sys
@@ -21,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.crash_loop import crash_loop  # noqa: E402
-from wave_app.settings import Settings  # noqa: E402
+from tests.crash_loop import crash_loop
+from wave_app.settings import Settings
 
 TARGET_S = 60.0
 PG_ADMIN_URL = os.environ.get("WAVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -56,7 +57,7 @@ async def measure(kills: int, seed: int, sqlite: bool) -> dict:
             await _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     resumes = sorted(result.resumes_s)
     return {
-        "p95_s": resumes[max(0, int(round(0.95 * len(resumes))) - 1)] if resumes else float("nan"),
+        "p95_s": resumes[math.ceil(0.95 * len(resumes)) - 1] if resumes else float("nan"),
         "p50_s": statistics.median(resumes) if resumes else float("nan"),
         "max_s": max(resumes, default=float("nan")),
         "killed_stages": sum(len(k.stages) for k in result.kills),

@@ -13,9 +13,6 @@ import itertools
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +20,7 @@ from pathlib import Path
 from jobs.client import JobsClient, SubmitRequest
 from jobs.events import JobEvent
 from jobs.runtime import Runtime
-from tests.jobs_helpers import ROOT, picture_bytes, settings_env, short_song_midi
+from tests.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi
 from wave_app.settings import Settings
 
 STAGE_LOG_ENV = "WAVE_TEST_STAGE_LOG"
@@ -69,37 +66,6 @@ def main() -> None:
     setup_logging_from(settings)
     pipeline = RecordingPipeline(WavePipeline(settings), settings.redis_url, os.environ[STAGE_LOG_ENV])
     asyncio.run(run_workers(settings, ["gpu", "cpu"], pipeline=pipeline))
-
-
-class CrashWorker:
-    def __init__(self, settings: Settings, log_path: Path, stage_log: str) -> None:
-        self.log = open(log_path, "ab")  # noqa: SIM115 - the process writes to it until it ends
-        env = settings_env(settings)
-        env[STAGE_LOG_ENV] = stage_log
-        env["OMP_NUM_THREADS"] = env["NUMBA_NUM_THREADS"] = "1"
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.crash_loop"], cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def kill(self) -> float:
-        """SIGKILL; returns the moment the process was certainly gone."""
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self.log.close()
-        return time.time()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
-        self.log.close()
 
 
 @dataclass
@@ -170,10 +136,11 @@ async def crash_loop(settings: Settings, work_dir: Path, *, kills: int = 20, pro
     client = JobsClient(runtime)
     spawned = 0
 
-    def spawn() -> CrashWorker:
+    def spawn() -> WorkerProcess:
         nonlocal spawned
         spawned += 1
-        return CrashWorker(settings, work_dir / f"worker{spawned}.log", stage_log)
+        return WorkerProcess(settings, work_dir / f"worker{spawned}.log", command=("tests.crash_loop",),
+                             env={STAGE_LOG_ENV: stage_log, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"})
 
     image_seed = iter(range(1000, 10_000))
 
@@ -212,6 +179,7 @@ async def crash_loop(settings: Settings, work_dir: Path, *, kills: int = 20, pro
             victim = rng.choice(candidates)
             stages = running_stages(intervals, victim.pid)
             killed.append(Kill(victim.pid, victim.kill(), stages))
+            victim.stop()
             for stage in stages:
                 stage_kills[stage] = stage_kills.get(stage, 0) + 1
             workers[workers.index(victim)] = spawn()
