@@ -18,14 +18,13 @@ from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_pref
 from sqlalchemy import select, update
 
 from db.models import ACTIVE_STATUSES, Job, JobStatus, Render, as_utc, utcnow
-from jobs.events import event_for, publish
+from jobs.events import WORKER_LOST_MESSAGE, event_for, publish
 from jobs.liveness import lease_key, render_stage, vision_stage
 from jobs.runtime import CPU, GPU, Runtime
 
 log = logging.getLogger(__name__)
 
 VISION_STATUSES = (JobStatus.QUEUED.value, JobStatus.SEEING.value, JobStatus.HEARING.value)
-WORKER_LOST_MESSAGE = "A worker stopped, retrying"
 # A task takes its lease right after arq marks it in progress; an entry younger than this may not have it yet.
 LEASE_GRACE_S = 5.0
 LOSSES_KEPT_S = 86_400

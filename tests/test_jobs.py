@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from db.models import Job, JobStatus, Render
 from jobs.client import JobsClient, QuotaExceeded, SubmitRequest
+from jobs.events import WORKER_LOST_MESSAGE
 from jobs.gc import referenced_keys
-from jobs.reaper import WORKER_LOST_MESSAGE
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
 from tests.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi, workers

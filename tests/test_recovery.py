@@ -14,10 +14,12 @@ import pytest
 from arq.constants import in_progress_key_prefix, job_key_prefix
 from redis.asyncio import Redis
 
+from bot.common import progress_text
 from db.models import Job, JobStatus
 from jobs.client import JobsClient
+from jobs.events import WORKER_LOST_MESSAGE, JobEvent
 from jobs.liveness import Liveness, StageAbandoned, lease_key, leased, render_stage, vision_stage
-from jobs.reaper import LEASE_GRACE_S, WORKER_LOST_MESSAGE, reap
+from jobs.reaper import LEASE_GRACE_S, reap
 from jobs.runtime import Runtime
 from jobs.worker import run_workers
 from tests.crash_loop import crash_loop
@@ -140,6 +142,12 @@ async def test_reaper_requeues_a_stage_whose_worker_stopped(runtime, jobs_settin
     assert WORKER_LOST_MESSAGE in message["data"].decode()
     await pubsub.aclose()
     assert await reap(runtime, grace_s=0) == 0  # queued again now: nothing more to do
+
+
+def test_the_progress_line_says_a_worker_stopped():
+    lost = JobEvent(job_id="j", status=JobStatus.PLAYING, progress=0.7, message=WORKER_LOST_MESSAGE)
+    assert progress_text(lost).endswith(f"70% · {WORKER_LOST_MESSAGE}")
+    assert WORKER_LOST_MESSAGE not in progress_text(lost.model_copy(update={"message": "Playing the song"}))
 
 
 async def test_burst_worker_finishes_the_job_it_started(runtime, jobs_settings):
