@@ -167,13 +167,13 @@ async def test_worker_killed_mid_job_finishes_elsewhere(runtime, jobs_settings, 
     second = None
     try:
         job_id = await client.submit(request())
-        async for event in client.events(job_id, timeout_s=420):
+        async for event in client.events(job_id, timeout_s=280):
             if event.status not in (JobStatus.QUEUED, JobStatus.SEEING):
                 break
         first.kill()
         assert (await client.status(job_id)).status != JobStatus.DONE
         second = WorkerProcess(jobs_settings, tmp_path / "worker2.log")
-        messages = [event.message async for event in client.events(job_id, timeout_s=420)]
+        messages = [event.message async for event in client.events(job_id, timeout_s=280)]
         final = await client.status(job_id)
         logs = [(tmp_path / f"worker{i}.log").read_text()[-2000:] for i in (1, 2)]
         assert final.status == JobStatus.DONE, (final.error, logs)

@@ -87,8 +87,9 @@ async def test_a_timed_out_stage_keeps_its_lease_until_its_thread_stops(runtime)
     pipeline = HeldPipeline()
     running = asyncio.create_task(leased(play_stage, render_stage)({"liveness": owner, "pipeline": pipeline}, "job2", 1))
     await asyncio.to_thread(pipeline.entered.wait, 60)
+    lease = owner.held[render_stage("job2", 1)]
     running.cancel()  # what arq does when the stage runs past its time limit
-    await asyncio.sleep(0)
+    await wait_until(lambda: lease.stopping, "the task to give its stage up")
     assert await other.acquire(render_stage("job2", 1)) is None, "the thread still runs: the stage is not free"
     pipeline.go_on.set()
     with pytest.raises(asyncio.CancelledError):
@@ -220,11 +221,12 @@ def _started(client: JobsClient, job_id: str):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_crash_loop_at_default_time_limits(jobs_settings, tmp_path):
     for name in ("gpu_stage_timeout_s", "cpu_stage_timeout_s", "job_retries"):
         setattr(jobs_settings, name, DEFAULTS[name].default)
-    result = await crash_loop(jobs_settings, tmp_path, kills=20, seed=20)
+    result = await crash_loop(jobs_settings, tmp_path, kills=20, seed=20, timeout_s=840)
     assert len(result.kills) == 20
     not_done = {j: (f.status, f.message, f.error) for j, f in result.finals.items() if f.status != JobStatus.DONE}
     assert not not_done, f"jobs not done: {not_done}; worker logs in {tmp_path}"
