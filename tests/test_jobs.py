@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import aclosing
 
 import pytest
 from redis.asyncio import Redis
@@ -167,9 +168,10 @@ async def test_worker_killed_mid_job_finishes_elsewhere(runtime, jobs_settings, 
     second = None
     try:
         job_id = await client.submit(request())
-        async for event in client.events(job_id, timeout_s=280):
-            if event.status not in (JobStatus.QUEUED, JobStatus.SEEING):
-                break
+        async with aclosing(client.events(job_id, timeout_s=280)) as events:
+            async for event in events:
+                if event.status not in (JobStatus.QUEUED, JobStatus.SEEING):
+                    break
         first.kill()
         assert (await client.status(job_id)).status != JobStatus.DONE
         second = WorkerProcess(jobs_settings, tmp_path / "worker2.log")
