@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from db.models import JobStatus
-from jobs.events import JobEvent
+from jobs.events import WORKER_LOST_MESSAGE, JobEvent
 from pipeline.types import SESSIONS, Session
 from pipeline.vision.intake import MAX_CUE_CHARS, MAX_IMAGE_BYTES
 
@@ -103,6 +103,8 @@ def progress_text(event: JobEvent) -> str:
     line = f"{STAGE_TEXT[status]}… {progress_bar(event.progress)} {event.progress * 100:.0f}%"
     if status == JobStatus.QUEUED and event.queue_position:
         line += f" · {ordinal(event.queue_position)} in line"
+    if event.message == WORKER_LOST_MESSAGE:
+        line += f" · {WORKER_LOST_MESSAGE}"
     return line
 
 

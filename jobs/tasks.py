@@ -179,12 +179,6 @@ async def _queue_first_render(ctx: dict[str, Any], job_id: str) -> None:
                 await session.commit()
             except Exception:  # a duplicate task created it first
                 await session.rollback()
-        await session.execute(
-            update(Job).where(Job.id == job_id).values(
-                deadline_at=utcnow() + timedelta(seconds=runtime.settings.cpu_stage_timeout_s + 60)
-            )
-        )
-        await session.commit()
     from jobs.client import JobsClient
 
     await JobsClient(runtime).enqueue_render(job_id, 1, attempt=ctx.get("job_try", 1))
@@ -204,6 +198,10 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
         return "no such render"
     if render.status == "done":
         return "already played"
+    async with runtime.sessions() as session:  # the stage's deadline counts from its start, not its queuing
+        await session.execute(update(Job).where(Job.id == job_id).values(
+            deadline_at=utcnow() + timedelta(seconds=runtime.settings.cpu_stage_timeout_s)))
+        await session.commit()
     reporter = ProgressReporter(runtime, job_id, render_version=version)
     await reporter.update(JobStatus.CASTING, 0.0, "Casting the sounds into the band", force=True)
     loop = asyncio.get_running_loop()
