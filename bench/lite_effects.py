@@ -114,7 +114,8 @@ NOT_MEASURED: dict[str, tuple[str, ...]] = {"typing": ("onsets_per_s", "duration
 
 def descriptors(audio: np.ndarray, sample_rate: int, analysis_rate: int) -> dict[str, float]:
     """Centroid (median over frames within 20 dB of the peak), flatness (same frames), onsets per second,
-    duration (after trimming 50 dB below the peak) and decay (peak to the last frame within 20 dB of it)."""
+    duration (after trimming 50 dB below the peak) and decay (from the peak until the level first falls 20 dB
+    under it: the ring of the loudest event, however many follow)."""
     y = librosa.resample(np.asarray(audio, dtype=np.float32), orig_sr=sample_rate, target_sr=analysis_rate)
     y = y - float(np.mean(y))
     y, _ = librosa.effects.trim(y, top_db=50)
@@ -134,8 +135,13 @@ def descriptors(audio: np.ndarray, sample_rate: int, analysis_rate: int) -> dict
         "flatness": max(FLATNESS_FLOOR, float(np.median(flatness))),
         "onsets_per_s": len(onsets) / duration,
         "duration_s": duration,
-        "decay_s": (int(np.nonzero(loud)[0].max()) - peak) * HOP / analysis_rate,
+        "decay_s": _first_fall(loud, peak) * HOP / analysis_rate,
     }
+
+
+def _first_fall(loud: np.ndarray, peak: int) -> int:
+    quiet = np.flatnonzero(~loud[peak:])
+    return int(quiet[0]) if len(quiet) else len(loud) - peak
 
 
 def real_descriptors(items: list[dict]) -> tuple[int, list[dict[str, float]]]:
