@@ -62,6 +62,8 @@ def image_to_music(
     _record_sessions_in_sheet(sheet, out_dir)
     sheet.save(out_dir / "sheet.json")
     report.sheet = "sheet.json"
+    # What the person should hear about how their picture was read and their sounds were made.
+    report.notes += [*sheet.notices, *filter(None, [getattr(effects_engine, "notice", None)])]
     report.effects = {variant_id: str(path.relative_to(out_dir)) for variant_id, path in paths.items()}
     report.engines = {
         "vision": vision.name,

@@ -132,6 +132,9 @@ class SoundSheet(BaseModel):
     engine: str = "unknown"
     model: str | None = None
     cue: str | None = None
+    # Set by engines that can tell: the reading is a guess, and what the reply should tell the person.
+    low_confidence: bool = False
+    notices: list[str] = Field(default_factory=list)
 
     # ------------------------------------------------------------------------------------------ construction
 

@@ -160,6 +160,8 @@ def cmd_see(args: argparse.Namespace) -> int:
     for source, variant in sheet.variants():
         hint = variant.mapping_to_music_instrument.value if variant.mapping_to_music_instrument else "-"
         out.print(f"  {variant.id:<28} {source.name}: {variant.play_method} [{', '.join(variant.timbre)}] -> {hint}")
+    for notice in sheet.notices:
+        out.print(f"[yellow]note:[/] {notice}")
     out.print(f"wrote {args.out / 'sheet.json'}")
     return 0
 

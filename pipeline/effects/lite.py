@@ -70,12 +70,21 @@ def synthesise(recipe: Recipe, rng: np.random.Generator, running: bool = False, 
     return audio
 
 
+# What a reply says when these engines made the sounds, so people know what they hear and how to get more.
+LITE_NOTICE = (
+    "These sounds were made by WAVE's embedded engines (lite profile, no models): quick sketches of each "
+    "source. For model-made sounds use the gpu profile (wave render --profile gpu, or WAVE_PROFILE=gpu) after "
+    "wave models download --profile gpu."
+)
+
+
 class LiteEffectsEngine(CachedEffectsEngine):
     """Synthesises each variant from its material, play method and timbre words. Deterministic per (words, seed)."""
 
     name = "lite"
     model_id = None
     steps = None
+    notice = LITE_NOTICE
 
     def __init__(self, *, effects_cache_dir: Path | str | None = DEFAULT_CACHE_DIR, sample_rate: int = SAMPLE_RATE) -> None:
         super().__init__(effects_cache_dir=effects_cache_dir)
