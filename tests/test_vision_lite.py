@@ -140,7 +140,7 @@ def test_built_grid_reads_straight_edges_and_city(engine: LiteVision):
         ("rocket", {"launch_site"}),
         ("chelsea", {"pet_home"}),
         ("hubble_deep_field", {"night_outdoors"}),
-        ("camera", {"city_street", "park", "countryside"}),
+        ("camera", {"portrait"}),  # a man seen in profile behind his camera
         ("brick", {"workshop", "city_street"}),
     ],
 )
@@ -152,7 +152,7 @@ def test_real_photo_cues_match_what_is_in_them(real: dict[str, Image.Image]):
     astronaut, camera, hubble, coffee = (
         read_cues(real[n]) for n in ("astronaut", "camera", "hubble_deep_field", "coffee")
     )
-    assert astronaut.people > 0.5 and camera.people < 0.2
+    assert astronaut.people > 0.5 and camera.people > 0.3  # the cameraman is in profile
     assert camera.sky > 0.4 and coffee.sky < 0.1
     assert hubble.night > 0.9
     assert coffee.warm_light > 0.8 and coffee.indoor > coffee.outdoor

@@ -256,7 +256,7 @@ def _tall_structure(sky_like: np.ndarray, sky: float) -> float:
     return _clip(sky * (share - 0.1) / 0.08)
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def _opencv_cascade(name: str) -> cv2.CascadeClassifier:
     # Haar cascades that OpenCV ships inside its wheel: no download, no weights beyond the package.
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
@@ -279,7 +279,12 @@ def _largest_detection(grey: np.ndarray, cascade_name: str, neighbours: int) -> 
 
 
 def _opencv_face_score(grey: np.ndarray) -> float:
-    return _largest_detection(grey, "haarcascade_frontalface_default.xml", 8)
+    """Frontal faces, and faces in profile looking either way (the profile cascade knows one side only)."""
+    return max(
+        _largest_detection(grey, "haarcascade_frontalface_default.xml", 8),
+        _largest_detection(grey, "haarcascade_profileface.xml", 3),
+        _largest_detection(grey[:, ::-1], "haarcascade_profileface.xml", 3),
+    )
 
 
 def _cat_face_score(grey: np.ndarray) -> float:
