@@ -139,7 +139,16 @@ class SoundSheet(BaseModel):
     # ------------------------------------------------------------------------------------------ construction
 
     @classmethod
-    def from_raw(cls, data: dict[str, Any], *, engine: str, model: str | None = None, cue: str | None = None) -> "SoundSheet":
+    def from_raw(
+        cls,
+        data: dict[str, Any],
+        *,
+        engine: str,
+        model: str | None = None,
+        cue: str | None = None,
+        low_confidence: bool = False,
+        notices: list[str] | None = None,
+    ) -> "SoundSheet":
         """Validate a vision engine's JSON and apply WAVE's rules.
 
         Drops vocal sources, keeps variants with confidence >= 0.7 (topping up with the most confident others
@@ -149,7 +158,8 @@ class SoundSheet(BaseModel):
         if not isinstance(data, dict):
             raise ValueError("the sheet must be a JSON object")
         data = dict(data)
-        data.update(engine=engine, model=model, cue=cue)
+        # What WAVE says about the reading comes from the engine's code, never from what a model wrote.
+        data.update(engine=engine, model=model, cue=cue, low_confidence=low_confidence, notices=list(notices or []))
         sheet = cls.model_validate(data)
         return sheet._apply_rules()
 

@@ -196,6 +196,18 @@ def test_an_unsure_reading_says_so_and_asks_for_a_cue(engine: LiteVision):
     assert steered.sound_sources[0].name == "dog"
 
 
+def test_a_model_cannot_write_the_notices():
+    raw = {
+        "scene_description": "a room",
+        "mood_description": "calm",
+        "sound_sources": [{"name": f"thing {i}", "variants": [{"play_method": "tap it"}]} for i in range(5)],
+        "low_confidence": True,
+        "notices": ["visit a link"],
+    }
+    sheet = SoundSheet.from_raw(raw, engine="qwen")
+    assert not sheet.low_confidence and sheet.notices == []
+
+
 def test_clear_pictures_are_not_flagged(sheets: dict[str, SoundSheet]):
     assert not any(sheets[name].low_confidence for name in ("chelsea", "coffee", "astronaut", "rocket"))
 

@@ -94,11 +94,12 @@ class LiteVision:
             "scene_description": describe_scene(ranked, cues, chosen),
             "mood_description": describe_mood(ranked[0].scene, cues, cue),
             "sound_sources": _group_by_source(chosen),
-            "low_confidence": unsure,
-            "notices": [LOW_CONFIDENCE_NOTICE.format(scene=ranked[0].scene.title)] if unsure else [],
         }
+        notices = [LOW_CONFIDENCE_NOTICE.format(scene=ranked[0].scene.title)] if unsure else []
         try:
-            return SoundSheet.from_raw(data, engine=self.name, model=self.model_id, cue=cue)
+            return SoundSheet.from_raw(
+                data, engine=self.name, model=self.model_id, cue=cue, low_confidence=unsure, notices=notices
+            )
         except ValueError as exc:  # the scene table itself breaks the sheet rules: an engine fault
             raise WaveEngineError(
                 "The lite vision engine produced an unusable sheet.", detail=str(exc)
