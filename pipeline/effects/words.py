@@ -200,8 +200,9 @@ def read_timbre(words: str) -> Timbre:
 def recipe_for(*, name: str, material: str, play_method: str, timbre: list[str]) -> Recipe:
     words = " ".join([name, material, play_method, *timbre])
     # Timbre words describe the sound and decide its family only when nothing else does ("ringing" is not a bell).
-    family = classify_family(f"{name} {material} {play_method}", action=play_method, name=name)
-    if family == Family.IMPACT and not _FAMILY_PATTERNS[-1][1].search(f"{name} {material} {play_method}"):
+    described = f"{name} {material} {play_method}"
+    family = classify_family(described, action=play_method, name=name)
+    if family == Family.IMPACT and not dict(_FAMILY_PATTERNS)[Family.IMPACT].search(described):
         family = classify_family(words)
     return Recipe(
         family=family,
