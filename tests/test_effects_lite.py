@@ -331,6 +331,17 @@ def test_cache_hit_skips_synthesis(tmp_path: Path) -> None:
     assert all(v.prompt and v.effect_engine == "lite" for _, v in second_sheet.variants())
 
 
+def test_the_sheet_says_the_embedded_engines_made_the_sounds(tmp_path: Path) -> None:
+    from pipeline.image_to_music import hear_sheet
+
+    sheet = sheet_of(*TWELVE[:5])
+    hear_sheet(sheet, LiteEffectsEngine(effects_cache_dir=None), tmp_path, seed=1)
+    hear_sheet(sheet, LiteEffectsEngine(effects_cache_dir=None), tmp_path, seed=2)
+    saved = SoundSheet.load(tmp_path / "sheet.json")
+    assert len(saved.notices) == 1  # said once, however often the sounds are made
+    assert "embedded engines" in saved.notices[0] and "--profile gpu" in saved.notices[0]
+
+
 def test_is_an_effects_engine() -> None:
     from pipeline.effects import EffectsEngine
 

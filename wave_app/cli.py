@@ -178,6 +178,8 @@ def cmd_hear(args: argparse.Namespace) -> int:
         paths = hear_sheet(sheet, effects_engine(settings), args.out, seed=args.seed, progress=progress)
     for variant_id, path in paths.items():
         out.print(f"  {variant_id:<28} {path}")
+    for notice in sheet.notices:
+        out.print(f"[yellow]note:[/] {notice}")
     return 0
 
 
