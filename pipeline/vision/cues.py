@@ -244,8 +244,8 @@ def _small_lights(val: np.ndarray, grey: np.ndarray) -> float:
 
 
 def _tall_structure(sky_like: np.ndarray, sky: float) -> float:
-    """A narrow object standing up into the sky: in the top third, a few neighbouring columns are not sky while
-    most of the row is (a rocket, a tower, a mast)."""
+    """Something standing up into an open sky (a rocket and its tower, a mast): in the top third, between a tenth
+    and a third of the columns are not sky while the rest are."""
     if sky < 0.4:
         return 0.0
     top = sky_like[: max(1, sky_like.shape[0] // 3)]
@@ -270,7 +270,7 @@ def _largest_detection(grey: np.ndarray, cascade_name: str, neighbours: int) -> 
     pixels = np.ascontiguousarray(np.clip(grey * 255.0, 0, 255).astype(np.uint8))
     side = min(pixels.shape)
     found = _opencv_cascade(cascade_name).detectMultiScale(
-        pixels, scaleFactor=1.1, minNeighbors=neighbours, minSize=(max(20, side // 10), max(20, side // 10))
+        pixels, scaleFactor=1.2, minNeighbors=neighbours, minSize=(max(20, side // 10), max(20, side // 10))
     )
     if len(found) == 0:
         return 0.0

@@ -1,5 +1,6 @@
 """The embedded vision engine: reads colour, light, texture and structure off the pixels and fills the sound
-sheet from the scene table. No weights, no network, about a tenth of a second a picture on one core.
+sheet from the scene table. No weights beyond the face cascades its packages ship, no network, well under a
+second a picture on one core.
 """
 
 from __future__ import annotations
