@@ -159,6 +159,9 @@ class SoundSheet(BaseModel):
     engine: str = "unknown"
     model: str | None = None
     cue: str | None = None
+    # Set by engines that can tell: the reading is a guess, and what the reply should tell the person.
+    low_confidence: bool = False
+    notices: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self, info: ValidationInfo) -> SoundSheet:
@@ -175,7 +178,16 @@ class SoundSheet(BaseModel):
     # ------------------------------------------------------------------------------------------ construction
 
     @classmethod
-    def from_raw(cls, data: dict[str, Any], *, engine: str, model: str | None = None, cue: str | None = None) -> "SoundSheet":
+    def from_raw(
+        cls,
+        data: dict[str, Any],
+        *,
+        engine: str,
+        model: str | None = None,
+        cue: str | None = None,
+        low_confidence: bool = False,
+        notices: list[str] | None = None,
+    ) -> "SoundSheet":
         """Validate a vision engine's JSON and apply WAVE's rules.
 
         Drops vocal sources, keeps variants with confidence >= 0.7 (topping up with the most confident others
@@ -185,7 +197,8 @@ class SoundSheet(BaseModel):
         if not isinstance(data, dict):
             raise ValueError("the sheet must be a JSON object")
         data = dict(data)
-        data.update(engine=engine, model=model, cue=cue)
+        # What WAVE says about the reading comes from the engine's code, never from what a model wrote.
+        data.update(engine=engine, model=model, cue=cue, low_confidence=low_confidence, notices=list(notices or []))
         sheet = cls.model_validate(data, context={_NORMALISE_IDS: True})
         return sheet._apply_rules()
 

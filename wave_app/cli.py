@@ -160,6 +160,8 @@ def cmd_see(args: argparse.Namespace) -> int:
     for source, variant in sheet.variants():
         hint = variant.mapping_to_music_instrument.value if variant.mapping_to_music_instrument else "-"
         out.print(f"  {variant.id:<28} {source.name}: {variant.play_method} [{', '.join(variant.timbre)}] -> {hint}")
+    for notice in sheet.notices:
+        out.print(f"[yellow]note:[/] {notice}")
     out.print(f"wrote {args.out / 'sheet.json'}")
     return 0
 
@@ -176,6 +178,8 @@ def cmd_hear(args: argparse.Namespace) -> int:
         paths = hear_sheet(sheet, effects_engine(settings), args.out, seed=args.seed, progress=progress)
     for variant_id, path in paths.items():
         out.print(f"  {variant_id:<28} {path}")
+    for notice in sheet.notices:
+        out.print(f"[yellow]note:[/] {notice}")
     return 0
 
 
