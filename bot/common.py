@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from db.models import JobStatus
 from jobs.events import WORKER_LOST_MESSAGE, JobEvent
 from pipeline.types import SESSIONS, Session
+from pipeline.vision.intake import MAX_CUE_CHARS, MAX_IMAGE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,10 @@ CANCEL = "❌"
 SLACK_STAR = "star"
 SLACK_CANCEL = "x"
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 # Types that say nothing about the file: the name's extension decides.
 GENERIC_CONTENT_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
-MAX_CUE_CHARS = 200
 PROGRESS_EDIT_INTERVAL_S = 1.0
 REMAP_DEBOUNCE_S = 2.0
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import selectinload
 from db.models import Job, JobStatus, Render, SoundSourceRow, as_utc, utcnow
 from jobs.events import JobCancelled, ProgressReporter, publish, event_for
 from jobs.runtime import Runtime
-from pipeline.errors import WaveError, WaveTransientError
+from pipeline.errors import WaveError, WaveTransientError, is_permanent
 from pipeline.report import PlayReport
+from pipeline.safe_names import safe_child
 from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, ProgressCallback, Session
 from wave_app import metrics
@@ -73,7 +74,7 @@ async def _fail(ctx: dict[str, Any], job_id: str, exc: BaseException, stage: str
         metrics.count_failure(exc, stage)
         await _finish(runtime, job_id, JobStatus.FAILED, "Failed", error=exc.user_message)
         return
-    if job_try < runtime.settings.job_retries:
+    if not is_permanent(exc) and job_try < runtime.settings.job_retries:
         jlog.warning("job %s: %s failed (try %d), retrying: %r", job_id, stage, job_try, exc)
         metrics.count_retry(stage)
         raise Retry(defer=2 ** job_try) from exc
@@ -217,7 +218,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
             for source in job.sources:
                 if not source.effect_key:
                     continue
-                path = await asyncio.to_thread(store.copy_to, source.effect_key, work / "effects" / f"{source.variant_id}.wav")
+                path = await asyncio.to_thread(store.copy_to, source.effect_key, safe_child(work / "effects", f"{source.variant_id}.wav"))
                 words = " ".join([source.name, source.material, source.play_method, *source.timbre])
                 effects.append(EffectInput(id=source.variant_id, path=path, name=source.name, words=words,
                                            hint=Session(source.hint) if source.hint else None))

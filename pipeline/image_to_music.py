@@ -45,6 +45,9 @@ def image_to_music(
     progress: ProgressCallback = no_progress,
 ) -> PlayReport:
     """Run every stage and write sheet.json, effects/, instruments/, stems/, the mix, casting and report.json."""
+    from pipeline.songs import check_song
+
+    check_song(song_ref)
     out_dir = Path(out_dir)
     options = (options or PlayOptions()).model_copy()
     progress("Looking at the picture", 0.0)
