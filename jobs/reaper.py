@@ -93,9 +93,11 @@ async def reap(runtime: Runtime, *, grace_s: float = 5.0) -> int:
     async with runtime.sessions() as session:
         jobs = (await session.scalars(select(Job).where(Job.status.in_(ACTIVE_STATUSES), Job.updated_at < settled))).all()
     for job in jobs:
+        def see_again(attempt: str, job_id: str = job.id) -> Awaitable[None]:
+            return client.enqueue_vision(job_id, attempt=attempt)
+
         if job.status in VISION_STATUSES and not job.sheet_key:
-            requeued += await _recover(runtime, job, vision_stage(job.id), GPU,
-                                       lambda attempt, job_id=job.id: client.enqueue_vision(job_id, attempt=attempt))
+            requeued += await _recover(runtime, job, vision_stage(job.id), GPU, see_again)
             continue
         async with runtime.sessions() as session:
             pending = (await session.scalars(
@@ -103,8 +105,7 @@ async def reap(runtime: Runtime, *, grace_s: float = 5.0) -> int:
             )).all()
         if not pending and job.sheet_key:
             # Sheet and effects are stored but the first render row was never written: the GPU task died between.
-            requeued += await _recover(runtime, job, vision_stage(job.id), GPU,
-                                       lambda attempt, job_id=job.id: client.enqueue_vision(job_id, attempt=attempt))
+            requeued += await _recover(runtime, job, vision_stage(job.id), GPU, see_again)
             continue
         for render in pending:
             requeued += await _recover(
