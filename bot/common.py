@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 
 from db.models import JobStatus
-from jobs.events import JobEvent
+from jobs.events import WORKER_LOST_MESSAGE, JobEvent
 from pipeline.types import SESSIONS, Session
+from pipeline.vision.intake import MAX_CUE_CHARS, MAX_IMAGE_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +35,10 @@ CANCEL = "❌"
 SLACK_STAR = "star"
 SLACK_CANCEL = "x"
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 # Types that say nothing about the file: the name's extension decides.
 GENERIC_CONTENT_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
-MAX_CUE_CHARS = 200
 PROGRESS_EDIT_INTERVAL_S = 1.0
 REMAP_DEBOUNCE_S = 2.0
 
@@ -104,6 +103,8 @@ def progress_text(event: JobEvent) -> str:
     line = f"{STAGE_TEXT[status]}… {progress_bar(event.progress)} {event.progress * 100:.0f}%"
     if status == JobStatus.QUEUED and event.queue_position:
         line += f" · {ordinal(event.queue_position)} in line"
+    if event.message == WORKER_LOST_MESSAGE:
+        line += f" · {WORKER_LOST_MESSAGE}"
     return line
 
 

@@ -371,7 +371,7 @@ async def test_owner_cancels_with_x(wave):
     await wave.send.event({"type": "app_mention", "user": "U0CANCEL", "channel": CHANNEL, "ts": message.ts,
                            "text": message.text, "files": [photo]})
     progress = await fake.wait_for(lambda: next(iter(fake.thread(CHANNEL, message.ts)), None), what="progress")
-    job = await fake_job_for(wave, progress)
+    job = await job_for(wave.runtime, progress.channel, progress.ts)
     await wave.send.reaction(OTHER, "x", CHANNEL, progress.ts)  # not theirs: ignored
     await asyncio.sleep(0.5)
     async with wave.runtime.sessions() as session:
@@ -381,12 +381,3 @@ async def test_owner_cancels_with_x(wave):
     async with wave.runtime.sessions() as session:
         assert (await session.get(Job, job.id)).status == "cancelled"
 
-
-async def fake_job_for(wave: Harness, progress: Message) -> Job:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return await job_for(wave.runtime, progress.channel, progress.ts)
-        except StopIteration:
-            assert time.monotonic() < deadline, "no job for the progress message"
-            await asyncio.sleep(0.05)

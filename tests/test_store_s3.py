@@ -333,7 +333,8 @@ async def test_two_hosts_without_a_shared_disk(runtime, jobs_settings, tmp_path)
     client = JobsClient(runtime)
     job_id = await client.submit(SubmitRequest(image=picture_bytes(3), midi=short_song_midi(), user_id="ana",
                                                platform="discord"))
-    workers = [WorkerProcess(hosts[q], tmp_path / f"{q}.log", queue=q) for q in ("gpu", "cpu")]
+    workers = [WorkerProcess(hosts[q], tmp_path / f"{q}.log", command=("wave_app.cli", "worker", "--queue", q))
+               for q in ("gpu", "cpu")]
     try:
         final = await client.wait(job_id, timeout_s=300)
     finally:
