@@ -69,12 +69,23 @@ class ArrangedPart:
     pedal: list[tuple[Fraction, bool]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class SectionMark:
+    """Where one section of the arrangement lies on the beat line, and whether the tune is heard in it."""
+
+    label: str
+    start: Fraction
+    bars: int
+    has_melody: bool
+
+
 @dataclass
 class Arrangement:
     spec: SongSpec
     tempo_changes: list[tuple[Fraction, float]]  # (beat, quarter notes per minute), first at beat 0
     parts: dict[Session, ArrangedPart]
     total_beats: Fraction
+    sections: list[SectionMark] = field(default_factory=list)
 
     def seconds_at(self, beat: Fraction) -> float:
         seconds, changes = 0.0, self.tempo_changes
@@ -403,7 +414,8 @@ class _Arranger:
             self.pedal(plans, total)
         for part in self.parts.values():
             part.notes.sort(key=lambda n: (n.start, n.pitch))
-        return Arrangement(self.spec, tempo_changes, self.parts, total)
+        sections = [SectionMark(p.label, p.start, p.bars, p.melody is not None) for p in plans]
+        return Arrangement(self.spec, tempo_changes, self.parts, total, sections)
 
 
 def arrange(spec: SongSpec) -> Arrangement:
