@@ -30,9 +30,12 @@ from pathlib import Path
 import mido
 import numpy as np
 import soundfile as sf
-from scipy.signal import butter, sosfilt, welch
+from scipy.signal import butter, sosfilt
 
+from pipeline.mix.master import placed_stems
 from pipeline.mix.meters import _k_weighting, integrated_lufs, true_peak_dbtp
+from pipeline.mix.roles import stem_roles
+from pipeline.mix.spectrum import OCTAVE_CENTRES_HZ, octave_band_levels, tilt_deviation
 from pipeline.play import PlayOptions, play
 from pipeline.songs import load_song, write_midi
 from pipeline.songs.arrange import arrange
@@ -52,8 +55,6 @@ BAND = {
 }
 SONGS = ("ode_to_joy", "greensleeves", "amazing_grace", "drunken_sailor")
 WINDOW_S = 0.4
-OCTAVE_CENTRES = (63, 125, 250, 500, 1000, 2000, 4000, 8000)
-TILT_DB_PER_OCTAVE = -4.5
 BASS_MONO_HZ = 120.0
 BAR_GRID = 48
 ACTIVE_BELOW_PEAK_DB = 35.0  # a window where the melody stem is this far under its loudest window is a rest
@@ -91,14 +92,8 @@ def melody_windows(stems: dict[Session, np.ndarray], melody: Session, spans_s: l
 
 def octave_deviation(audio: np.ndarray, sample_rate: int) -> tuple[float, dict[int, float]]:
     """Largest deviation (dB) of the octave bands from a -4.5 dB/octave line at the bands' mean, and each band's."""
-    freqs, psd = welch(np.asarray(audio, np.float64), sample_rate, nperseg=16384, axis=0)
-    psd = psd.sum(axis=1)
-    levels = np.array([10 * np.log10(psd[(freqs >= c / np.sqrt(2)) & (freqs < c * np.sqrt(2))].sum() + 1e-20)
-                       for c in OCTAVE_CENTRES])
-    line = TILT_DB_PER_OCTAVE * np.log2(np.array(OCTAVE_CENTRES) / 1000.0)
-    deviation = levels - line
-    deviation -= deviation.mean()
-    return float(np.abs(deviation).max()), {c: round(float(d), 1) for c, d in zip(OCTAVE_CENTRES, deviation)}
+    deviation = tilt_deviation(octave_band_levels(np.ascontiguousarray(np.asarray(audio).T), sample_rate))
+    return float(np.abs(deviation).max()), {int(c): round(float(d), 1) for c, d in zip(OCTAVE_CENTRES_HZ, deviation)}
 
 
 def side_mid_db(audio: np.ndarray, sample_rate: int, below_hz: float | None = None) -> float:
@@ -145,11 +140,9 @@ def drum_bar_share(midi_path: Path) -> tuple[float, int]:
 
 
 def stems_in_mix(stems: dict[Session, np.ndarray], song: Song, sample_rate: int) -> dict[Session, np.ndarray]:
-    """Each stem as it enters the mix bus (balanced by the master's stem gains)."""
-    from pipeline.mix.master import balance_stems
-
-    _, gains, _, _ = balance_stems(stems, sample_rate, [])
-    return {session: stem * np.float32(10 ** (gains[session] / 20)) for session, stem in stems.items()}
+    """Each stem as it enters the mix bus: placed by its role (EQ, pan, width) at its role's loudness."""
+    placed = placed_stems(stems, sample_rate, [], stem_roles(list(stems), song.info.melody_session))
+    return {session: stem.T for session, stem in placed.stems.items()}
 
 
 def melody_spans_s(song_id: str) -> list[tuple[float, float]]:

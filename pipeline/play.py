@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -113,10 +114,10 @@ def play(
         stem_paths[session] = rel
 
     progress("Mixing and mastering", 0.85)
-    from pipeline.mix import master, write_mix
+    from pipeline.mix import master, stem_roles, write_mix
 
     with timer("mix"):
-        mastered = master(stems, options.sample_rate)
+        mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session))
         wav_path, compressed_path = write_mix(mastered, out_dir, options.compressed_format)
 
     report = PlayReport(
