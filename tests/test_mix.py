@@ -12,6 +12,7 @@ from pipeline.errors import WaveInputError
 from pipeline.mix import (
     UPLOAD_LIMIT_BYTES,
     MasterResult,
+    MixStyle,
     Role,
     integrated_lufs,
     master,
@@ -295,3 +296,16 @@ def test_true_peak_skips_only_blocks_that_cannot_hold_the_peak(sample) -> None:
     expected = 20 * np.log10(max(np.abs(oversampled).max(), np.abs(limited).max()))
     assert expected > 20 * np.log10(np.abs(limited).max()) + 0.01  # the peak lies between samples
     assert true_peak_dbtp(limited, SR) == pytest.approx(expected, abs=1e-4)
+
+
+def test_brightness_tilts_the_mix_in_the_direction_asked() -> None:
+    stems = music_like(6.0)
+    roles = stem_roles(list(stems), Session.KEYBOARD)
+
+    def slope(brightness: float) -> float:
+        audio = master(stems, SR, roles, MixStyle(brightness=brightness)).audio
+        levels = octave_band_levels(np.ascontiguousarray(audio.T), SR)
+        return float(np.polyfit(np.log2(OCTAVE_CENTRES_HZ), levels, 1)[0])
+
+    dark, neutral, bright = slope(-1.0), slope(0.0), slope(1.0)
+    assert dark < neutral - 0.4 and bright > neutral + 0.4
