@@ -92,7 +92,7 @@ def melody_windows(stems: dict[Session, np.ndarray], melody: Session, spans_s: l
 
 def octave_deviation(audio: np.ndarray, sample_rate: int) -> tuple[float, dict[int, float]]:
     """Largest deviation (dB) of the octave bands from a -4.5 dB/octave line at the bands' mean, and each band's."""
-    deviation = tilt_deviation(octave_band_levels(np.ascontiguousarray(np.asarray(audio).T), sample_rate))
+    deviation = tilt_deviation(octave_band_levels(np.ascontiguousarray(np.asarray(audio).T), sample_rate, None))
     return float(np.abs(deviation).max()), {int(c): round(float(d), 1) for c, d in zip(OCTAVE_CENTRES_HZ, deviation)}
 
 
@@ -184,7 +184,7 @@ def figures(mix: np.ndarray, stems: dict[Session, np.ndarray], melody: Session,
         "melody_share": round(share, 1), "melody_margin": round(margin, 2), "windows": windows,
         "tilt_deviation": round(deviation, 2), "bands": bands,
         "side_mid": round(side_mid_db(mix, SR), 2), "bass_side_mid": round(side_mid_db(mix, SR, BASS_MONO_HZ), 2),
-        "lufs": round(integrated_lufs(mix, SR), 2), "dbtp": round(true_peak_dbtp(mix, SR), 2),
+        "lufs": round(float(integrated_lufs(mix, SR)), 2), "dbtp": round(float(true_peak_dbtp(mix, SR)), 2),
         "lra": round(loudness_range(mix, SR), 1),
     }
 

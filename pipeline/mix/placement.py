@@ -36,8 +36,9 @@ OCTAVE_HARMONIC_DB = -6.0
 # Gain cap, so that a nearly silent stem is not blown up into loud noise: a stem is raised at most this much more
 # than the stem that needs the least gain.
 MAX_STEM_LIFT_DB = 30.0
-SPREAD_ROOM = 0.12
-SPREAD_HIGHPASS_HZ = 220.0  # the low end stays in the centre
+# (delay ms, gain) of the early reflections that make the spread; delays spaced so that no comb lines up.
+SPREAD_TAPS = ((7.1, 0.42), (11.3, -0.38), (17.9, 0.34), (23.3, -0.3), (31.7, 0.26), (41.9, -0.22))
+SPREAD_HIGHPASS_HZ = 300.0  # the low end stays in the centre
 ROOM_HIGHPASS_HZ = 250.0  # the room carries no low end: the bass stays dry and mono
 # JUCE's reverb scales its wet path by 3: a third is a wet path at unity.
 ROOM_WET_LEVEL = 1.0 / 3.0
@@ -81,13 +82,19 @@ def role_eq(role: Role, sample_rate: int) -> Pedalboard:
 
 
 def spread_side(mid: np.ndarray, sample_rate: int) -> np.ndarray:
-    """A side signal made of the parts' own early reflections: added as +side/-side, it widens the mix without
-    changing its mono sum. One shared pass serves every stem (the reflections of a sum are the sum of theirs)."""
-    reflections = Pedalboard([
+    """A side signal made of early reflections of the parts (sparse taps 7-42 ms, signs alternating): added as
+    +side/-side, it widens the mix without changing its mono sum. One shared pass serves every stem (the
+    reflections of a sum are the sum of theirs)."""
+    source = Pedalboard([
         HighpassFilter(cutoff_frequency_hz=SPREAD_HIGHPASS_HZ),
-        Reverb(room_size=SPREAD_ROOM, damping=0.4, wet_level=ROOM_WET_LEVEL, dry_level=0.0, width=1.0),
-    ])(np.stack([mid, mid]), sample_rate)
-    return (reflections[0] - reflections[1]) * np.float32(0.5)
+        HighShelfFilter(cutoff_frequency_hz=5000.0, gain_db=-6.0, q=0.7),
+    ])(mid[None, :], sample_rate)[0]
+    side = np.zeros_like(source)
+    for delay_ms, gain in SPREAD_TAPS:
+        delay = int(delay_ms * sample_rate / 1000)
+        if delay < len(source):
+            side[delay:] += source[: len(source) - delay] * np.float32(gain)
+    return side
 
 
 def octave_harmonic(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -104,11 +111,16 @@ def octave_harmonic(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def pan_and_width(audio: np.ndarray, pan: float, width: float) -> np.ndarray:
-    """Scale the side signal by ``width``, then pan with a constant-power law (unity in the centre)."""
-    mid = (audio[0] + audio[1]) * np.float32(0.5)
-    side = (audio[0] - audio[1]) * np.float32(0.5 * width)
+    """Scale the side signal by ``width``, then pan with a constant-power law (unity in the centre).
+
+    ``audio`` is ``(2, n)``, or ``(1, n)`` for a part without a side signal.
+    """
     angle = (np.clip(pan, -1.0, 1.0) + 1.0) * np.pi / 4
     left, right = np.float32(np.cos(angle) * np.sqrt(2)), np.float32(np.sin(angle) * np.sqrt(2))
+    if len(audio) == 1:
+        return np.stack([audio[0] * left, audio[0] * right])
+    mid = (audio[0] + audio[1]) * np.float32(0.5)
+    side = (audio[0] - audio[1]) * np.float32(0.5 * width)
     return np.stack([(mid + side) * left, (mid - side) * right])
 
 
@@ -135,6 +147,9 @@ def place_stems(
     for session, stem in stems.items():
         role = roles[session]
         width = ROLE_SOUND[role].width * (style.width if role == Role.ACCOMPANIMENT else 1.0)
+        # A part with no side signal (or folded to mono) is processed as one channel: half the work.
+        if width == 0 or np.array_equal(stem[0], stem[1]):
+            stem = ((stem[0] + stem[1]) * np.float32(0.5))[None, :]
         equalised = role_eq(role, sample_rate)(stem, sample_rate)
         if role == Role.BASS:
             equalised = octave_harmonic(equalised, sample_rate)
