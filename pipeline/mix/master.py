@@ -22,7 +22,7 @@ from pedalboard import (
 
 from pipeline.errors import WaveInputError
 from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, true_peak_dbtp
-from pipeline.mix.placement import MixStyle, place_stems, room, spread_side
+from pipeline.mix.placement import MixStyle, PlacedStems, place_stems, room, spread_side
 from pipeline.mix.roles import Role, stem_roles
 from pipeline.mix.spectrum import (
     OCTAVE_CENTRES_HZ,
@@ -118,7 +118,7 @@ def balance_stems(
 def placed_stems(
     stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str],
     roles: dict[Session, Role] | None = None, style: MixStyle | None = None,
-):
+) -> PlacedStems:
     """Each stem, checked and made stereo, as it enters the bus (see :func:`pipeline.mix.placement.place_stems`)."""
     if not stems:
         raise WaveInputError("There is nothing to mix: no session played anything.")
