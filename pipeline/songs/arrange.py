@@ -193,7 +193,6 @@ def breakdown_end(breakdown: int | None, sections: int) -> int:
 class _Arranger:
     def __init__(self, spec: SongSpec, seed: int = 0, steer: Steer | None = None) -> None:
         self.spec = spec
-        self.seed = seed
         self.steer = steer or Steer()
         # A string seed is hashed with SHA-512 by ``random``: the same on every run and machine.
         self.rng = random.Random(f"{spec.id}:{seed}")
