@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from pipeline.audio import write_wav
 from pipeline.errors import WaveInputError
-from pipeline.report import PlayReport, SessionReport
+from pipeline.report import PlayReport, ProductionReport, SessionReport
 from pipeline.safe_names import safe_child
 from pipeline.types import (
     SESSIONS,
@@ -21,9 +22,14 @@ from pipeline.types import (
     Instrument,
     ProgressCallback,
     Session,
+    Song,
     no_progress,
     scaled_progress,
 )
+
+if TYPE_CHECKING:
+    from pipeline.mix.master import MasterResult
+    from pipeline.songs.mood import Production
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,7 @@ def play(
     """
     from pipeline.sessions import cast, write_casting
     from pipeline.songs import resolve_song
+    from pipeline.songs.mood import production_for
 
     options = options or PlayOptions()
     out_dir = Path(out_dir)
@@ -86,6 +93,7 @@ def play(
 
     progress("Reading the song", 0.0)
     song = resolve_song(song_ref, mood=options.mood, seed=options.seed)
+    production = production_for(options.mood)
     song_sessions = {part.session for part in song.parts if part.notes}
     missing_parts = [s for s in SESSIONS if s not in song_sessions]
     if missing_parts:
@@ -114,10 +122,12 @@ def play(
         stem_paths[session] = str(path.relative_to(out_dir))
 
     progress("Mixing and mastering", 0.85)
-    from pipeline.mix import master, write_mix
+    from pipeline.mix import MixStyle, master, stem_roles, write_mix
 
+    style = MixStyle(brightness=production.brightness, space=production.space, width=production.width,
+                     room_size=production.room_size)
     with timer("mix"):
-        mastered = master(stems, options.sample_rate)
+        mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session), style)
         wav_path, compressed_path = write_mix(mastered, out_dir, options.compressed_format)
 
     report = PlayReport(
@@ -135,10 +145,43 @@ def play(
         timings_s={k: timer.seconds.get(k, 0.0) for k in ("casting", "instruments", "render", "mix")},
         notes=notes + list(getattr(mastered, "notes", []) or []),
         seed=options.seed,
+        production=production_report(production, song, mastered),
     )
     write_report(report, out_dir)
     progress("Done", 1.0)
     return report
+
+
+def production_report(production: Production, song: Song, mastered: MasterResult) -> ProductionReport:
+    """What the roles and the mood did to the song and the mix, for report.json."""
+    steered = song.info.source == "library"
+    written_bpm = round(song.info.tempo_bpm / production.tempo_factor, 2) if steered else song.info.tempo_bpm
+    changes: list[str] = []
+    if steered and production.tempo_factor != 1.0:
+        changes.append(f"tempo {written_bpm:g} -> {song.info.tempo_bpm:g} bpm "
+                       f"({'slower' if production.tempo_factor < 1 else 'faster'})")
+    if steered and abs(production.density) > 0.3:
+        changes.append("sparser sections" if production.density < 0 else "busier sections")
+    if production.brightness:
+        changes.append(f"{'darker' if production.brightness < 0 else 'brighter'} by "
+                       f"{abs(production.brightness):.2f} dB per octave")
+    if production.space != 1.0:
+        changes.append(f"{'more' if production.space > 1 else 'less'} space (reverb x{production.space:g})")
+    if production.width != 1.0:
+        changes.append(f"wider (x{production.width:g})")
+    return ProductionReport(
+        mood_words=list(production.words),
+        melody_session=song.info.melody_session,
+        roles={session: role.value for session, role in mastered.roles.items()},
+        tempo_bpm=song.info.tempo_bpm,
+        song_tempo_bpm=written_bpm,
+        density=production.density if steered else 0.0,
+        brightness_db_per_octave=production.brightness,
+        space=production.space,
+        width=production.width,
+        tonal_eq_db=mastered.tonal_eq_db,
+        changes=changes,
+    )
 
 
 def write_report(report: PlayReport, out_dir: Path) -> Path:

@@ -17,6 +17,22 @@ class SessionReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class ProductionReport(BaseModel):
+    """What the mix and the mood did: roles of the stems, and how the mood moved tempo, density, tone and space."""
+
+    mood_words: list[str] = Field(default_factory=list)
+    melody_session: Session | None = None
+    roles: dict[Session, str] = Field(default_factory=dict)
+    tempo_bpm: float  # as played
+    song_tempo_bpm: float  # as written
+    density: float = 0.0  # -1 sparser .. 1 busier
+    brightness_db_per_octave: float = 0.0  # added to the spectral tilt
+    space: float = 1.0  # reverb sends scaled by this
+    width: float = 1.0
+    tonal_eq_db: dict[int, float] = Field(default_factory=dict)  # octave band (Hz) -> master EQ
+    changes: list[str] = Field(default_factory=list)  # in plain words
+
+
 class PlayReport(BaseModel):
     song: SongInfo
     song_roles: list[str] = Field(default_factory=list)
@@ -32,6 +48,7 @@ class PlayReport(BaseModel):
     timings_s: dict[str, float]
     notes: list[str] = Field(default_factory=list)  # fallbacks taken, in plain words
     seed: int = 0
+    production: ProductionReport | None = None
     # Added by `wave render`, which starts from an image.
     sheet: str | None = None
     effects: dict[str, str] | None = None

@@ -95,6 +95,7 @@ class SongInfo(Model):
     mood: list[str] = Field(default_factory=list)
     duration_s: float = Field(ge=0)
     source: Literal["library", "upload"] = "library"
+    melody_session: Session | None = None  # the session that carries the tune; the mix puts it on top
 
 
 class Song(Model):

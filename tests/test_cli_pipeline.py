@@ -71,7 +71,15 @@ def test_auto_song_follows_the_mood(effects, tmp_path: Path):
     out = tmp_path / "auto"
     assert run(["play", "--effects", *map(str, effects), "--song", "auto", "--mood", mood, "--out", str(out),
                 "--quiet"]) == 0
-    assert report_of(out)["song"]["id"] == pick_song(mood).id
+    report = report_of(out)
+    assert report["song"]["id"] == pick_song(mood).id
+    # A calm mood slows the song within its range, and report.json says what the mood and the roles did.
+    production = report["production"]
+    assert production["tempo_bpm"] < production["song_tempo_bpm"]
+    assert any(change.startswith("tempo") and "slower" in change for change in production["changes"])
+    assert production["space"] > 1.0 and "calm" in production["mood_words"]
+    assert production["roles"][production["melody_session"]] == "melody"
+    assert production["roles"]["bass"] == "bass" and production["roles"]["drums"] == "drums"
 
 
 def test_fewer_than_four_effects_borrow_and_say_so(sample, short_song, tmp_path: Path):

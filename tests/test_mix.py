@@ -12,14 +12,19 @@ from pipeline.errors import WaveInputError
 from pipeline.mix import (
     UPLOAD_LIMIT_BYTES,
     MasterResult,
+    MixStyle,
+    Role,
     integrated_lufs,
     master,
+    stem_roles,
     true_peak_dbtp,
     write_mix,
 )
 from pipeline.mix.export import MP3_LEVEL_KBPS, fitting_level
-from pipeline.mix.master import STEM_LUFS
+from pipeline.mix.master import placed_stems
 from pipeline.mix.meters import SILENCE_LUFS
+from pipeline.mix.roles import ROLE_SOUND
+from pipeline.mix.spectrum import OCTAVE_CENTRES_HZ, octave_band_levels, tilt_deviation
 from pipeline.types import Session
 
 SR = 44100
@@ -86,13 +91,76 @@ def test_master_handles_very_dynamic_music() -> None:
     assert np.abs(result.audio[: 5 * SR]).max() < 0.1  # the quiet part stays quiet
 
 
-def test_stems_are_balanced_before_the_bus() -> None:
+def test_stems_are_balanced_by_role_before_the_bus() -> None:
     stems = music_like(6.0)
     stems[Session.DRUMS] = stems[Session.DRUMS] * 10.0  # 20 dB too loud
-    result = master(stems, SR)
-    for session, stem in stems.items():
-        balanced = stem * 10 ** (result.stem_gains_db[session] / 20)
-        assert integrated_lufs(balanced, SR) == pytest.approx(STEM_LUFS[session], abs=0.1)
+    roles = stem_roles(list(stems), Session.KEYBOARD)
+    assert roles == {Session.DRUMS: Role.DRUMS, Session.BASS: Role.BASS, Session.KEYBOARD: Role.MELODY}
+    placed = placed_stems(stems, SR, [], roles)
+    for session, stem in placed.stems.items():
+        assert integrated_lufs(stem.T, SR) == pytest.approx(ROLE_SOUND[roles[session]].loudness_lufs, abs=0.1)
+    result = master(stems, SR, roles)
+    assert result.stem_gains_db == placed.gains_db
+    assert_on_target(result)
+
+
+def _two_parts(seconds: float = 8.0) -> dict[Session, np.ndarray]:
+    """A quiet single line (guitar) over loud sustained chords (keyboard), as the renderer would hand them over."""
+    t = np.arange(int(seconds * SR)) / SR
+    line_pitch = 440 * 2 ** (np.array([0, 2, 4, 5, 7, 5, 4, 2])[(t * 2).astype(int) % 8] / 12)
+    line = 0.05 * np.sin(2 * np.pi * np.cumsum(line_pitch) / SR) * np.exp(-((t * 2) % 1) * 2)
+    chords = 0.5 * sum(np.sin(2 * np.pi * f * t) for f in (196.0, 246.9, 293.7, 392.0)) / 4
+    return {Session.GUITAR: np.repeat(line[:, None], 2, 1).astype(np.float32),
+            Session.KEYBOARD: np.repeat(chords[:, None], 2, 1).astype(np.float32)}
+
+
+def _window_loudness(stem: np.ndarray) -> np.ndarray:
+    size = int(0.4 * SR)
+    return np.array([integrated_lufs(stem[:, i : i + size].T, SR) for i in range(0, stem.shape[1] - size, size)])
+
+
+@pytest.mark.parametrize("melody", [Session.GUITAR, Session.KEYBOARD])
+def test_the_melody_stem_is_the_loudest_in_a_two_part_mix(melody: Session) -> None:
+    stems = _two_parts()
+    placed = placed_stems(stems, SR, [], stem_roles(list(stems), melody))
+    other = Session.KEYBOARD if melody == Session.GUITAR else Session.GUITAR
+    margins = _window_loudness(placed.stems[melody]) - _window_loudness(placed.stems[other])
+    assert (margins > 0).mean() >= 0.8
+    assert np.median(margins) >= 2.0
+    # The accompaniment sits out to one side, the melody near the centre.
+    left, right = (np.abs(placed.stems[other][c]).mean() for c in (0, 1))
+    assert abs(20 * np.log10(left / right)) > 3.0
+    lead_left, lead_right = (np.abs(placed.stems[melody][c]).mean() for c in (0, 1))
+    assert abs(20 * np.log10(lead_left / lead_right)) < 1.0
+
+
+def test_bass_is_mono_below_120_hz_and_the_mix_is_not() -> None:
+    from scipy.signal import butter, sosfilt
+
+    stems = music_like(6.0)
+    # A bass recorded wide: its two channels play different low notes.
+    t = np.arange(6 * SR) / SR
+    stems[Session.BASS] = np.stack([np.sin(2 * np.pi * 55 * t), np.sin(2 * np.pi * 73.4 * t)], 1).astype(np.float32) * 0.3
+    audio = master(stems, SR, stem_roles(list(stems), Session.KEYBOARD)).audio.astype(np.float64)
+    low = sosfilt(butter(4, 120, "lowpass", fs=SR, output="sos"), audio, axis=0)
+    def side_mid(x: np.ndarray) -> float:
+        return 10 * np.log10(np.mean((x[:, 0] - x[:, 1]) ** 2) / np.mean((x[:, 0] + x[:, 1]) ** 2))
+    assert side_mid(low) < -25
+    assert side_mid(audio) > side_mid(low) + 10
+
+
+def test_tonal_balance_tames_a_harsh_top() -> None:
+    rng = np.random.default_rng(5)
+    stems = music_like(6.0)
+    hiss = rng.standard_normal((6 * SR, 2)).astype(np.float32)
+    stems[Session.DRUMS] = stems[Session.DRUMS] + np.diff(hiss, axis=0, prepend=0) * 0.3  # rising to the top
+    plain = np.ascontiguousarray(sum(stems.values()).T)
+    before = tilt_deviation(octave_band_levels(plain, SR))
+    result = master(stems, SR, stem_roles(list(stems), Session.KEYBOARD))
+    after = tilt_deviation(octave_band_levels(np.ascontiguousarray(result.audio.T), SR))
+    top = OCTAVE_CENTRES_HZ.index(8000.0)
+    assert before[top] > 8 and after[top] < before[top] - 6
+    assert result.tonal_eq_db[8000] < 0
     assert_on_target(result)
 
 
@@ -228,3 +296,16 @@ def test_true_peak_skips_only_blocks_that_cannot_hold_the_peak(sample) -> None:
     expected = 20 * np.log10(max(np.abs(oversampled).max(), np.abs(limited).max()))
     assert expected > 20 * np.log10(np.abs(limited).max()) + 0.01  # the peak lies between samples
     assert true_peak_dbtp(limited, SR) == pytest.approx(expected, abs=1e-4)
+
+
+def test_brightness_tilts_the_mix_in_the_direction_asked() -> None:
+    stems = music_like(6.0)
+    roles = stem_roles(list(stems), Session.KEYBOARD)
+
+    def slope(brightness: float) -> float:
+        audio = master(stems, SR, roles, MixStyle(brightness=brightness)).audio
+        levels = octave_band_levels(np.ascontiguousarray(audio.T), SR)
+        return float(np.polyfit(np.log2(OCTAVE_CENTRES_HZ), levels, 1)[0])
+
+    dark, neutral, bright = slope(-1.0), slope(0.0), slope(1.0)
+    assert dark < neutral - 0.4 and bright > neutral + 0.4

@@ -244,3 +244,27 @@ def test_resolve_song_accepts_ids_paths_and_auto(tmp_path):
     assert resolve_song("auto", mood="a wild stormy sea").info.source == "library"
     with pytest.raises(WaveInputError, match="not found"):
         resolve_song(str(tmp_path / "missing.mid"))
+
+
+def test_the_melody_of_an_upload_is_its_highest_single_line(tmp_path):
+    # Piano chords sit under a guitar tune; a high but sparse pad note does not count as the tune.
+    tune = line([64, 67, 69, 71, 72, 71, 69, 67], step=0.5)
+    path = save(tmp_path, [
+        note_track("Kit", 9, line([36, 38, 36, 38])),
+        note_track("Bass", 0, line([40, 43, 45, 47]), program=33),
+        note_track("Piano", 1, chords([48, 53, 55, 48]), program=0),
+        note_track("Tune", 2, tune, program=25),
+    ])
+    assert load_midi(path).info.melody_session == Session.GUITAR
+    swapped = save(tmp_path, [
+        note_track("Piano tune", 1, tune, program=0),
+        note_track("Guitar chords", 2, chords([48, 53, 55, 48]), program=25),
+    ], name="swapped.mid")
+    assert load_midi(swapped).info.melody_session == Session.KEYBOARD
+    drums_only = save(tmp_path, [note_track("Kit", 9, line([36, 38, 42, 38]))], name="drums.mid")
+    assert load_midi(drums_only).info.melody_session is None
+
+
+def test_library_songs_name_their_melody_session():
+    for song_id, session in (("ode_to_joy", Session.KEYBOARD), ("greensleeves", Session.GUITAR)):
+        assert load_song(song_id).info.melody_session == session

@@ -17,7 +17,7 @@ def centre(info: SongInfo) -> tuple[float, float]:
 
 def test_calm_scene_gets_a_calm_song():
     info = pick_song("a calm, misty morning by the lake")
-    valence, energy = centre(info)
+    _valence, energy = centre(info)
     assert energy < -0.3
     assert {"calm", "misty", "dawn"} & set(info.mood)
 
@@ -65,3 +65,21 @@ def test_every_library_mood_word_is_on_the_plane():
 @pytest.mark.parametrize("word", ["storms", "sadly", "dreaming"])
 def test_simple_word_forms_are_understood(word):
     assert read_mood(word)
+
+
+def test_a_melancholic_mood_is_slower_darker_wider_and_roomier():
+    from pipeline.songs import resolve_song
+    from pipeline.songs.mood import production_for
+
+    sad, happy, plain = production_for("make it melancholic"), production_for("a happy, lively party"), production_for("")
+    assert sad.tempo_factor < plain.tempo_factor == 1.0 < happy.tempo_factor
+    assert sad.brightness < plain.brightness == 0.0 < happy.brightness
+    assert sad.width > plain.width == 1.0 and sad.space > plain.space == 1.0 > happy.space
+    assert sad.density < 0 < happy.density
+    written = resolve_song("greensleeves").info.tempo_bpm
+    slow = resolve_song("greensleeves", mood="make it melancholic", seed=2)
+    fast = resolve_song("greensleeves", mood="a happy, lively party", seed=2)
+    assert slow.info.tempo_bpm < written < fast.info.tempo_bpm
+    assert 0.9 * written <= slow.info.tempo_bpm and fast.info.tempo_bpm <= 1.1 * written  # within the song's range
+    assert slow.duration_s > fast.duration_s
+    assert resolve_song("greensleeves", mood="make it melancholic", seed=2) == slow  # same seed, same song

@@ -10,28 +10,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from pedalboard import Compressor, HighpassFilter, Limiter, Pedalboard, Reverb
+from pedalboard import (
+    Compressor,
+    HighpassFilter,
+    HighShelfFilter,
+    Limiter,
+    LowShelfFilter,
+    PeakFilter,
+    Pedalboard,
+)
 
 from pipeline.errors import WaveInputError
 from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, true_peak_dbtp
+from pipeline.mix.placement import MixStyle, PlacedStems, place_stems, room, spread_side
+from pipeline.mix.roles import Role, stem_roles
+from pipeline.mix.spectrum import (
+    OCTAVE_CENTRES_HZ,
+    TILT_DB_PER_OCTAVE,
+    band_levels,
+    power_spectrum,
+    tilt_deviation,
+)
 from pipeline.render.sampler import check_sample_rate
 from pipeline.types import Session
 
 TARGET_LUFS = -14.0
 LOUDNESS_TOLERANCE_LU = 0.5
 TRUE_PEAK_CEILING_DBTP = -1.0
-# Each stem is brought to its own loudness before the bus so that no session buries the others.
-STEM_LUFS: dict[Session, float] = {
-    Session.DRUMS: -20.0,
-    Session.BASS: -21.0,
-    Session.GUITAR: -22.0,
-    Session.KEYBOARD: -22.0,
-}
-OTHER_STEM_LUFS = -22.0
 BUS_LUFS = -20.0  # where the bus compressor's threshold is set for
-# Gain caps, so that a nearly silent stem or mix is not blown up into loud noise: a stem is raised at most this
-# much more than the stem that needs the least gain, and the mix's loudness rises by at most the total cap.
-MAX_STEM_LIFT_DB = 30.0
+# The mix's loudness rises by at most this much, so that a nearly silent mix is not blown up into loud noise.
 MAX_TOTAL_GAIN_DB = 30.0
 MAX_LIMITER_PASSES = 6
 CEILING_MARGIN_DB = 0.2
@@ -39,6 +46,13 @@ CEILING_MARGIN_DB = 0.2
 # under 0 dBFS. ``brickwall`` undoes that so that the caller chooses the gain and the ceiling directly.
 LIMITER_MAKEUP_DB = 3.75
 LIMITER_THRESHOLD_DB = -6.0
+ROOM_RETURN_DB = 4.0
+BASS_MONO_HZ = 120.0
+# Tonal balance: octave bands that stray from the target tilt are pulled back, by at most these amounts each.
+MAX_BAND_BOOST_DB = 12.0
+MAX_BAND_CUT_DB = 15.0  # cutting a strident band is safer than boosting a missing one
+BAND_DEADZONE_DB = 1.0
+TONAL_PASSES = 4
 
 
 @dataclass
@@ -49,6 +63,8 @@ class MasterResult:
     true_peak_dbtp: float
     gain_db: float = 0.0  # gain from the balanced bus to the master, limiter aside
     stem_gains_db: dict[Session, float] = field(default_factory=dict)
+    roles: dict[Session, Role] = field(default_factory=dict)
+    tonal_eq_db: dict[int, float] = field(default_factory=dict)  # octave band (Hz) -> correction applied
     notes: list[str] = field(default_factory=list)  # what could not be done as asked, in plain words
 
     @property
@@ -71,64 +87,115 @@ def _as_stereo(name: str, stem: np.ndarray, notes: list[str]) -> np.ndarray:
     return stem
 
 
-def _sum_of(stems: dict[Session, np.ndarray], gains_db: dict[Session, float], length: int) -> np.ndarray:
-    """The stems, each raised by its gain, summed into one channel-first float32 ``(2, length)`` bus.
-
-    Channel-first because pedalboard and the meters read each channel as one contiguous row (the renderer's stems
-    are views of such buffers already).
-    """
-    bus = np.zeros((2, length), np.float32)
-    scaled = np.empty_like(bus)
-    for session, stem in stems.items():
-        np.multiply(stem.T, np.float32(10 ** (gains_db[session] / 20)), out=scaled[:, : len(stem)])
-        bus[:, : len(stem)] += scaled[:, : len(stem)]
-    return bus
+def plain_sum(stems: dict[Session, np.ndarray], notes: list[str]) -> np.ndarray:
+    """The stems as they came, summed into one channel-first ``(2, n)`` buffer (shorter ones padded)."""
+    if not stems:
+        raise WaveInputError("There is nothing to mix: no session played anything.")
+    ready = [_as_stereo(str(session), stem, notes) for session, stem in stems.items()]
+    total = np.zeros((2, max(len(stem) for stem in ready)), np.float32)
+    for stem in ready:
+        total[:, : len(stem)] += stem.T
+    return total
 
 
 def balance_stems(
-    stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str]
-) -> tuple[np.ndarray, dict[Session, float], float, float]:
-    """Bring each stem to its session's loudness and sum them into one channel-first stereo bus ``(2, n)``.
+    stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str],
+    roles: dict[Session, Role] | None = None, style: MixStyle | None = None,
+) -> tuple[np.ndarray, dict[Session, float]]:
+    """Place each stem by its role (EQ, pan, width, role loudness), add the shared room and the early reflections
+    and sum them into one channel-first stereo bus ``(2, n)``. Silent stems add nothing."""
+    style = style or MixStyle()
+    placed = placed_stems(stems, sample_rate, notes, roles, style)
+    bus = room(placed.room_send, style, sample_rate) * np.float32(10 ** (ROOM_RETURN_DB / 20))
+    side = spread_side(placed.spread_send, sample_rate)
+    bus[0] += side
+    bus[1] -= side
+    for stem in placed.stems.values():
+        bus[:, : stem.shape[1]] += stem
+    return bus, placed.gains_db
 
-    Silent stems add nothing.
-    Also returns the loudness of the plain, unbalanced sum (how loud the mix was as it came) and of the bus.
-    """
+
+def placed_stems(
+    stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str],
+    roles: dict[Session, Role] | None = None, style: MixStyle | None = None,
+) -> PlacedStems:
+    """Each stem, checked and made stereo, as it enters the bus (see :func:`pipeline.mix.placement.place_stems`)."""
     if not stems:
         raise WaveInputError("There is nothing to mix: no session played anything.")
-    ready = {session: _as_stereo(str(session), stem, notes) for session, stem in stems.items()}
-    length = max(len(stem) for stem in ready.values())
-    raw = _sum_of(ready, {session: 0.0 for session in ready}, length)
-    raw_loudness = integrated_lufs(raw.T, sample_rate)
-    del raw
-    # A short stem is measured on its own with silence after it (integrated_lufs pads it to one gating block).
-    loudness = {session: integrated_lufs(stem, sample_rate) for session, stem in ready.items()}
-    wanted = {
-        session: STEM_LUFS.get(session, OTHER_STEM_LUFS) - value
-        for session, value in loudness.items()
-        if value > SILENCE_LUFS
-    }
-    least = min(wanted.values(), default=0.0)
-    gains: dict[Session, float] = {}
-    for session in ready:
-        gain = min(wanted.get(session, 0.0), least + MAX_STEM_LIFT_DB)
-        if session in wanted and gain < wanted[session]:
-            notes.append(
-                f"The {session} part is much quieter than the others; it was raised by only {gain:.0f} dB."
-            )
-        gains[session] = round(gain, 2)
-    bus = _sum_of(ready, gains, length)
-    return bus, gains, raw_loudness, integrated_lufs(bus.T, sample_rate)
+    ready = {session: np.ascontiguousarray(_as_stereo(str(session), stem, notes).T) for session, stem in stems.items()}
+    roles = roles or stem_roles(list(ready), None)
+    roles = {session: roles.get(session, Role.ACCOMPANIMENT) for session in ready}
+    return place_stems(ready, roles, style or MixStyle(), sample_rate, notes)
 
 
-def bus_chain(bus: np.ndarray, sample_rate: int) -> np.ndarray:
-    """High-pass against rumble, gentle glue compression, a little room. ``bus`` is channel-first ``(2, n)``."""
+def _band_filters(gains_db: np.ndarray) -> Pedalboard:
+    """Shelves at the ends and octave-wide peaks between, one per band whose gain is worth a filter."""
+    filters = []
+    last = len(OCTAVE_CENTRES_HZ) - 1
+    for index, (centre, gain) in enumerate(zip(OCTAVE_CENTRES_HZ, gains_db)):
+        if abs(gain) < 0.25:
+            continue
+        if index == 0:
+            filters.append(LowShelfFilter(cutoff_frequency_hz=centre * 1.4, gain_db=float(gain), q=0.7))
+        elif index == last:
+            filters.append(HighShelfFilter(cutoff_frequency_hz=centre / 1.4, gain_db=float(gain), q=0.7))
+        else:
+            filters.append(PeakFilter(cutoff_frequency_hz=centre, gain_db=float(gain), q=1.4))
+    return Pedalboard(filters)
+
+
+def _power_response(board: Pedalboard, sample_rate: int, freqs: np.ndarray) -> np.ndarray:
+    """|H(f)|^2 of a filter chain at ``freqs``, from its impulse response."""
+    impulse = np.zeros((1, 2 * (len(freqs) - 1)), np.float32)
+    impulse[0, 0] = 1.0
+    response = board(impulse, sample_rate, reset=True)[0]
+    return np.abs(np.fft.rfft(response)) ** 2
+
+
+def tonal_balance(bus: np.ndarray, sample_rate: int, tilt_db_per_octave: float) -> tuple[np.ndarray, dict[int, float]]:
+    """Pull octave bands that stray from the target tilt back towards it.
+
+    The bus's spectrum is measured once; the corrections are refined on that spectrum through the filters' own
+    response (their bands overlap), then applied to the audio in one pass.
+    """
+    freqs, power = power_spectrum(bus, sample_rate)
+    total = np.zeros(len(OCTAVE_CENTRES_HZ))
+    shaped = power
+    for _ in range(TONAL_PASSES):
+        deviation = tilt_deviation(band_levels(freqs, shaped), tilt_db_per_octave)
+        correction = -np.sign(deviation) * np.clip(np.abs(deviation) - BAND_DEADZONE_DB, 0.0, None)
+        correction = np.clip(total + correction, -MAX_BAND_CUT_DB, MAX_BAND_BOOST_DB) - total
+        if np.abs(correction).max() < 0.5:
+            break
+        total += correction
+        shaped = power * _power_response(_band_filters(total), sample_rate, freqs)
+    board = _band_filters(total)
+    if len(board):
+        bus = board(bus, sample_rate)
+    return bus, {int(c): round(float(g), 1) for c, g in zip(OCTAVE_CENTRES_HZ, total)}
+
+
+def bass_mono(bus: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Fold everything under ``BASS_MONO_HZ`` to the centre: the side signal is high-passed (24 dB/octave)."""
+    mid = (bus[0] + bus[1]) * np.float32(0.5)
+    side = (bus[0] - bus[1]) * np.float32(0.5)
+    cut = Pedalboard([HighpassFilter(cutoff_frequency_hz=BASS_MONO_HZ), HighpassFilter(cutoff_frequency_hz=BASS_MONO_HZ)])
+    side = cut(side[None, :], sample_rate)[0]
+    return np.stack([mid + side, mid - side])
+
+
+def bus_chain(bus: np.ndarray, sample_rate: int, tilt_db_per_octave: float = TILT_DB_PER_OCTAVE
+              ) -> tuple[np.ndarray, dict[int, float]]:
+    """High-pass against rumble, slow gentle glue compression (no pumping), tonal balance, bass in mono.
+
+    ``bus`` is channel-first ``(2, n)``.
+    """
     board = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=35.0),
-        Compressor(threshold_db=-24.0, ratio=2.0, attack_ms=15.0, release_ms=150.0),
-        # JUCE's reverb scales dry by 2 and wet by 3: dry 0.5 is unity, wet 0.04 is a wet path at -18 dB.
-        Reverb(room_size=0.35, damping=0.6, wet_level=0.04, dry_level=0.5, width=0.9),
+        HighpassFilter(cutoff_frequency_hz=30.0),
+        Compressor(threshold_db=-18.0, ratio=1.6, attack_ms=30.0, release_ms=300.0),
     ])
-    return board(bus, sample_rate)
+    bus, corrections = tonal_balance(board(bus, sample_rate), sample_rate, tilt_db_per_octave)
+    return bass_mono(bus, sample_rate), corrections
 
 
 def brickwall(audio: np.ndarray, sample_rate: int, gain_db: float, ceiling_db: float) -> np.ndarray:
@@ -181,15 +248,30 @@ def limit_to_targets(
     return limited.astype(np.float32, copy=False), gain_db, loudness, peak
 
 
-def master(stems: dict[Session, np.ndarray], sample_rate: int) -> MasterResult:
-    """Mix and master the stems into a stereo track at -14 LUFS with true peaks at or below -1 dBTP."""
+def master(
+    stems: dict[Session, np.ndarray], sample_rate: int, roles: dict[Session, Role] | None = None,
+    style: MixStyle | None = None,
+) -> MasterResult:
+    """Mix the stems by their roles and master them into a stereo track at -14 LUFS, true peaks <= -1 dBTP.
+
+    ``roles`` says which stem carries the melody (see :func:`pipeline.mix.roles.stem_roles`); without it every
+    melodic stem but the bass accompanies. ``style`` leans the production brighter, roomier or wider.
+    """
     sample_rate = check_sample_rate(sample_rate)
+    style = style or MixStyle()
     notes: list[str] = []
-    bus, stem_gains, raw_loudness, bus_loudness = balance_stems(stems, sample_rate, notes)
+    roles = {session: (roles or stem_roles(list(stems), None)).get(session, Role.ACCOMPANIMENT) for session in stems}
+    raw = plain_sum(stems, [])
+    raw_loudness = integrated_lufs(raw.T, sample_rate)
+    corrections: dict[int, float] = {}
+    stem_gains = {session: 0.0 for session in stems}
     if raw_loudness <= SILENCE_LUFS:
         notes.append("The mix is silent; it was left as it is.")
-        audio, gain_db, loudness, peak = bus, 0.0, SILENCE_LUFS, true_peak_dbtp(bus.T, sample_rate)
+        audio, gain_db, loudness, peak = raw, 0.0, SILENCE_LUFS, true_peak_dbtp(raw.T, sample_rate)
     else:
+        del raw
+        bus, stem_gains = balance_stems(stems, sample_rate, notes, roles, style)
+        bus_loudness = integrated_lufs(bus.T, sample_rate)
         target = min(TARGET_LUFS, raw_loudness + MAX_TOTAL_GAIN_DB)
         if target < TARGET_LUFS:
             notes.append(
@@ -197,7 +279,8 @@ def master(stems: dict[Session, np.ndarray], sample_rate: int) -> MasterResult:
                 f"it was raised by only {MAX_TOTAL_GAIN_DB:.0f} dB."
             )
         bus_gain_db = BUS_LUFS - bus_loudness
-        bus = bus_chain(bus * np.float32(10 ** (bus_gain_db / 20)), sample_rate)
+        bus, corrections = bus_chain(bus * np.float32(10 ** (bus_gain_db / 20)), sample_rate,
+                                     TILT_DB_PER_OCTAVE + style.brightness)
         audio, limiter_gain_db, loudness, peak = limit_to_targets(bus, sample_rate, target)
         gain_db = bus_gain_db + limiter_gain_db
     return MasterResult(
@@ -207,5 +290,7 @@ def master(stems: dict[Session, np.ndarray], sample_rate: int) -> MasterResult:
         true_peak_dbtp=round(peak, 2),
         gain_db=round(gain_db, 2),
         stem_gains_db=stem_gains,
+        roles=roles,
+        tonal_eq_db=corrections,
         notes=notes,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.errors import WaveInputError
 from pipeline.songs import mood as _mood
+from pipeline.songs.arrange import Steer
 from pipeline.songs.intake import load_midi
 from pipeline.songs.library import list_songs, load_song
 from pipeline.songs.midi_write import write_midi
@@ -36,13 +37,19 @@ def check_song(ref: str) -> None:
 
 
 def resolve_song(ref: str, mood: str = "", seed: int = 0) -> Song:
-    """``ref`` is a library song id, ``auto`` (pick by ``mood``) or the path of a .mid/.midi file."""
+    """``ref`` is a library song id, ``auto`` (pick by ``mood``) or the path of a .mid/.midi file.
+
+    A library song is arranged for ``seed``, its tempo and density leant by ``mood`` (see
+    :func:`pipeline.songs.mood.production_for`); an uploaded file is played as written.
+    """
     ref = (ref or "").strip()
+    production = _mood.production_for(mood)
+    steer = Steer(tempo_factor=production.tempo_factor, density=production.density)
     if not ref or ref.lower() == AUTO:
-        return load_song(pick_song(mood, seed).id)
+        return load_song(pick_song(mood, seed).id, seed, steer)
     if ref.lower().endswith(MIDI_SUFFIXES) or "/" in ref or "\\" in ref:
         path = Path(ref).expanduser()
         if not path.is_file():
             raise WaveInputError(f"The MIDI file {ref} was not found.")
         return load_midi(path)
-    return load_song(ref)
+    return load_song(ref, seed, steer)

@@ -57,6 +57,7 @@ def build_library(out_dir: Path = DATA_DIR) -> list[SongInfo]:
             meter=spec.meter,
             key=spec.key,
             mood=list(spec.mood),
+            melody_session=spec.melody_session,
             duration_s=round(read_midi(path).duration_s, 2),
         ))
     index = [info.model_dump(exclude={"source"}) for info in infos]

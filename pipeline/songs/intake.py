@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.errors import WaveInputError
 from pipeline.songs.library import part_from_track
 from pipeline.songs.midi_read import read_midi
-from pipeline.songs.roles import infer_roles
+from pipeline.songs.roles import infer_roles, melody_session
 from pipeline.types import SESSION_RANGES, Note, Part, Session, Song, SongInfo
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -86,5 +86,6 @@ def load_midi(path: Path, *, title: str | None = None) -> Song:
         key=content.key or "unknown",
         duration_s=round(content.duration_s, 2),
         source="upload",
+        melody_session=melody_session(parts),
     )
     return Song(info=info, parts=parts, role_notes=notes)

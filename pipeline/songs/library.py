@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import WaveEngineError, WaveInputError
-from pipeline.songs.midi_read import ChannelTrack, read_midi
+from pipeline.songs.arrange import Steer, arrange
+from pipeline.songs.midi_read import ChannelTrack, MidiContent, read_midi
 from pipeline.types import Part, Session, Song, SongInfo
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -51,11 +53,29 @@ def part_from_track(track: ChannelTrack, session: Session) -> Part:
     )
 
 
-def load_song(song_id: str) -> Song:
-    """A library song with its four session parts, notes in seconds. Unknown ids raise WaveInputError."""
+def load_song(song_id: str, seed: int = 0, steer: Steer | None = None) -> Song:
+    """A library song with its four session parts, notes in seconds. Unknown ids raise WaveInputError.
+
+    Seed 0 with no steer is the stored arrangement; any other seed or a steer arranges the song afresh (the same
+    way every time for the same seed and steer).
+    """
     info = song_info(song_id)
-    path: Path = DATA_DIR / f"{info.id}.mid"
-    if not path.is_file():
-        raise WaveEngineError(f"The library file for '{info.id}' is missing; run `python -m pipeline.songs.build`.")
-    content = read_midi(path)
+    if seed == 0 and (steer is None or steer == Steer()):
+        path: Path = DATA_DIR / f"{info.id}.mid"
+        if not path.is_file():
+            raise WaveEngineError(f"The library file for '{info.id}' is missing; run `python -m pipeline.songs.build`.")
+        content = read_midi(path)
+    else:
+        content = _arranged(info.id, seed, steer or Steer())
+        info = info.model_copy(update={"tempo_bpm": content.tempo_bpm, "duration_s": round(content.duration_s, 2)})
     return Song(info=info, parts=[part_from_track(track, Session(track.name)) for track in content.parts])
+
+
+def _arranged(song_id: str, seed: int, steer: Steer) -> MidiContent:
+    from pipeline.songs.build import arrangement_midi
+    from pipeline.songs.catalog import SPECS
+
+    with tempfile.TemporaryDirectory(prefix="wave-song-") as directory:
+        path = Path(directory) / f"{song_id}.mid"
+        arrangement_midi(arrange(SPECS[song_id], seed, steer)).save(path)
+        return read_midi(path)

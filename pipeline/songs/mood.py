@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from dataclasses import dataclass
 
 from pipeline.types import SongInfo
 
@@ -134,3 +135,56 @@ def pick_song(mood: str, songs: list[SongInfo], seed: int = 0) -> SongInfo:
     best = ranked[0][0]
     tied = [info for score, info in ranked if best - score <= TIE_MARGIN]
     return random.Random(seed).choice(tied)
+
+
+# --------------------------------------------------------------------------------------------------- production
+
+TEMPO_RANGE = 0.08  # a mood moves the tempo at most this share either way
+
+
+@dataclass(frozen=True)
+class Production:
+    """How a mood leans the production: tempo and density of the arrangement, brightness, space and width of the mix.
+
+    Calm moods slow down and thin out, excited ones speed up and fill in; sad moods are darker, roomier and wider,
+    happy ones brighter and drier. Every figure is neutral (1.0 or 0.0) for a neutral or missing mood.
+    """
+
+    words: tuple[str, ...] = ()
+    valence: float = 0.0
+    energy: float = 0.0
+
+    @property
+    def tempo_factor(self) -> float:
+        return round(1.0 + TEMPO_RANGE * self.energy, 3)
+
+    @property
+    def density(self) -> float:
+        return round(self.energy, 3)
+
+    @property
+    def brightness(self) -> float:
+        """dB per octave added to the mix's spectral tilt (+ brighter)."""
+        return round(0.5 * self.valence + 0.25 * self.energy, 3)
+
+    @property
+    def space(self) -> float:
+        """Scale of every reverb send."""
+        return round(1.0 + 0.5 * max(0.0, -self.energy) + 0.3 * max(0.0, -self.valence) - 0.3 * max(0.0, self.energy), 3)
+
+    @property
+    def width(self) -> float:
+        return round(1.0 + 0.3 * max(0.0, -self.valence) + 0.1 * max(0.0, -self.energy), 3)
+
+    @property
+    def room_size(self) -> float:
+        return round(0.55 + 0.2 * max(0.0, -self.energy), 3)
+
+
+def production_for(mood: str) -> Production:
+    """The production a free-text mood (the sheet's mood and the user's cue) asks for."""
+    words = read_mood(mood or "")
+    if not words:
+        return Production()
+    valence, energy = _centre([(MOOD_PLANE[w][0] * s, MOOD_PLANE[w][1] * s) for w, s in words])
+    return Production(tuple(w if s > 0 else f"not {w}" for w, s in words), round(valence, 3), round(energy, 3))

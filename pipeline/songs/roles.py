@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 
 from pipeline.songs.midi_read import ChannelTrack
-from pipeline.types import Session
+from pipeline.types import Note, Part, Session
 
 CHORD_WINDOW_S = 0.03  # notes starting this close together sound as one chord
 LOW_MEDIAN = 48  # C3: a line centred below this is a bass line
@@ -76,8 +76,12 @@ def pitch_name(pitch: float) -> str:
 
 
 def shape(track: ChannelTrack) -> TrackShape:
-    pitches = [n.pitch for n in track.notes]
-    starts = sorted(n.start for n in track.notes)
+    return shape_of(track.notes)
+
+
+def shape_of(notes: list[Note]) -> TrackShape:
+    pitches = [n.pitch for n in notes]
+    starts = sorted(n.start for n in notes)
     together = sum(
         1 for i, t in enumerate(starts)
         if (i > 0 and t - starts[i - 1] < CHORD_WINDOW_S) or (i + 1 < len(starts) and starts[i + 1] - t < CHORD_WINDOW_S)
@@ -154,3 +158,19 @@ def _by_shape(tracks: list[ChannelTrack], shapes: list[TrackShape], unclear: lis
     for index in [i for i in lines if i not in roles]:
         give(index, Session.KEYBOARD, "melody line")
     return roles
+
+
+def melody_session(parts: list[Part]) -> Session | None:
+    """The session whose part carries the tune: the highest single line among the melodic parts.
+
+    Bass and drum parts never lead. A part counts as a line when few of its notes start together; among the lines,
+    the one sitting highest wins, and a part that plays few notes (under a fifth of the busiest) is passed over.
+    """
+    candidates = [p for p in parts if p.notes and not p.is_drum and p.session not in (Session.DRUMS, Session.BASS)]
+    if not candidates:
+        return None
+    busiest = max(len(p.notes) for p in candidates)
+    shapes = {id(p): shape_of(p.notes) for p in candidates}
+    lines = [p for p in candidates if not shapes[id(p)].is_chordal and len(p.notes) >= busiest / 5] or candidates
+    lead = max(lines, key=lambda p: (not shapes[id(p)].is_chordal, shapes[id(p)].median_pitch, len(p.notes)))
+    return lead.session

@@ -1,0 +1,190 @@
+"""Placing each stem in the mix by its role: EQ, loudness, pan and width, and its send into a shared room.
+
+Audio here is channel-first ``(2, n)`` float32, as pedalboard reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pedalboard import (
+    Distortion,
+    Gain,
+    HighpassFilter,
+    HighShelfFilter,
+    LowpassFilter,
+    LowShelfFilter,
+    Mix,
+    PeakFilter,
+    Pedalboard,
+    Reverb,
+)
+
+from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs
+from pipeline.mix.roles import ROLE_SOUND, Role
+from pipeline.types import Session
+
+HARSH_HZ = 4000.0
+AIR_HZ = 9000.0
+KICK_HZ = 55.0  # the bass steps aside here so the kick's fundamental comes through
+KICK_ROOM_DB = -4.0
+KICK_WEIGHT_DB = 2.0
+BASS_DRIVE_DB = 18.0
+BASS_GRIT_DB = -14.0
+OCTAVE_HARMONIC_DB = -6.0
+# Gain cap, so that a nearly silent stem is not blown up into loud noise: a stem is raised at most this much more
+# than the stem that needs the least gain.
+MAX_STEM_LIFT_DB = 30.0
+# (delay ms, gain) of the early reflections that make the spread; delays spaced so that no comb lines up.
+SPREAD_TAPS = ((7.1, 0.42), (11.3, -0.38), (17.9, 0.34), (23.3, -0.3), (31.7, 0.26), (41.9, -0.22))
+SPREAD_HIGHPASS_HZ = 300.0  # the low end stays in the centre
+ROOM_HIGHPASS_HZ = 250.0  # the room carries no low end: the bass stays dry and mono
+# JUCE's reverb scales its wet path by 3: a third is a wet path at unity.
+ROOM_WET_LEVEL = 1.0 / 3.0
+
+
+@dataclass(frozen=True)
+class MixStyle:
+    """How the production leans: brighter or darker, drier or roomier, narrower or wider."""
+
+    brightness: float = 0.0  # dB per octave added to the master's target tilt (+ brighter, - darker)
+    space: float = 1.0  # scales every reverb send
+    width: float = 1.0  # scales how far accompaniment is spread
+    room_size: float = 0.55
+
+
+@dataclass
+class PlacedStems:
+    stems: dict[Session, np.ndarray]  # channel-first, gain applied: each stem as it enters the bus
+    gains_db: dict[Session, float]
+    room_send: np.ndarray  # channel-first sum of the reverb sends
+    spread_send: np.ndarray  # mono sum of what each stem sends to the shared early reflections (see spread_side)
+
+
+def role_eq(role: Role, sample_rate: int) -> Pedalboard:
+    sound = ROLE_SOUND[role]
+    chain = [
+        HighpassFilter(cutoff_frequency_hz=sound.highpass_hz),
+        PeakFilter(cutoff_frequency_hz=sound.body_hz, gain_db=sound.body_db, q=0.8),
+        PeakFilter(cutoff_frequency_hz=HARSH_HZ, gain_db=sound.harshness_db, q=0.6),
+        HighShelfFilter(cutoff_frequency_hz=AIR_HZ, gain_db=sound.air_db, q=0.7),
+    ]
+    if role == Role.BASS:
+        chain.append(PeakFilter(cutoff_frequency_hz=KICK_HZ, gain_db=KICK_ROOM_DB, q=1.0))
+        # Parallel saturation: harmonics a twelfth up let the bass line be heard on small speakers.
+        chain.append(Mix([Pedalboard([]), Pedalboard([
+            Distortion(drive_db=BASS_DRIVE_DB), LowpassFilter(cutoff_frequency_hz=900.0), Gain(gain_db=BASS_GRIT_DB),
+        ])]))
+    elif role == Role.DRUMS:
+        chain.append(LowShelfFilter(cutoff_frequency_hz=80.0, gain_db=KICK_WEIGHT_DB, q=0.7))
+    return Pedalboard(chain)
+
+
+def spread_side(mid: np.ndarray, sample_rate: int) -> np.ndarray:
+    """A side signal made of early reflections of the parts (sparse taps 7-42 ms, signs alternating): added as
+    +side/-side, it widens the mix without changing its mono sum. One shared pass serves every stem (the
+    reflections of a sum are the sum of theirs)."""
+    source = Pedalboard([
+        HighpassFilter(cutoff_frequency_hz=SPREAD_HIGHPASS_HZ),
+        HighShelfFilter(cutoff_frequency_hz=5000.0, gain_db=-6.0, q=0.7),
+    ])(mid[None, :], sample_rate)[0]
+    side = np.zeros_like(source)
+    for delay_ms, gain in SPREAD_TAPS:
+        delay = int(delay_ms * sample_rate / 1000)
+        if delay < len(source):
+            side[delay:] += source[: len(source) - delay] * np.float32(gain)
+    return side
+
+
+def octave_harmonic(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Add the bass line's second harmonic (even-order saturation, ``x|x|``) at ``OCTAVE_HARMONIC_DB`` under it.
+
+    pedalboard's saturators are symmetric and make odd harmonics only; the octave is what gives a low line body.
+    """
+    low = Pedalboard([LowpassFilter(cutoff_frequency_hz=220.0)])(audio, sample_rate)
+    rms = float(np.sqrt(np.mean(low**2))) or 1.0
+    harmonic = Pedalboard([HighpassFilter(cutoff_frequency_hz=90.0), HighpassFilter(cutoff_frequency_hz=90.0),
+                           LowpassFilter(cutoff_frequency_hz=500.0)])(low * np.abs(low) / np.float32(rms), sample_rate)
+    level = float(np.sqrt(np.mean(harmonic**2))) or 1.0
+    return audio + harmonic * np.float32(rms / level * 10 ** (OCTAVE_HARMONIC_DB / 20))
+
+
+def pan_and_width(audio: np.ndarray, pan: float, width: float) -> np.ndarray:
+    """Scale the side signal by ``width``, then pan with a constant-power law (unity in the centre).
+
+    ``audio`` is ``(2, n)``, or ``(1, n)`` for a part without a side signal.
+    """
+    angle = (np.clip(pan, -1.0, 1.0) + 1.0) * np.pi / 4
+    left, right = np.float32(np.cos(angle) * np.sqrt(2)), np.float32(np.sin(angle) * np.sqrt(2))
+    if len(audio) == 1:
+        return np.stack([audio[0] * left, audio[0] * right])
+    mid = (audio[0] + audio[1]) * np.float32(0.5)
+    side = (audio[0] - audio[1]) * np.float32(0.5 * width)
+    return np.stack([(mid + side) * left, (mid - side) * right])
+
+
+def pans(roles: dict[Session, Role]) -> dict[Session, float]:
+    """Role pans; accompanying parts alternate sides so that two of them do not stack on one side."""
+    placed: dict[Session, float] = {}
+    side = -1.0
+    for session, role in roles.items():
+        pan = ROLE_SOUND[role].pan
+        if role == Role.ACCOMPANIMENT:
+            pan, side = pan * side, -side
+        placed[session] = pan
+    return placed
+
+
+def place_stems(
+    stems: dict[Session, np.ndarray], roles: dict[Session, Role], style: MixStyle, sample_rate: int,
+    notes: list[str],
+) -> PlacedStems:
+    """EQ, pan and widen each channel-first stem by its role, then bring it to its role's loudness."""
+    where = pans(roles)
+    shaped: dict[Session, np.ndarray] = {}
+    loudness: dict[Session, float] = {}
+    for session, stem in stems.items():
+        role = roles[session]
+        width = ROLE_SOUND[role].width * (style.width if role == Role.ACCOMPANIMENT else 1.0)
+        # A part with no side signal (or folded to mono) is processed as one channel: half the work.
+        if width == 0 or np.array_equal(stem[0], stem[1]):
+            stem = ((stem[0] + stem[1]) * np.float32(0.5))[None, :]
+        equalised = role_eq(role, sample_rate)(stem, sample_rate)
+        if role == Role.BASS:
+            equalised = octave_harmonic(equalised, sample_rate)
+        shaped[session] = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
+        loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
+    wanted = {
+        session: ROLE_SOUND[roles[session]].loudness_lufs - value
+        for session, value in loudness.items()
+        if value > SILENCE_LUFS
+    }
+    least = min(wanted.values(), default=0.0)
+    gains: dict[Session, float] = {}
+    length = max(stem.shape[1] for stem in shaped.values())
+    room_send = np.zeros((2, length), np.float32)
+    spread_send = np.zeros(length, np.float32)
+    for session, stem in shaped.items():
+        gain = min(wanted.get(session, 0.0), least + MAX_STEM_LIFT_DB)
+        if session in wanted and gain < wanted[session]:
+            notes.append(f"The {session} part is much quieter than the others; it was raised by only {gain:.0f} dB.")
+        gains[session] = round(gain, 2)
+        stem *= np.float32(10 ** (gain / 20))
+        send = ROLE_SOUND[roles[session]].reverb_send * style.space
+        if send > 0:
+            room_send[:, : stem.shape[1]] += stem * np.float32(send)
+        spread = ROLE_SOUND[roles[session]].spread * style.width
+        if spread > 0:
+            spread_send[: stem.shape[1]] += (stem[0] + stem[1]) * np.float32(0.5 * spread)
+    return PlacedStems(shaped, gains, room_send, spread_send)
+
+
+def room(send: np.ndarray, style: MixStyle, sample_rate: int) -> np.ndarray:
+    """The shared room: a full-width reverb with no low end, fed by every stem's send."""
+    board = Pedalboard([
+        HighpassFilter(cutoff_frequency_hz=ROOM_HIGHPASS_HZ),
+        Reverb(room_size=style.room_size, damping=0.55, wet_level=ROOM_WET_LEVEL, dry_level=0.0, width=1.0),
+        HighShelfFilter(cutoff_frequency_hz=6000.0, gain_db=-6.0, q=0.7),
+    ])
+    return board(send, sample_rate)
