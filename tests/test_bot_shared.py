@@ -8,11 +8,14 @@ import re
 
 import pytest
 
+from bot.budget import Limit, RateBudget
 from bot.common import check_upload
 from bot.debounce import RemapDebouncer
+from bot.dedupe import SEEN_TTL_S, SeenEvents
 from bot.download import fetch, host_allowed
 from pipeline.errors import WaveInputError
 from pipeline.types import Session
+from tests.conftest import REDIS_TEST_URL
 
 HOSTS = ("cdn.discordapp.com", "127.0.0.1:8765")
 
@@ -116,3 +119,101 @@ async def test_flush_applies_what_waits_and_waits_for_what_runs():
     debouncer.add("waiting", "kettle", Session.BASS)  # would only fire in a minute
     await debouncer.flush()
     assert sorted(finished) == ["slow", "waiting"]
+
+
+# ------------------------------------------------------------------------------------------- edit budgets
+
+def _within(times: list[float], limit: Limit) -> bool:
+    """No window of ``limit.per_s`` holds more than ``limit.calls`` of ``times``."""
+    times = sorted(times)
+    return all(times[i + limit.calls] - times[i] >= limit.per_s - 1e-9 for i in range(len(times) - limit.calls))
+
+
+async def test_progress_edits_keep_every_window_of_every_scope():
+    channel, workspace = Limit(2, 0.3), Limit(3, 0.3)
+    budget = RateBudget({"channel": (channel,), "workspace": (workspace,)})
+    taken: list[tuple[str, float]] = []
+
+    async def edit(channel_name: str) -> None:
+        await budget.wait_turn(("workspace", f"channel:{channel_name}"))
+        taken.append((channel_name, budget.clock()))
+
+    await asyncio.gather(*(edit(f"c{i % 3}") for i in range(15)))
+    assert len(taken) == 15
+    assert _within([t for _, t in taken], workspace)
+    for name in ("c0", "c1", "c2"):
+        assert _within([t for c, t in taken if c == name], channel)
+
+
+async def test_the_longest_waiting_edit_goes_first_and_a_free_channel_is_not_held_back():
+    budget = RateBudget({"channel": (Limit(1, 0.2),)})
+    order: list[str] = []
+
+    async def edit(name: str, channel: str) -> None:
+        await budget.wait_turn((f"channel:{channel}",))
+        order.append(name)
+
+    busy = [asyncio.create_task(edit(name, "busy")) for name in ("a", "b", "c")]
+    await asyncio.sleep(0)  # all three are waiting, in that order
+    await edit("free", "quiet")
+    await asyncio.gather(*busy)
+    assert order[:2] == ["a", "free"] and order[2:] == ["b", "c"]
+
+
+async def test_results_skip_the_windows_but_count_and_progress_gives_up_when_the_job_ends():
+    budget = RateBudget({"channel": (Limit(1, 30.0),)})
+    scopes = ("channel:c",)
+    await budget.wait_turn(scopes)
+    progress = asyncio.create_task(budget.wait_turn(scopes))
+    await budget.wait_urgent(scopes)  # a result: through at once, although the window is full
+    assert not progress.done()
+    progress.cancel()
+    assert budget.delay(scopes) > 29
+    ended = asyncio.Event()
+    waiting = asyncio.create_task(budget.wait_turn_unless(scopes, ended))
+    ended.set()
+    assert await waiting is False
+    assert len(budget._scopes["channel:c"].calls) == 2  # the abandoned progress edit took no slot
+
+
+async def test_retry_after_holds_progress_and_results_alike():
+    budget = RateBudget({})
+    budget.back_off(("workspace",), 0.3)
+    assert budget.delay(("workspace", "channel:c")) > 0.25
+    refused_at = budget.clock()
+    await budget.wait_turn(("workspace", "channel:c"))
+    assert budget.clock() - refused_at >= 0.3 - 1e-3
+    budget.back_off(("workspace",), 0.2)
+    refused_at = budget.clock()
+    await budget.wait_urgent(("workspace",))
+    assert budget.clock() - refused_at >= 0.2 - 1e-3
+    assert budget.delay(("channel:other",)) == 0  # a scope that was not refused goes on
+
+
+# ------------------------------------------------------------------------------------------ repeated events
+
+async def test_an_event_id_is_taken_once_across_processes_and_expires(redis_prefix):
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_TEST_URL)
+    try:
+        first, second = SeenEvents(redis, redis_prefix), SeenEvents(redis, redis_prefix)  # two bot processes
+        taken = await asyncio.gather(*(first.first_time("slack", "Ev1") for _ in range(3)))
+        assert sorted(taken) == [False, False, True]  # concurrent deliveries: exactly one wins
+        assert not await second.first_time("slack", "Ev1")  # a retry reaching another process
+        assert await second.first_time("discord", "Ev1")  # another platform's id space
+        assert await first.first_time("slack", None) and await first.first_time("slack", None)  # no id: always new
+        ttl = await redis.ttl(f"{redis_prefix}:seen:slack:Ev1")
+        assert 0 < ttl <= SEEN_TTL_S
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{redis_prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+@pytest.fixture
+def redis_prefix():
+    import uuid
+
+    return f"wavetest-seen-{uuid.uuid4().hex[:8]}"

@@ -90,6 +90,7 @@ async def test_wave_result_thread_remap_and_gallery(fake, settings):
 
         # The thread: one message per sound with its effect and the four session reactions by the bot.
         thread_id = int(reply["id"])
+        await fake.until(lambda: thread_id in fake.channels, what="the thread")  # made after the reply's edit
         assert fake.channels[thread_id]["type"] == 11
         sources = await fake.until(lambda: len(thread_sources(fake, thread_id)) == len(result.sources)
                                    and all(len(m["_reactions"]) == 4 for m in thread_sources(fake, thread_id))

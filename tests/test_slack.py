@@ -309,6 +309,33 @@ async def test_mention_with_a_photo(wave, delivered):
     assert job.song_ref == SONG and job.reused_from == delivered.job_id  # same photo and song: no new render
 
 
+async def test_a_retried_mention_is_handled_once(wave, delivered):
+    """The same signed event three times: twice at once, once with X-Slack-Retry-Num, once again after the result."""
+    fake = wave.fake
+    photo = fake.add_file("IMG_4.png", "image/png", wave.picture)
+    message = fake.user_message(CHANNEL, "U0RETRY", f"<@{BOT_USER}> {SONG}", files=[photo])
+    event = {"type": "app_mention", "user": "U0RETRY", "channel": CHANNEL, "ts": message.ts, "text": message.text,
+             "files": [photo]}
+    answers = await asyncio.gather(wave.send.event_again(event, "Ev0RETRIED"),
+                                   wave.send.event_again(event, "Ev0RETRIED", retry_num=1))
+    progress = await fake.wait_for(lambda: next(iter(fake.thread(CHANNEL, message.ts)), None), what="progress")
+    await wait_delivered(wave.runtime, fake, CHANNEL, progress)
+    answers.append(await wave.send.event_again(event, "Ev0RETRIED", retry_num=2))
+    assert [status for status, _ in answers] == [200, 200, 200]  # acknowledged, so Slack stops retrying
+    # A new event after the repeats: once it is answered, anything the repeats had started would show too.
+    marker = fake.user_message(CHANNEL, "U0RETRY", f"<@{BOT_USER}> help", thread_ts=message.ts)
+    await wave.send.event({"type": "app_mention", "user": "U0RETRY", "channel": CHANNEL, "ts": marker.ts,
+                           "thread_ts": message.ts, "text": marker.text})
+    await fake.wait_for(lambda: any("/wave" in m.text for m in fake.thread(CHANNEL, message.ts)), what="the marker")
+    bot_lines = [m.text for m in fake.thread(CHANNEL, message.ts) if m.user == BOT_USER]
+    assert sum(line.startswith(("<@U0RETRY> 📷", "✅", "⚠️")) for line in bot_lines) == 1, bot_lines
+    assert not any("in the making" in line for line in bot_lines)
+    async with wave.runtime.sessions() as session:
+        owners = (await session.scalars(select(User).where(User.platform_user_id == "U0RETRY"))).all()
+        assert len(owners) == 1
+        assert await session.scalar(select(func.count()).select_from(Job).where(Job.user_id == owners[0].id)) == 1
+
+
 async def test_mention_without_a_photo_explains(wave):
     fake = wave.fake
     message = fake.user_message(CHANNEL, OTHER, f"<@{BOT_USER}> play something")

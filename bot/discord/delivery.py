@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.common import (PROGRESS_EDIT_INTERVAL_S, SESSION_EMOJI, error_text, log_unexpected, progress_text)
+from bot.common import PROGRESS_EDIT_INTERVAL_S, SESSION_EMOJI, error_text, log_unexpected, progress_text
 from bot.discord import texts
 from bot.discord.replies import Reply, attach, message_ref, parse_ref, plan_files
 from bot.discord.views import progress_view
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from bot.discord.app import WaveBot
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_UNKNOWN_S = 1.0  # how long the channel's edits hold back after discord.py gave up on a rate limit
 
 
 class Delivery:
@@ -74,16 +76,25 @@ class Delivery:
                     break
                 if progress_text(latest[0]) == shown or not reply.token_alive:
                     continue
-                # Discord asks for calm edits: at most one a second, always showing the newest state.
+                # Discord asks for calm edits: at most one a second per reply and the channel's and bot's budgets,
+                # always showing the newest state when the turn comes.
                 await asyncio.sleep(max(0.0, last_edit + self.progress_interval_s - loop.time()))
+                if not await self.bot.budget.wait_turn_unless(edit_scopes(reply.channel_id), finished):
+                    break
                 if finished.is_set() or latest[0].finished:
                     break
-                shown = progress_text(latest[0])
+                if progress_text(latest[0]) == shown:
+                    continue
+                text = progress_text(latest[0])
                 last_edit = loop.time()
                 try:
-                    await reply.edit_original(shown, view=progress_view(job_id))
+                    await reply.edit_original(text, view=progress_view(job_id))
+                    shown = text
                 except discord.HTTPException as error:
                     log.warning("progress edit of job %s failed: %s", job_id, error)
+                    if error.status == 429:  # still rate-limited after discord.py's own retries: try again later
+                        self.bot.budget.back_off(edit_scopes(reply.channel_id), RETRY_AFTER_UNKNOWN_S)
+                        changed.set()
             await reader
             await self.deliver(job_id)
         except Exception as exc:  # a watcher must never take the bot down
@@ -125,7 +136,8 @@ class Delivery:
     async def _post_failure(self, result: JobResult) -> None:
         text = error_text(result.error or "WAVE could not finish this one.", result.error_id)
         reply = Reply(self.bot, result.reply_ref, _int(result.channel_id))
-        if await reply.edit_original(text, view=None) is None:
+        await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
+        if not await reply.answer_privately(text):  # the token expired: the channel is the only way back
             await reply.send_to_channel(f"{texts.mention(result.owner)} {text}")
 
     async def _post_result(self, result: JobResult, render: RenderResult) -> None:
@@ -142,6 +154,7 @@ class Delivery:
         first, rest = (plan.batches[0], plan.batches[1:]) if plan.batches else ([], [])
 
         content = texts.result_text(result, render, mention_owner=False, too_large=too_large)
+        await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         message = await reply.edit_original(content, files=attach(first, names), view=None)
         if message is not None:
             channel_id = message.channel.id if message.channel else reply.channel_id
@@ -259,6 +272,10 @@ async def _quietly(coro) -> None:
 
 def _int(value) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+def edit_scopes(channel_id: int | None) -> tuple[str, str]:
+    return "global", f"channel:{channel_id}"
 
 
 __all__ = ["Delivery"]

@@ -6,13 +6,14 @@ import asyncio
 import logging
 import re
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.common import REMAP_DEBOUNCE_S, SLACK_HELP_TEXT, error_text, log_unexpected
 from bot.debounce import RemapDebouncer
 from bot.slack import gallery
-from bot.slack.context import SlackContext
+from bot.slack.context import PLATFORM, SlackContext
 from bot.slack.delivery import Delivery
 from bot.slack.intake import start_request, split_mention
 from bot.slack.pictures import complete, first_picture
@@ -70,6 +71,18 @@ class SlackWave:
 
     def _register(self) -> None:
         app, ctx = self.app, self.ctx
+
+        @app.middleware
+        async def once_per_event(body: dict, request, next_) -> BoltResponse | None:
+            """Slack sends an event again when it thinks the app missed it (``X-Slack-Retry-Num``); the same
+            ``event_id`` is handled once, even when the retry reaches another process or comes after a restart."""
+            event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+            if event_id and not await ctx.seen.first_time(PLATFORM, event_id):
+                retry = (request.headers.get("x-slack-retry-num") or ["?"])[0]
+                log.info("slack event %s came again (retry %s); already handled", event_id, retry)
+                return BoltResponse(status=200, body="")
+            await next_()
+            return None
 
         @app.error
         async def on_error(error: Exception, body: dict) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Awaitable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.budget import SLACK_EDIT_LIMITS, RateBudget
 from bot.common import log_unexpected
+from bot.dedupe import SeenEvents
 from bot.records import ChatRecords
+from bot.slack.live import LiveMessage, share_rate_limits
 from jobs.client import JobsClient
 from jobs.runtime import Runtime
 from wave_app.settings import Settings
@@ -40,12 +43,22 @@ class SlackContext:
     client: AsyncWebClient
     jobs: JobsClient
     records: ChatRecords
+    budget: RateBudget
+    seen: SeenEvents
     _tasks: set[asyncio.Task] = field(default_factory=set)
     _admins: dict[str, tuple[bool, float]] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, settings: Settings, runtime: Runtime, client: AsyncWebClient) -> "SlackContext":
-        return cls(settings, runtime, client, JobsClient(runtime), ChatRecords(runtime, PLATFORM))
+    def create(cls, settings: Settings, runtime: Runtime, client: AsyncWebClient, *,
+               budget: RateBudget | None = None) -> SlackContext:
+        budget = budget or RateBudget(SLACK_EDIT_LIMITS)
+        share_rate_limits(client, budget)
+        return cls(settings, runtime, client, JobsClient(runtime), ChatRecords(runtime, PLATFORM), budget,
+                   SeenEvents(runtime.redis, settings.queue_prefix))
+
+    def live(self, channel: str, ts: str, *, text: str = "") -> LiveMessage:
+        """A message edited in place within the app's shared edit budget."""
+        return LiveMessage(self.client, channel, ts, text=text, budget=self.budget)
 
     @property
     def download_headers(self) -> dict[str, str]:

@@ -74,7 +74,7 @@ class Delivery:
             if ref is None:
                 log.warning("job %s has no Slack message to answer; skipped", job_id)
                 return
-            live = live or LiveMessage(self.ctx.client, ref.channel, ref.ts)
+            live = live or self.ctx.live(ref.channel, ref.ts)
             if result.status != JobStatus.DONE or result.latest is None:
                 await live.show_now(_unfinished_text(result))
                 return
@@ -141,7 +141,7 @@ class Delivery:
         change = next((r.change for r in (await self.ctx.jobs.result(job_id)).renders if r.version == version), None)
         posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
                                                         text=remap_started_text(change))
-        live = LiveMessage(self.ctx.client, ref.channel, posted["ts"], text=remap_started_text(change))
+        live = self.ctx.live(ref.channel, posted["ts"], text=remap_started_text(change))
         self._followed[job_id] += 1
         try:
             async for event in self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s):
@@ -170,7 +170,7 @@ class Delivery:
             if live is None:
                 posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
                                                                 text=remap_started_text(render.change))
-                live = LiveMessage(self.ctx.client, ref.channel, posted["ts"])
+                live = self.ctx.live(ref.channel, posted["ts"])
             if render.status != "done":
                 await live.show_now(error_text(result.error or "The new mix could not be made.", result.error_id))
                 return
