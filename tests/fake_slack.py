@@ -82,6 +82,8 @@ class FakeSlack:
         self.downloads: list[tuple[str, bool]] = []  # (file id, authorised)
         self.triggers: dict[str, float] = {}
         self.violations: list[str] = []
+        self.ephemerals: list[tuple[str, Message]] = []  # (the one person who sees it, the message)
+        self.deleted: list[Message] = []
         self.refused: list[Call] = []  # calls answered with HTTP 429
         self._refuse_next: dict[str, list[int]] = {}  # method -> [calls left to refuse, Retry-After seconds]
         self._limits: dict[str, list[tuple[int, float, bool]]] = {}  # method -> [(calls, per_s, per channel)]
@@ -175,6 +177,10 @@ class FakeSlack:
     def thread(self, channel: str, thread_ts: str) -> list[Message]:
         return sorted((m for m in self.messages.values() if m.channel == channel and m.thread_ts == thread_ts),
                       key=lambda m: float(m.ts))
+
+    def private_to(self, user: str) -> list[Message]:
+        """Ephemeral messages only ``user`` saw."""
+        return [message for to, message in self.ephemerals if to == user]
 
     def bot_messages(self, channel: str | None = None) -> list[Message]:
         return [m for m in self.messages.values() if m.user == BOT_USER and (channel is None or m.channel == channel)]
@@ -293,7 +299,20 @@ class FakeSlack:
     def _m_chat_postEphemeral(self, args: dict) -> dict:
         if not args.get("user") or not args.get("channel"):
             raise SlackError("invalid_arguments")
-        return {"message_ts": self.new_ts()}
+        if args["channel"] in self.unreachable_channels:
+            raise SlackError("not_in_channel")
+        ephemeral = Message(args["channel"], self.new_ts(), BOT_USER, args.get("text") or "",
+                            args.get("thread_ts") or None)
+        self.ephemerals.append((args["user"], ephemeral))
+        return {"message_ts": ephemeral.ts}
+
+    def _m_chat_delete(self, args: dict) -> dict:
+        message = self._message(args.get("channel", ""), args.get("ts", ""))
+        if message.user != BOT_USER:
+            raise SlackError("cant_delete_message")
+        del self.messages[(message.channel, message.ts)]
+        self.deleted.append(message)
+        return {"channel": message.channel, "ts": message.ts}
 
     def _m_chat_getPermalink(self, args: dict) -> dict:
         message = self._message(args.get("channel", ""), args.get("message_ts", ""))

@@ -326,7 +326,7 @@ async def test_a_retried_mention_is_handled_once(wave, delivered):
     marker = fake.user_message(CHANNEL, "U0RETRY", f"<@{BOT_USER}> help", thread_ts=message.ts)
     await wave.send.event({"type": "app_mention", "user": "U0RETRY", "channel": CHANNEL, "ts": marker.ts,
                            "thread_ts": message.ts, "text": marker.text})
-    await fake.wait_for(lambda: any("/wave" in m.text for m in fake.thread(CHANNEL, message.ts)), what="the marker")
+    await fake.wait_for(lambda: any("/wave" in m.text for m in fake.private_to("U0RETRY")), what="the marker")
     bot_lines = [m.text for m in fake.thread(CHANNEL, message.ts) if m.user == BOT_USER]
     assert sum(line.startswith(("<@U0RETRY> 📷", "✅", "⚠️")) for line in bot_lines) == 1, bot_lines
     assert not any("in the making" in line for line in bot_lines)
@@ -336,13 +336,27 @@ async def test_a_retried_mention_is_handled_once(wave, delivered):
         assert await session.scalar(select(func.count()).select_from(Job).where(Job.user_id == owners[0].id)) == 1
 
 
+async def test_a_picture_refused_after_the_progress_message_is_answered_privately(wave):
+    fake = wave.fake
+    photo = fake.add_file("broken.png", "image/png", b"\x89PNG but not really")
+    message = fake.user_message(CHANNEL, "U0BROKEN", f"<@{BOT_USER}> {SONG}", files=[photo])
+    await wave.send.event({"type": "app_mention", "user": "U0BROKEN", "channel": CHANNEL, "ts": message.ts,
+                           "text": message.text, "files": [photo]})
+    told = await fake.wait_for(lambda: fake.private_to("U0BROKEN"), what="the private refusal")
+    assert told[0].text.startswith("⚠️") and "image" in told[0].text and told[0].thread_ts == message.ts
+    await fake.wait_for(lambda: not fake.thread(CHANNEL, message.ts), what="the progress message removed")
+    assert any(m.text.startswith("<@U0BROKEN> 📷") for m in fake.deleted)
+    assert not [m for m in fake.private_to(OTHER) if "image" in m.text]  # only the one who asked sees it
+
+
 async def test_mention_without_a_photo_explains(wave):
     fake = wave.fake
     message = fake.user_message(CHANNEL, OTHER, f"<@{BOT_USER}> play something")
     await wave.send.event({"type": "app_mention", "user": OTHER, "channel": CHANNEL, "ts": message.ts,
                            "text": message.text})
-    reply = await fake.wait_for(lambda: fake.thread(CHANNEL, message.ts), what="the hint")
-    assert "Attach a photo" in reply[0].text
+    reply = await fake.wait_for(lambda: fake.private_to(OTHER), what="the hint")
+    assert "Attach a photo" in reply[-1].text and reply[-1].thread_ts == message.ts
+    assert not fake.thread(CHANNEL, message.ts)  # nothing public
 
 
 async def test_message_shortcut_on_a_message_with_a_photo(wave, delivered):

@@ -86,7 +86,9 @@ async def test_one_result_that_cannot_be_posted_does_not_hold_up_the_others(slac
 
     with caplog.at_level(logging.ERROR):
         await delivery.deliver_pending()
-    assert fake.messages[(CHANNEL, fine_ts)].text == "⚠️ The picture could not be read. (error id `abcd1234`)"
+    # The failure goes to the person who asked only; the public progress message is removed.
+    assert (CHANNEL, fine_ts) not in fake.messages and [m.ts for m in fake.deleted] == [fine_ts]
+    assert [m.text for m in fake.private_to("U0ME")] == ["⚠️ The picture could not be read. (error id `abcd1234`)"]
     assert await delivered_at(ctx, fine) is not None
     assert await delivered_at(ctx, broken) is None  # released: the next round tries again
     assert any(broken in r.getMessage() and r.exc_info for r in caplog.records)

@@ -116,7 +116,7 @@ class SlackWave:
             try:
                 file = first_picture(message.get("files") or [])
             except WaveInputError as exc:
-                await client.chat_postEphemeral(channel=channel, user=user_id, text=error_text(exc.user_message))
+                await ctx.tell_privately(channel, user_id, error_text(exc.user_message))
                 return
             origin = RequestOrigin(channel=channel, thread_ts=message.get("thread_ts") or message["ts"],
                                    file_id=file["id"], file_name=file.get("name"))
@@ -147,7 +147,7 @@ class SlackWave:
             if text.lower() == "help" or not event.get("files"):
                 hint = SLACK_HELP_TEXT if text.lower() == "help" else (
                     "Attach a photo to your message (`@WAVE [song] [a few words]`) and WAVE will make music from it.")
-                await client.chat_postMessage(channel=event["channel"], thread_ts=thread, text=hint)
+                await ctx.tell_privately(event["channel"], event["user"], hint, thread_ts=thread)
                 return
             song, cue = split_mention(text)
             self._start(team_id=body.get("team_id") or event.get("team", ""), user_id=event["user"],

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.budget import SLACK_EDIT_LIMITS, RateBudget
@@ -79,6 +80,22 @@ class SlackContext:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def tell_privately(self, channel: str, user_id: str, text: str, *, thread_ts: str | None = None,
+                             replacing_ts: str | None = None) -> None:
+        """An error or refusal only ``user_id`` sees (``chat.postEphemeral``); ``replacing_ts``, the public message
+        it stands in for (a progress message), is deleted."""
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user_id, text=text, thread_ts=thread_ts)
+        except SlackApiError as exc:  # not in the channel any more: the app's direct message still reaches them
+            log.info("could not answer %s privately in %s (%s); writing to them", user_id, channel,
+                     exc.response.get("error"))
+            await self.client.chat_postMessage(channel=user_id, text=text)
+        if replacing_ts:
+            try:
+                await self.client.chat_delete(channel=channel, ts=replacing_ts)
+            except SlackApiError as exc:
+                log.warning("could not remove %s/%s: %s", channel, replacing_ts, exc.response.get("error"))
 
     async def is_admin(self, user_id: str) -> bool:
         """Workspace admins and owners may remap or cancel anyone's mix and set the gallery channel."""

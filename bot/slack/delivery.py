@@ -75,8 +75,12 @@ class Delivery:
                 log.warning("job %s has no Slack message to answer; skipped", job_id)
                 return
             live = live or self.ctx.live(ref.channel, ref.ts)
+            if result.status == JobStatus.CANCELLED:
+                await live.show_now("Cancelled.")
+                return
             if result.status != JobStatus.DONE or result.latest is None:
-                await live.show_now(_unfinished_text(result))
+                await self.ctx.tell_privately(ref.channel, result.owner, _failure_text(result),
+                                              thread_ts=ref.thread_ts, replacing_ts=ref.ts)
                 return
             await live.show_now(result_text(result))
             await self._post_result_files(result, ref)
@@ -131,12 +135,13 @@ class Delivery:
         try:
             version = await self.ctx.jobs.remap_many(job_id, moves)
         except WaveInputError as exc:
-            await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
-                                                   text=error_text(exc.user_message))
+            await self.ctx.tell_privately(ref.channel, result.owner, error_text(exc.user_message),
+                                          thread_ts=ref.thread)
             return
         except Exception as exc:  # noqa: BLE001 - the person gets an error id, the log gets the details
-            await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread, text=error_text(
-                "The new mix could not be started; try again in a moment.", log_unexpected("slack remap", exc)))
+            await self.ctx.tell_privately(ref.channel, result.owner, error_text(
+                "The new mix could not be started; try again in a moment.", log_unexpected("slack remap", exc)),
+                thread_ts=ref.thread)
             return
         change = next((r.change for r in (await self.ctx.jobs.result(job_id)).renders if r.version == version), None)
         posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
@@ -167,13 +172,16 @@ class Delivery:
         if not await records.claim_render_delivery(job_id, version):
             return
         try:
+            if render.status != "done":
+                await self.ctx.tell_privately(
+                    ref.channel, result.owner, error_text(result.error or "The new mix could not be made.",
+                                                          result.error_id),
+                    thread_ts=ref.thread, replacing_ts=live.ts if live else None)
+                return
             if live is None:
                 posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
                                                                 text=remap_started_text(render.change))
                 live = self.ctx.live(ref.channel, posted["ts"])
-            if render.status != "done":
-                await live.show_now(error_text(result.error or "The new mix could not be made.", result.error_id))
-                return
             await live.show_now(remap_done_text(render))
             await self.ctx.client.files_upload_v2(
                 channel=ref.channel, thread_ts=ref.thread,
@@ -211,9 +219,7 @@ def _reply_ref(result: JobResult) -> ReplyRef | None:
         return None
 
 
-def _unfinished_text(result: JobResult) -> str:
-    if result.status == JobStatus.CANCELLED:
-        return "Cancelled."
+def _failure_text(result: JobResult) -> str:
     return error_text(result.error or "WAVE could not finish this one.", result.error_id)
 
 

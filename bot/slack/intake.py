@@ -56,10 +56,11 @@ async def start_request(ctx: SlackContext, delivery: Delivery, *, team_id: str, 
             channel_id=channel, reply_ref=reply.model_dump(),
         ))
     except WaveInputError as exc:
-        await live.show_now(error_text(exc.user_message))
+        await ctx.tell_privately(channel, user_id, error_text(exc.user_message), thread_ts=thread_ts, replacing_ts=ts)
         return
     except Exception as exc:  # noqa: BLE001 - the person gets an error id, the log gets the details
-        await live.show_now(error_text(UNEXPECTED, log_unexpected("slack request", exc)))
+        await ctx.tell_privately(channel, user_id, error_text(UNEXPECTED, log_unexpected("slack request", exc)),
+                                 thread_ts=thread_ts, replacing_ts=ts)
         return
     await ctx.records.remember_message(message_ref(channel, ts), job_id, RESULT)
     await delivery.follow(job_id, live)
