@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from db.models import JobStatus
 from jobs.events import JobEvent
 from pipeline.types import SESSIONS, Session
+from pipeline.vision.intake import PICTURE_FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def check_upload(filename: str, content_type: str | None, size: int) -> UploadCh
     else:  # a declared type that is not a picture is not one, whatever the name says
         type_ok = declared in IMAGE_CONTENT_TYPES
     if not type_ok:
-        return UploadCheck(False, "That file is not a picture WAVE can read: send a PNG, JPEG, WebP or GIF.")
+        return UploadCheck(False, f"That file is not a picture WAVE can read: send a {PICTURE_FORMATS} photo.")
     if size <= 0:
         return UploadCheck(False, "That picture is empty.")
     if size > MAX_IMAGE_BYTES:

@@ -217,3 +217,16 @@ def redis_prefix():
     import uuid
 
     return f"wavetest-seen-{uuid.uuid4().hex[:8]}"
+
+
+def test_one_wording_for_picture_formats_in_the_bots_and_the_command_line():
+    from bot.slack.pictures import first_picture
+    from pipeline.vision.intake import PICTURE_FORMATS, load_image
+
+    wording = f"send a {PICTURE_FORMATS} photo"
+    assert wording in check_upload("notes.txt", "text/plain", 10).message
+    with pytest.raises(WaveInputError) as slack:
+        first_picture([{"id": "F1", "name": "song.mp3", "mimetype": "audio/mpeg", "size": 10}])
+    with pytest.raises(WaveInputError) as command_line:
+        load_image(b"this is not a picture")
+    assert wording in slack.value.user_message and wording in command_line.value.user_message
