@@ -129,3 +129,29 @@ async def test_refusals_after_the_first_response_are_private(bot, fake):
     public = [m["content"] for m in fake.messages_in(fake.general)
               if not m.get("_deleted") and not m["flags"] & EPHEMERAL]
     assert not any("⚠️" in text for text in public), public
+
+
+def test_each_log_line_of_the_bot_is_written_once(tmp_path, capsys):
+    """`wave bot discord` sets up WAVE's logging, then runs the bot: a line must not come out twice."""
+    import io
+    import logging
+
+    from bot.discord import run_discord
+    from wave_app.logging_setup import setup_logging
+    from wave_app.settings import Settings
+
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    stream = io.StringIO()
+    try:
+        setup_logging("text", "INFO", stream=stream)
+        with pytest.raises(SystemExit):  # no token: the bot stops before connecting
+            run_discord(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/wave.db", discord_token=None))
+        logging.getLogger("bot.discord.app").info("one line")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in saved[0]:
+                root.removeHandler(handler)
+        root.setLevel(saved[1])
+    assert stream.getvalue().count("one line") == 1
+    assert "one line" not in capsys.readouterr().err

@@ -122,8 +122,8 @@ async def serve(settings: Settings) -> None:
 
 
 def run_discord(settings: Settings) -> None:
-    """What `wave bot discord` runs: the bot, until interrupted."""
-    discord.utils.setup_logging()
+    """What `wave bot discord` runs: the bot, until interrupted. Logging is WAVE's (set up by the command), so
+    discord.py's own handler is not added: with both, every line was written twice."""
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
