@@ -81,6 +81,15 @@ class ChatRecords:
                 select(ChatMessage.message_ref).where(ChatMessage.job_id == job_id, ChatMessage.kind == kind)
             )).all())
 
+    async def source_messages(self, job_id: str) -> list[tuple[str, str]]:
+        """(message ref, variant id) of each sound's message of a job."""
+        async with self.runtime.sessions() as session:
+            rows = (await session.execute(
+                select(ChatMessage.message_ref, ChatMessage.variant_id).where(
+                    ChatMessage.job_id == job_id, ChatMessage.kind == "source", ChatMessage.variant_id.is_not(None))
+            )).all()
+        return [(ref, variant_id) for ref, variant_id in rows]
+
     # ---------------------------------------------------------------------------------------------- delivery
 
     async def undelivered_jobs(self) -> list[str]:
@@ -224,11 +233,13 @@ class ChatRecords:
                                                                    GalleryEntry.removed.is_(False)))
 
     async def vote(self, entry_id: int, user_id: str, *, up: bool = True) -> int:
-        """Record (or withdraw) one person's vote; idempotent. Returns the entry's vote count."""
+        """Record (or withdraw) one person's vote; idempotent; the sharer's own vote is not counted. Returns the
+        entry's vote count."""
         async with self.runtime.sessions() as session:
             user = await get_or_create_user(session, self.platform, user_id, None)
             existing = await session.scalar(select(Vote).where(Vote.entry_id == entry_id, Vote.user_id == user.id))
-            if up and existing is None:
+            entry = await session.get(GalleryEntry, entry_id)
+            if up and existing is None and entry is not None and entry.shared_by != user.id:
                 session.add(Vote(entry_id=entry_id, user_id=user.id))
             elif not up and existing is not None:
                 await session.delete(existing)

@@ -13,6 +13,9 @@ from bot.common import check_upload
 from bot.debounce import RemapDebouncer
 from bot.dedupe import SEEN_TTL_S, SeenEvents
 from bot.download import fetch, host_allowed
+from bot.progress import ProgressLines, ticking
+from db.models import JobStatus
+from jobs.events import JobEvent
 from pipeline.errors import WaveInputError
 from pipeline.types import Session
 from tests.conftest import REDIS_TEST_URL
@@ -230,3 +233,91 @@ def test_one_wording_for_picture_formats_in_the_bots_and_the_command_line():
     with pytest.raises(WaveInputError) as command_line:
         load_image(b"this is not a picture")
     assert wording in slack.value.user_message and wording in command_line.value.user_message
+
+
+def test_gallery_titles_name_the_song_and_the_main_sounds_and_are_cut_at_a_word():
+    from bot.common import MAX_TITLE_CHARS, gallery_title
+
+    report = {"song": {"title": "Ode to Joy"}, "sessions": {
+        "drums": {"effect": "door-1", "effect_name": "a heavy wooden door slammed in an empty stairwell"},
+        "bass": {"effect": "kettle-1", "effect_name": "kettle"},
+        "guitar": {"effect": "kettle-1", "effect_name": "kettle"},
+        "keyboard": {"effect": "cup-1", "effect_name": "coffee cup"}}}
+    title = gallery_title(report)
+    assert title.startswith("Ode to Joy · a heavy wooden door") and len(title) <= MAX_TITLE_CHARS
+    whole = "Ode to Joy · a heavy wooden door slammed in an empty stairwell, kettle, coffee cup"
+    assert title.endswith("…") and whole.startswith(title[:-1]) and whole[len(title) - 1] == " "  # cut at a word
+    short = {**report, "sessions": {k: v for k, v in report["sessions"].items() if k != "drums"}}
+    assert gallery_title(short) == "Ode to Joy · kettle, coffee cup"  # one name per sound, at most three
+    assert gallery_title(None) == "A WAVE mix"
+
+
+def test_a_remap_is_told_with_names_and_only_the_changed_parts_are_marked():
+    from bot.common import cast_summary, describe_change, roles
+
+    names = {"chair-1": "old chair", "chair-10": "folding chair", "cup-1": "coffee cup"}
+    assert describe_change("chair-1 moved keyboard -> drums; cup-1 moved drums -> keyboard", names) == \
+        "old chair moved from keyboard to drums; coffee cup moved from drums to keyboard"
+    assert describe_change("chair-10 now plays bass (instead of chair-1)", names) == \
+        "folding chair now plays bass (replacing old chair)"
+    before = {"sessions": {"drums": {"effect": "cup-1", "effect_name": "coffee cup", "reason": "(your choice)"},
+                           "keyboard": {"effect": "chair-1", "effect_name": "old chair", "reason": "(your choice)"},
+                           "bass": {"effect": "chair-10", "effect_name": "folding chair", "reason": "(your choice)"},
+                           "guitar": {"effect": "cup-1", "effect_name": "coffee cup", "fallback": "borrowed"}}}
+    after = {"sessions": {**before["sessions"],
+                          "drums": {"effect": "chair-1", "effect_name": "old chair", "reason": "(your choice)"},
+                          "keyboard": {"effect": "cup-1", "effect_name": "coffee cup", "reason": "(your choice)"}}}
+    summary = cast_summary(after, before)
+    assert "(your choice)" not in summary and summary.count("🔁 changed") == 2
+    assert "**drums**: old chair — 🔁 changed (was coffee cup)" in summary
+    assert "**bass**: folding chair\n" in summary + "\n"  # unchanged: no remark
+    assert roles(after) == {"chair-1": Session.DRUMS, "chair-10": Session.BASS, "cup-1": Session.KEYBOARD}
+
+
+# ------------------------------------------------------------------------------------------- progress lines
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _Estimates:
+    async def wait_s(self, position: int) -> float:
+        return position * 40.0
+
+
+def _event(status: JobStatus, message: str = "", position: int | None = None) -> JobEvent:
+    return JobEvent(job_id="j" * 32, status=status, progress=0.5, message=message, queue_position=position)
+
+
+async def test_progress_lines_tell_the_wait_in_line_and_how_long_a_stage_has_run():
+    clock = _Clock()
+    lines = ProgressLines(_Estimates(), clock=clock)
+    assert (await lines.text(_event(JobStatus.QUEUED, position=3))).endswith("3rd in line · about 2 min 00 s to wait")
+    first = await lines.text(_event(JobStatus.BUILDING, "Building the drums from 'chair-1'"))
+    clock.now += 4
+    later = await lines.text(_event(JobStatus.BUILDING, "Building the drums from 'chair-1'"))
+    assert first.startswith("Building the instruments…") and "· 0 s" in first and "· 4 s" in later
+    assert later.endswith("\n↳ Building the drums")  # the worker's step, without the internal id
+    clock.now += 1
+    assert "· 0 s" in await lines.text(_event(JobStatus.PLAYING, "playing drums"))  # a new stage starts at 0
+
+
+async def test_a_quiet_running_job_is_repeated_until_something_new_comes():
+    release = asyncio.Event()
+
+    async def events():
+        yield _event(JobStatus.QUEUED, position=1)
+        yield _event(JobStatus.CASTING)
+        await release.wait()
+        yield _event(JobStatus.DONE)
+
+    seen = []
+    async for event in ticking(events(), every_s=0.02):
+        seen.append(event.status)
+        if seen.count(JobStatus.CASTING) == 3:
+            release.set()
+    assert seen == [JobStatus.QUEUED] + [JobStatus.CASTING] * 3 + [JobStatus.DONE]

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.budget import Limit, RateBudget
+from bot.common import ordinal
 from bot.records import ChatRecords
 from db.models import Job, JobStatus
-from jobs.events import JobEvent, publish
+from jobs.events import JobEvent, ProgressReporter, publish
 from tests import discord_harness
 from tests.discord_harness import bot_settings, clear_redis, photo_bytes, running_bot
 
@@ -74,9 +75,10 @@ async def test_progress_edits_of_many_replies_keep_the_channel_budget(fake, sett
         for position in range(15, 0, -1):
             for _, job_id in jobs:
                 await place_in_line(bot, job_id, position)
-        for interaction, _ in jobs:
-            await fake.until(lambda i=interaction: "· 1st in line" in fake.original(i)["content"], timeout=60,
-                             what="the newest place in line")
+        for place, (interaction, job_id) in enumerate(jobs, start=1):  # where they really are, as the database says
+            await publish(bot.runtime, await bot.jobs.status(job_id))
+            await fake.until(lambda i=interaction, p=place: f"· {ordinal(p)} in line" in fake.original(i)["content"],
+                             timeout=60, what="the newest place in line")
         assert fake.refused == []
         edits = fake.edits_per_channel()[fake.general]
         assert len(edits) < 6 + 6 * 15 / 2, len(edits)  # most places were coalesced away
@@ -88,5 +90,20 @@ async def test_a_rate_limited_progress_edit_is_retried_after_retry_after(fake, s
         interaction, job_id = await queued_request(fake, bot, ana, seed=2)
         fake.refuse_next("PATCH", f"/webhooks/{fake.application_id}/{interaction.token}/", retry_after=0.6)
         await place_in_line(bot, job_id, 7)
-        await fake.until(lambda: "· 7th in line" in fake.original(interaction)["content"], what="the retried edit")
+        await fake.until(lambda: any("· 7th in line" in text for _, text in fake.original(interaction)["_edits"]),
+                         what="the retried edit")
         assert len(fake.refused) == 1  # and the autouse check: no call came before its retry_after
+
+
+async def test_a_quiet_running_job_still_shows_time_moving_on(fake, settings):
+    """No event for a while during a stage: the reply keeps changing (how long the stage has run)."""
+    ana = fake.add_user("ana")
+    async with running_bot(settings, fake) as bot:
+        interaction, job_id = await queued_request(fake, bot, ana, seed=3)
+        await ProgressReporter(bot.runtime, job_id).update(JobStatus.CASTING, 0.0, "Casting the sounds into the band")
+
+        def casting_texts() -> list[str]:
+            return [text for _, text in fake.original(interaction)["_edits"] if text.startswith("Casting the band")]
+
+        await fake.until(lambda: len(set(casting_texts())) >= 3, timeout=60, what="three different casting lines")
+        assert all(" s" in text.split("\n")[0].rsplit("·", 1)[1] for text in casting_texts())

@@ -19,6 +19,7 @@ from aiohttp import web
 from PIL import Image
 from sqlalchemy import func, select
 
+from bot.common import gallery_title
 from bot.slack import SlackWave, web_app
 from bot.slack.server import web_client
 from db.models import ChatMessage, GalleryEntry, Job, Render, User, Vote
@@ -241,7 +242,10 @@ async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
     audio, rate = soundfile.read(io.BytesIO(uploads_in(fake, new_mix)[fake.files[new_mix.files[0]].name]))
     assert audio.shape[0] / rate > 30
     status_message = next(m for m in fake.thread(CHANNEL, thread_ts) if m.text.startswith("🔁 Version 2"))
-    assert variant_by_ts[target.ts] in status_message.text
+    name = next(s.name for s in (await wave.slack.ctx.jobs.result(delivered.job_id)).sources
+                if s.variant_id == variant_by_ts[target.ts])
+    assert name in status_message.text and variant_by_ts[target.ts] not in status_message.text  # names, not ids
+    assert "(your choice)" not in status_message.text and "🔁 changed" in status_message.text
 
 
 # ------------------------------------------------------------------------------------------------ gallery
@@ -263,16 +267,22 @@ async def test_gallery_share_votes_and_top(wave, delivered):
     post = await fake.wait_for(lambda: next((m for m in fake.bot_messages(GALLERY) if m.thread_ts is None), None),
                                what="the gallery post")
     assert f"<@{OWNER}>" in post.text
-    await fake.wait_for(lambda: ("star", BOT_USER) in post.reactions, what="the app's star inviting votes")
     shared_mix = await fake.wait_for(lambda: [m for m in fake.thread(GALLERY, post.ts) if m.files], what="mix")
     assert fake.files[shared_mix[0].files[0]].name.startswith("wave-mix")
 
     async with wave.runtime.sessions() as session:
         entry = await session.scalar(select(GalleryEntry))
     assert entry.message_ref == f"slack:{GALLERY}:{post.ts}"
-    for voter in (OTHER, VOTER, VOTER):  # one vote per person
+    job_report = (await wave.slack.ctx.jobs.result(delivered.job_id)).latest.report
+    assert entry.title == gallery_title(job_report) and entry.title in post.text and len(entry.title) <= 80
+    assert not post.reactions  # no star of the app's own: Slack's count is the vote count
+    for voter in (OWNER, OTHER, VOTER, VOTER):  # one vote per person; the sharer's own is not counted
         await send.reaction(voter, "star", GALLERY, post.ts)
     await votes_reach(wave, entry.id, 2)
+    async with wave.runtime.sessions() as session:
+        voters = set((await session.scalars(select(User.platform_user_id).join(Vote, Vote.user_id == User.id)
+                                            .where(Vote.entry_id == entry.id))).all())
+    assert voters == {OTHER, VOTER}
     await send.reaction(OTHER, "star", GALLERY, post.ts, added=False)
     await votes_reach(wave, entry.id, 1)
     _, body = await send.command("top", user=OTHER, channel=CHANNEL, trigger_id=fake.trigger())

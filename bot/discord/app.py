@@ -23,6 +23,7 @@ from bot.discord.once import OncePerInteractionTree
 from bot.discord.reaction_failures import ReactionFailures
 from bot.discord.replies import Reply, reply_ref_for
 from bot.discord.views import CancelButton
+from bot.progress import WaitEstimates
 from bot.records import ChatRecords
 from jobs.client import JobsClient
 from jobs.runtime import Runtime
@@ -61,6 +62,7 @@ class WaveBot(commands.Bot):
         self.jobs = JobsClient(self.runtime)
         self.records = ChatRecords(self.runtime, "discord")
         self.seen = SeenEvents(self.runtime.redis, self.settings.queue_prefix)
+        self.estimates = WaitEstimates(self.runtime)
         self.delivery = Delivery(self)
         self.download_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         for cog in (MakeCog(self), RemapCog(self, debounce_s=self.remap_debounce_s), GalleryCog(self),

@@ -15,11 +15,19 @@ from bot.debounce import RemapDebouncer
 from bot.slack import gallery
 from bot.slack.context import PLATFORM, SlackContext
 from bot.slack.delivery import Delivery
-from bot.slack.intake import start_request, split_mention
+from bot.slack.intake import split_mention, start_request
 from bot.slack.pictures import complete, first_picture
 from bot.slack.reactions import Reactions
-from bot.slack.views import (IMAGE_BLOCK, PICTURE_SHORTCUT, REQUEST_CALLBACK, SONG_BLOCK, RequestOrigin,
-                             read_submission, request_modal, song_options)
+from bot.slack.views import (
+    IMAGE_BLOCK,
+    PICTURE_SHORTCUT,
+    REQUEST_CALLBACK,
+    SONG_BLOCK,
+    RequestOrigin,
+    read_submission,
+    request_modal,
+    song_options,
+)
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
 from pipeline.types import Session

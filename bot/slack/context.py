@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.budget import SLACK_EDIT_LIMITS, RateBudget
 from bot.common import log_unexpected
 from bot.dedupe import SeenEvents
+from bot.progress import WaitEstimates
 from bot.records import ChatRecords
 from bot.slack.live import LiveMessage, share_rate_limits
 from jobs.client import JobsClient
@@ -46,6 +47,7 @@ class SlackContext:
     records: ChatRecords
     budget: RateBudget
     seen: SeenEvents
+    estimates: WaitEstimates
     _tasks: set[asyncio.Task] = field(default_factory=set)
     _admins: dict[str, tuple[bool, float]] = field(default_factory=dict)
 
@@ -55,7 +57,7 @@ class SlackContext:
         budget = budget or RateBudget(SLACK_EDIT_LIMITS)
         share_rate_limits(client, budget)
         return cls(settings, runtime, client, JobsClient(runtime), ChatRecords(runtime, PLATFORM), budget,
-                   SeenEvents(runtime.redis, settings.queue_prefix))
+                   SeenEvents(runtime.redis, settings.queue_prefix), WaitEstimates(runtime))
 
     def live(self, channel: str, ts: str, *, text: str = "") -> LiveMessage:
         """A message edited in place within the app's shared edit budget."""

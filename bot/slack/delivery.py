@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.common import SESSION_SLACK_EMOJI, error_text, log_unexpected, progress_text
+from bot.common import SESSION_SLACK_EMOJI, error_text, log_unexpected
+from bot.progress import ProgressLines, ticking
 from bot.slack.context import SlackContext, message_ref
 from bot.slack.live import LiveMessage
 from bot.slack.texts import remap_done_text, remap_started_text, result_text, source_text
@@ -53,9 +54,10 @@ class Delivery:
         """Stage and queue position in place until the job ends, then the result."""
         self._followed[job_id] += 1
         try:
-            async for event in self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s):
+            lines = ProgressLines(self.ctx.estimates)
+            async for event in ticking(self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s)):
                 if not event.finished:
-                    live.show(progress_text(event))
+                    live.show(await lines.text(event))
             await live.settle()
             await self.deliver_job(job_id, live)
         finally:
@@ -143,15 +145,16 @@ class Delivery:
                 "The new mix could not be started; try again in a moment.", log_unexpected("slack remap", exc)),
                 thread_ts=ref.thread)
             return
-        change = next((r.change for r in (await self.ctx.jobs.result(job_id)).renders if r.version == version), None)
-        posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
-                                                        text=remap_started_text(change))
-        live = self.ctx.live(ref.channel, posted["ts"], text=remap_started_text(change))
+        result = await self.ctx.jobs.result(job_id)
+        started = remap_started_text(result, next((r.change for r in result.renders if r.version == version), None))
+        posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread, text=started)
+        live = self.ctx.live(ref.channel, posted["ts"], text=started)
         self._followed[job_id] += 1
         try:
-            async for event in self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s):
+            lines = ProgressLines(steps=False)
+            async for event in ticking(self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s)):
                 if not event.finished and event.render_version in (None, version):
-                    live.show(f"{remap_started_text(change)}\n{progress_text(event)}")
+                    live.show(f"{started}\n{await lines.text(event)}")
             await live.settle()
             await self.deliver_render(job_id, version, live)
         finally:
@@ -180,9 +183,9 @@ class Delivery:
                 return
             if live is None:
                 posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
-                                                                text=remap_started_text(render.change))
+                                                                text=remap_started_text(result, render.change))
                 live = self.ctx.live(ref.channel, posted["ts"])
-            await live.show_now(remap_done_text(render))
+            await live.show_now(remap_done_text(result, render))
             await self.ctx.client.files_upload_v2(
                 channel=ref.channel, thread_ts=ref.thread,
                 file_uploads=[_upload(render.mix_compressed or render.mix, f"wave-mix-v{version}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary
+from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary, describe_change, previous_render
 from bot.records import TopEntry
 from jobs.client import JobResult, RenderResult, SourceResult
 from pipeline.types import SESSIONS
@@ -43,13 +43,18 @@ def source_text(index: int, source: SourceResult, effect_link: str | None = None
     return line + (f"\n<{effect_link}|Hear the sound>" if effect_link else "")
 
 
-def remap_started_text(change: str | None) -> str:
-    return f"🔁 Playing it again: {change or 'new casting'}…"
+def change_text(result: JobResult, change: str | None) -> str:
+    return describe_change(change, {s.variant_id: s.name for s in result.sources})
 
 
-def remap_done_text(render: RenderResult) -> str:
-    summary = mrkdwn(cast_summary(render.report))
-    return f"🔁 Version {render.version}: {render.change or 'new casting'}\n{summary}".rstrip()
+def remap_started_text(result: JobResult, change: str | None) -> str:
+    return f"🔁 Playing it again: {change_text(result, change)}…"
+
+
+def remap_done_text(result: JobResult, render: RenderResult) -> str:
+    before = previous_render(result.renders, render.version)
+    summary = mrkdwn(cast_summary(render.report, before.report if before and before.report else {}))
+    return f"🔁 Version {render.version}: {change_text(result, render.change)}\n{summary}".rstrip()
 
 
 def gallery_post_text(title: str, owner: str) -> str:

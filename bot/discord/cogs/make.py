@@ -8,7 +8,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import MAX_IMAGE_BYTES, CANCEL, check_upload, clean_cue, error_text, log_unexpected, progress_text
+from bot.common import (
+    CANCEL,
+    MAX_IMAGE_BYTES,
+    check_upload,
+    clean_cue,
+    error_text,
+    log_unexpected,
+    progress_text,
+)
 from bot.discord.access import may_steer
 from bot.discord.delivery import edit_scopes
 from bot.discord.replies import Reply, message_ref, reply_ref_for
