@@ -36,6 +36,7 @@ DISCORD_EDIT_LIMITS: dict[str, tuple[Limit, ...]] = {
 }
 # When a waiter is passed over for an older one that can go, it looks again after at most this long.
 RECHECK_S = 0.05
+MAX_BACK_OFF_S = 300.0  # a Retry-After beyond this is not believed (progress would freeze for good)
 MAX_IDLE_SCOPES = 1000  # past this many scopes, those with no recent calls are forgotten
 
 
@@ -109,7 +110,7 @@ class RateBudget:
 
     def back_off(self, scopes: Sequence[str], seconds: float) -> None:
         """The platform refused a call and said when to come back (``Retry-After``)."""
-        until = self.clock() + max(0.0, seconds)
+        until = self.clock() + min(max(0.0, seconds), MAX_BACK_OFF_S)
         for name in scopes:
             scope = self._scope(name)
             scope.blocked_until = max(scope.blocked_until, until)

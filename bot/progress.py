@@ -32,6 +32,13 @@ def duration_text(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s" if minutes < 10 else f"{minutes} min"
 
 
+def rough_duration_text(seconds: float) -> str:
+    """An estimate, said no more precisely than it is known: "about 40 s", "about 3 min"."""
+    if seconds < 60:
+        return f"{max(10, round(seconds / 10) * 10)} s"
+    return f"{round(seconds / 60)} min"
+
+
 class WaitEstimates:
     """Seconds a job at a given place in line may wait: the median of recent job durations, spread over the jobs
     running now (about as many as there are workers). Read from the database at most every 30 s."""
@@ -80,7 +87,7 @@ class ProgressLines:
             if event.queue_position and self.estimates is not None:
                 wait = await self.estimates.wait_s(event.queue_position)
                 if wait is not None:
-                    line += f" · about {duration_text(wait)} to wait"
+                    line += f" · about {rough_duration_text(wait)} to wait"
             return line
         if event.status in WORKING:
             line += f" · {duration_text(self.clock() - self._stage_started)}"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.budget import Limit, RateBudget
+from bot.budget import MAX_BACK_OFF_S, Limit, RateBudget
 from bot.common import check_upload
 from bot.debounce import RemapDebouncer
 from bot.dedupe import SEEN_TTL_S, SeenEvents
@@ -191,6 +191,8 @@ async def test_retry_after_holds_progress_and_results_alike():
     await budget.wait_urgent(("workspace",))
     assert budget.clock() - refused_at >= 0.2 - 1e-3
     assert budget.delay(("channel:other",)) == 0  # a scope that was not refused goes on
+    budget.back_off(("channel:other",), 10**9)  # a hostile or broken Retry-After freezes nothing for good
+    assert budget.delay(("channel:other",)) <= MAX_BACK_OFF_S
 
 
 # ------------------------------------------------------------------------------------------ repeated events
@@ -296,7 +298,7 @@ def _event(status: JobStatus, message: str = "", position: int | None = None) ->
 async def test_progress_lines_tell_the_wait_in_line_and_how_long_a_stage_has_run():
     clock = _Clock()
     lines = ProgressLines(_Estimates(), clock=clock)
-    assert (await lines.text(_event(JobStatus.QUEUED, position=3))).endswith("3rd in line · about 2 min 00 s to wait")
+    assert (await lines.text(_event(JobStatus.QUEUED, position=3))).endswith("3rd in line · about 2 min to wait")
     first = await lines.text(_event(JobStatus.BUILDING, "Building the drums from 'chair-1'"))
     clock.now += 4
     later = await lines.text(_event(JobStatus.BUILDING, "Building the drums from 'chair-1'"))
