@@ -433,6 +433,16 @@ async def test_owner_cancels_with_x(wave):
         assert (await session.get(Job, job.id)).status == "cancelled"
 
 
+async def test_a_cancel_that_comes_after_the_result_says_it_came_too_late(wave, delivered):
+    fake = wave.fake
+    await wave.send.reaction(OWNER, "x", CHANNEL, delivered.progress.ts)
+    told = await fake.wait_for(lambda: [m for m in fake.private_to(OWNER) if "already finished" in m.text],
+                               what="the too-late answer")
+    assert told[0].channel == CHANNEL
+    async with wave.runtime.sessions() as session:
+        assert (await session.get(Job, delivered.job_id)).status == "done"
+
+
 async def fake_job_for(wave: Harness, progress: Message) -> Job:
     deadline = time.monotonic() + 30
     while True:

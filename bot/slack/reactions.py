@@ -14,6 +14,8 @@ from pipeline.errors import WaveInputError
 
 log = logging.getLogger(__name__)
 
+TOO_LATE_TO_CANCEL = "This mix had already finished, so there was nothing left to cancel."
+
 
 def emoji_name(reaction: str) -> str:
     """``thumbsup::skin-tone-2`` -> ``thumbsup``."""
@@ -41,7 +43,8 @@ class Reactions:
         elif info.kind == RESULT and name == SLACK_STAR:
             await self._share(team_id, info, user_id, channel)
         elif info.kind == RESULT and name == SLACK_CANCEL and await self._may_change(info, user_id):
-            await self.ctx.jobs.cancel(info.job_id)
+            if not await self.ctx.jobs.cancel(info.job_id):  # a cancel that comes too late says so
+                await self.ctx.tell_privately(channel, user_id, TOO_LATE_TO_CANCEL)
 
     async def removed(self, *, user_id: str, reaction: str, channel: str, ts: str) -> None:
         if emoji_name(reaction) == SLACK_STAR:
@@ -57,4 +60,4 @@ class Reactions:
         try:
             await gallery.share(self.ctx, team_id, result, user_id)
         except WaveInputError as exc:
-            await self.ctx.client.chat_postEphemeral(channel=channel, user=user_id, text=error_text(exc.user_message))
+            await self.ctx.tell_privately(channel, user_id, error_text(exc.user_message))
