@@ -3,7 +3,6 @@ redelivered interaction is answered once, progress edits keep the channel's budg
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.budget import Limit, RateBudget
@@ -12,23 +11,11 @@ from bot.records import ChatRecords
 from db.models import Job, JobStatus
 from jobs.events import JobEvent, ProgressReporter, publish
 from tests import discord_harness
-from tests.discord_harness import bot_settings, clear_redis, photo_bytes, running_bot
+from tests.discord_harness import photo_bytes, running_bot
 
-fake = discord_harness.fake  # the fixture
+fake, settings, rules_kept = discord_harness.fake, discord_harness.settings, discord_harness.rules_kept  # fixtures
 
 SONG = "row_your_boat"
-
-
-@pytest.fixture
-def settings(tmp_path, fake):
-    return bot_settings(tmp_path, fake)
-
-
-@pytest.fixture(autouse=True)
-async def checks(fake, settings):
-    yield
-    await clear_redis(settings)
-    assert fake.violations == [], "the bot broke Discord's rules"
 
 
 def callbacks(fake, interaction) -> list:
