@@ -41,6 +41,14 @@ class RunningJob:
 
 
 @dataclass(frozen=True)
+class RecentJob:
+    job_id: str
+    song: str
+    status: str
+    reply_ref: dict | None
+
+
+@dataclass(frozen=True)
 class TopEntry:
     entry_id: int
     title: str
@@ -89,6 +97,16 @@ class ChatRecords:
                     ChatMessage.job_id == job_id, ChatMessage.kind == "source", ChatMessage.variant_id.is_not(None))
             )).all()
         return [(ref, variant_id) for ref, variant_id in rows]
+
+    async def recent_jobs(self, user_id: str, limit: int = 5) -> list[RecentJob]:
+        """One person's latest requests on this platform, newest first."""
+        async with self.runtime.sessions() as session:
+            rows = (await session.execute(
+                select(Job.id, Job.song_ref, Job.status, Job.reply_ref).join(User, User.id == Job.user_id)
+                .where(Job.platform == self.platform, User.platform_user_id == user_id)
+                .order_by(Job.created_at.desc()).limit(limit)
+            )).all()
+        return [RecentJob(job_id, song, status, reply_ref) for job_id, song, status, reply_ref in rows]
 
     # ---------------------------------------------------------------------------------------------- delivery
 

@@ -84,6 +84,7 @@ class FakeSlack:
         self.violations: list[str] = []
         self.ephemerals: list[tuple[str, Message]] = []  # (the one person who sees it, the message)
         self.deleted: list[Message] = []
+        self.home_views: dict[str, dict] = {}  # user -> the App Home view published for them
         self.refused: list[Call] = []  # calls answered with HTTP 429
         self._refuse_next: dict[str, list[int]] = {}  # method -> [calls left to refuse, Retry-After seconds]
         self._limits: dict[str, list[tuple[int, float, bool]]] = {}  # method -> [(calls, per_s, per channel)]
@@ -331,6 +332,17 @@ class FakeSlack:
                 or len(view.get("blocks", [])) > 100 or len(view.get("private_metadata", "")) > 3000):
             raise SlackError("invalid_arguments")
         return {"view": {**view, "id": f"V{next(self._ids)}", "state": {"values": {}}}}
+
+    def _m_views_publish(self, args: dict) -> dict:
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        user = args.get("user_id") or ""
+        if not user.startswith("U"):
+            raise SlackError("invalid_arguments")
+        if not view or view.get("type") != "home" or len(view.get("blocks", [])) > 100:
+            raise SlackError("invalid_arguments")
+        self.home_views[user] = view
+        return {"view": {**view, "id": f"V{next(self._ids)}"}}
 
     def _m_reactions_add(self, args: dict) -> dict:
         message = self._message(args.get("channel", ""), args.get("timestamp", ""))

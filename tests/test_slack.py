@@ -443,6 +443,18 @@ async def test_a_cancel_that_comes_after_the_result_says_it_came_too_late(wave, 
         assert (await session.get(Job, delivered.job_id)).status == "done"
 
 
+async def test_app_home_shows_help_and_the_persons_latest_mixes(wave, delivered):
+    fake = wave.fake
+    for user in (OWNER, "U0NEWCOMER"):
+        await wave.send.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home",
+                               "event_ts": f"{time.time():.6f}"})
+    views = await fake.wait_for(lambda: len(fake.home_views) == 2 and fake.home_views, what="both home tabs")
+    owner_text = json.dumps(views[OWNER])
+    assert "/wave" in owner_text and "Row, Row, Row Your Boat" in owner_text and "ready" in owner_text
+    assert f"/archives/{CHANNEL}/p{delivered.progress.ts.replace('.', '')}" in owner_text  # linked to its thread
+    assert "No mixes yet" in json.dumps(views["U0NEWCOMER"])
+
+
 async def fake_job_for(wave: Harness, progress: Message) -> Job:
     deadline = time.monotonic() + 30
     while True:

@@ -105,7 +105,8 @@ def test_manifest_lists_what_the_app_uses():
     assert {"commands", "chat:write", "files:read", "files:write", "reactions:read", "reactions:write",
             "app_mentions:read", "users:read"} == scopes
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_mention", "reaction_added", "reaction_removed"}
+        "app_home_opened", "app_mention", "reaction_added", "reaction_removed"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "wave_picture"
     assert manifest["features"]["slash_commands"][0]["should_escape"] is True
 

@@ -8,6 +8,7 @@ import re
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.common import REMAP_DEBOUNCE_S, SLACK_HELP_TEXT, error_text, log_unexpected
@@ -18,6 +19,7 @@ from bot.slack.delivery import Delivery
 from bot.slack.intake import split_mention, start_request
 from bot.slack.pictures import complete, first_picture
 from bot.slack.reactions import Reactions
+from bot.slack.texts import home_view
 from bot.slack.views import (
     IMAGE_BLOCK,
     PICTURE_SHORTCUT,
@@ -160,6 +162,23 @@ class SlackWave:
             song, cue = split_mention(text)
             self._start(team_id=body.get("team_id") or event.get("team", ""), user_id=event["user"],
                         channel=event["channel"], thread_ts=thread, files=event["files"], song=song, cue=cue)
+
+        @app.event("app_home_opened")
+        async def home_opened(event: dict) -> None:
+            if event.get("tab", "home") != "home":
+                return
+            user_id = event["user"]
+            recent = await ctx.records.recent_jobs(user_id)
+            links = {}
+            for job in recent:
+                ref = job.reply_ref or {}
+                if ref.get("channel") and ref.get("ts"):
+                    try:
+                        links[job.job_id] = (await ctx.client.chat_getPermalink(
+                            channel=ref["channel"], message_ts=ref["ts"]))["permalink"]
+                    except SlackApiError:  # a removed message: the line stays, without its link
+                        pass
+            await ctx.client.views_publish(user_id=user_id, view=home_view(SLACK_HELP_TEXT, recent, links))
 
         @app.event("reaction_added")
         async def reaction_added(event: dict, body: dict) -> None:

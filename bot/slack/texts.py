@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary, describe_change, previous_render
-from bot.records import TopEntry
+from bot.records import RecentJob, TopEntry
 from jobs.client import JobResult, RenderResult, SourceResult
+from pipeline.songs import list_songs
 from pipeline.types import SESSIONS
 
 REACT_HINT = "React on a sound with " + " ".join(
@@ -72,3 +73,22 @@ def top_text(entries: list[TopEntry], permalinks: dict[int, str] | None = None) 
         votes = f"{entry.votes} vote{'s' if entry.votes != 1 else ''}"
         lines.append(f"{rank}. {title} by <@{entry.shared_by}> · {votes}")
     return "\n".join(lines)
+
+
+HOME_STATUS = {"done": "ready", "failed": "could not be made", "cancelled": "cancelled"}
+
+
+def home_view(help_text: str, recent: list[RecentJob], permalinks: dict[str, str]) -> dict:
+    """The App Home tab: how WAVE works and the person's latest mixes (linked to their threads)."""
+    lines = []
+    for job in recent:
+        title = next((s.title for s in list_songs() if s.id == job.song), job.song.replace("_", " "))
+        link = permalinks.get(job.job_id)
+        lines.append(f"• {f'<{link}|{title}>' if link else title} — {HOME_STATUS.get(job.status, 'in the making')}")
+    mixes = "\n".join(lines) or "No mixes yet: try `/wave` in a channel, or mention @WAVE with a photo."
+    return {"type": "home", "blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": "WAVE"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(help_text)[:3000]}},
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your latest mixes*\n{mixes}"[:3000]}},
+    ]}
