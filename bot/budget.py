@@ -24,9 +24,10 @@ class Limit:
 
 
 # Slack: chat.update is a Tier 3 method (about 50 a minute per workspace, bursts tolerated) and a channel takes
-# about one message a second. The 5-in-5 s window spreads a minute's budget instead of spending it in one burst.
+# about one message a second. 45 leaves room for calls that reach Slack later than they were sent; the 5-in-5 s
+# window spreads a minute's budget instead of spending it in one burst.
 SLACK_EDIT_LIMITS: dict[str, tuple[Limit, ...]] = {
-    "workspace": (Limit(50, 60.0), Limit(5, 5.0)),
+    "workspace": (Limit(45, 60.0), Limit(5, 5.0)),
     "channel": (Limit(1, 1.0),),
 }
 # Discord: 5 message edits per 5 s per channel (and per webhook), 50 requests a second per bot.

@@ -145,6 +145,11 @@ async def test_wave_result_thread_remap_and_gallery(fake, settings):
         async def votes() -> list[int]:
             return [entry.votes for entry in await records.top(str(fake.guild_id))]
 
+        async def post_kind() -> str | None:  # the bot remembers the post just after sending it
+            info = await records.message(f"discord:{fake.gallery}:{post_id}")
+            return info.kind if info else None
+
+        await eventually(post_kind, "gallery")
         await fake.react(post_id, STAR, ana)  # the sharer's own star: taken back, not a vote
         await fake.until(lambda: not fake.reactors(post_id, STAR), what="the self-vote taken back")
         for voter in (bob, ada):

@@ -52,8 +52,3 @@ def remap_text(result: JobResult, render: RenderResult, *, too_large: list[str])
 def thread_name(result: JobResult) -> str:
     scene = (result.scene or "your picture").strip().rstrip(".")
     return f"WAVE · {scene}"[:100]
-
-
-def song_title(render: RenderResult | None) -> str:
-    song = (render.report or {}).get("song") or {} if render else {}
-    return song.get("title") or "a WAVE mix"
