@@ -581,7 +581,8 @@ class SocketMode:
                                  what=f"Socket Mode connection {count}")
         return self.current
 
-    async def send(self, kind: str, payload: dict, *, accepts_response_payload: bool) -> Envelope:
+    async def send(self, kind: str, payload: dict, *, accepts_response_payload: bool,
+                   retry_attempt: int = 0) -> Envelope:
         """Sends one envelope and waits ``ack_wait_s`` for its acknowledgement."""
         connection = await self.connected()
         envelope = Envelope(str(uuid.uuid4()), kind, payload, accepts_response_payload, connection.number,
@@ -590,7 +591,7 @@ class SocketMode:
         message = {"envelope_id": envelope.id, "type": kind, "payload": payload,
                    "accepts_response_payload": accepts_response_payload}
         if kind == "events_api":
-            message.update(retry_attempt=0, retry_reason="")
+            message.update(retry_attempt=retry_attempt, retry_reason="timeout" if retry_attempt else "")
         await connection.socket.send_json(message)
         try:
             await asyncio.wait_for(envelope.acked.wait(), self.ack_wait_s)
@@ -612,6 +613,12 @@ class SocketMode:
 
     async def reaction(self, user: str, name: str, channel: str, ts: str, *, added: bool = True) -> Envelope:
         return await self.event(reaction_event(user, name, channel, ts, added=added))
+
+    async def event_again(self, event: dict, event_id: str, *, retry_attempt: int = 0) -> Envelope:
+        """An event with a given ``event_id``, in a new envelope: Slack's retry (``retry_attempt`` set) or a
+        redelivery after a reconnect."""
+        return await self.send("events_api", event_payload(event, event_id), accepts_response_payload=False,
+                               retry_attempt=retry_attempt)
 
     async def refresh(self, reason: str = "refresh_requested") -> Connection:
         """Asks the client to move to a new connection, as Slack does every few hours; the old one is closed once
