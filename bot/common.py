@@ -8,9 +8,9 @@ import uuid
 from dataclasses import dataclass
 
 from db.models import JobStatus
-from jobs.events import JobEvent
+from jobs.events import WORKER_LOST_MESSAGE, JobEvent
 from pipeline.types import SESSIONS, Session
-from pipeline.vision.intake import PICTURE_FORMATS
+from pipeline.vision.intake import MAX_CUE_CHARS, MAX_IMAGE_BYTES, PICTURE_FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,10 @@ CANCEL = "❌"
 SLACK_STAR = "star"
 SLACK_CANCEL = "x"
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 # Types that say nothing about the file: the name's extension decides.
 GENERIC_CONTENT_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
-MAX_CUE_CHARS = 200
 MAX_TITLE_CHARS = 80
 TITLE_SOURCES = 3  # a gallery title names the song and this many of the band's sounds at most
 PROGRESS_EDIT_INTERVAL_S = 1.0
@@ -108,6 +106,8 @@ def progress_text(event: JobEvent) -> str:
     line = f"{STAGE_TEXT[status]}… {progress_bar(event.progress)} {event.progress * 100:.0f}%"
     if status == JobStatus.QUEUED and event.queue_position:
         line += f" · {ordinal(event.queue_position)} in line"
+    if event.message == WORKER_LOST_MESSAGE:
+        line += f" · {WORKER_LOST_MESSAGE}"
     return line
 
 

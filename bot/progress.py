@@ -92,7 +92,7 @@ class ProgressLines:
         if event.status in WORKING:
             line += f" · {duration_text(self.clock() - self._stage_started)}"
             step = cut_at_word(QUOTED_ID.sub("", event.message or ""), MAX_STEP_CHARS) if self.steps else ""
-            if step and not step.lower().startswith(line.split("…")[0].lower()):
+            if step and step not in line and not step.lower().startswith(line.split("…")[0].lower()):
                 line += f"\n↳ {step}"
         return line
 

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.session import normalise_url
+from db.session import make_sqlite_folder, normalise_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Alembic keeps its running context in module globals: two upgrades at once in one process collide.
@@ -27,6 +27,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_sync(url: str, revision: str = "head") -> None:
+    make_sqlite_folder(url)
     with _UPGRADE_LOCK:
         command.upgrade(alembic_config(url), revision)
 

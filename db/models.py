@@ -112,7 +112,7 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
-    deadline_at: Mapped[datetime | None] = mapped_column()  # the reaper re-queues active jobs past this
+    deadline_at: Mapped[datetime | None] = mapped_column()  # when the running stage should end (from its start)
     delivered_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()

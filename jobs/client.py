@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import AsyncIterator, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +21,10 @@ from jobs.events import JobEvent, event_for, publish
 from jobs.runtime import CPU, GPU, Runtime
 from pipeline.errors import WaveInputError
 from pipeline.types import Session
+from pipeline.vision.intake import check_image_header, load_image, normalise_cue
 
 log = logging.getLogger(__name__)
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 SUBMIT_LOCK_KEY = 0x57415645  # "WAVE"
 
 
@@ -40,7 +40,7 @@ class SubmitRequest(BaseModel):
     image: bytes = Field(repr=False)
     song: str = "auto"  # a library id or "auto"; an uploaded MIDI file goes in ``midi``
     midi: bytes | None = Field(default=None, repr=False)
-    cue: str | None = Field(default=None, max_length=300)
+    cue: str | None = None
     profile: Literal["lite", "gpu"] | None = None
     seed: int = 0
     platform: str = "cli"
@@ -50,6 +50,11 @@ class SubmitRequest(BaseModel):
     workspace_name: str | None = None
     channel_id: str | None = None
     reply_ref: dict | None = None
+
+    @field_validator("cue", mode="before")
+    @classmethod
+    def _clean_cue(cls, value: object) -> str | None:
+        return normalise_cue(value)  # type: ignore[arg-type]  # WaveInputError with the limit when too long
 
 
 class RenderResult(BaseModel):
@@ -110,27 +115,32 @@ class JobsClient:
     # ------------------------------------------------------------------------------------------------ submit
 
     async def submit(self, request: SubmitRequest) -> str:
-        """Check the request and the quotas, store the picture, record the job and queue it. Returns the job id."""
-        await asyncio.to_thread(_check_image, request.image)
-        if request.midi is not None:
-            await asyncio.to_thread(_check_midi, request.midi)
-            song_ref = "midi:" + await asyncio.to_thread(self.runtime.store.put_bytes, request.midi, ".mid")
-        else:
-            song_ref = _check_song(request.song)
-        profile = request.profile or self.settings.profile
-        digest = request_hash(request.image, song_ref, request.cue, profile, request.seed)
-        image_key = await asyncio.to_thread(self.runtime.store.put_bytes, request.image, ".img")
+        """Check the request and the quotas, store the picture, record the job and queue it. Returns the job id.
+
+        Cheapest first: the picture's size and header, the song and the quotas are checked before the picture is
+        decoded or anything is stored, so a refused request costs about the size of its file.
+        """
+        await asyncio.to_thread(check_image_header, request.image)
+        song_ref = _check_song(request.song) if request.midi is None else None
         async with self.runtime.sessions() as session:
             user = await get_or_create_user(session, request.platform, request.user_id, request.user_name)
             workspace = await _get_or_create_workspace(session, request.platform, request.workspace_id, request.workspace_name)
             await session.commit()
+            await self._check_quotas(session, user.id, workspace)
+        await asyncio.to_thread(load_image, request.image)
+        if request.midi is not None:
+            await asyncio.to_thread(_check_midi, request.midi)
+            song_ref = "midi:" + await asyncio.to_thread(self.runtime.store.put_bytes, request.midi, ".mid")
+        profile = request.profile or self.settings.profile
+        digest = request_hash(request.image, song_ref, request.cue, profile, request.seed)
+        image_key = await asyncio.to_thread(self.runtime.store.put_bytes, request.image, ".img")
         async with self.runtime.sessions() as session:
             # Quotas are checked and the job written under a lock, so they hold under bursts: an advisory lock on
             # PostgreSQL; on SQLite the first write takes the database's write lock, which serialises as well.
             if session.bind.dialect.name == "postgresql":
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SUBMIT_LOCK_KEY})
             await session.execute(update(User).where(User.id == user.id).values(display_name=User.display_name))
-            await self._check_quotas(session, user.id, workspace)
+            await self._check_quotas(session, user.id, workspace)  # again, under the lock: bursts hold to them
             job = Job(
                 user_id=user.id, workspace_id=workspace.id if workspace else None, platform=request.platform,
                 channel_id=request.channel_id, reply_ref=request.reply_ref, image_key=image_key, song_ref=song_ref,
@@ -362,16 +372,6 @@ class JobsClient:
 
 
 STAGE_START_REMAP = 0.45
-
-
-def _check_image(data: bytes) -> None:
-    if not data:
-        raise WaveInputError("The picture is empty.")
-    if len(data) > MAX_IMAGE_BYTES:
-        raise WaveInputError(f"The picture is too large ({len(data) // 2**20} MiB); the limit is {MAX_IMAGE_BYTES // 2**20} MiB.")
-    from pipeline.vision.intake import load_image
-
-    load_image(data)
 
 
 def _check_midi(data: bytes) -> None:

@@ -25,6 +25,9 @@ STAGE_SPAN: dict[JobStatus, tuple[float, float]] = {
 }
 
 
+# The job's message while a stage whose worker stopped waits to run again; chat adapters show it with the progress.
+WORKER_LOST_MESSAGE = "A worker stopped, retrying"
+
 # Maps a pipeline progress message and fraction to the job stage and the fraction within that stage.
 StageMapper = Callable[[str, float], tuple[JobStatus, float]]
 

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.migrate import upgrade
@@ -17,6 +21,15 @@ GPU = "gpu"
 CPU = "cpu"
 
 
+def redis_settings(url: str) -> RedisSettings:
+    """Connection settings that ride out a Redis restart of a second or two: each command reconnects and tries again
+    with backoff (about 1.5 s in all) before it fails."""
+    settings = RedisSettings.from_dsn(url)
+    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError]
+    settings.retry = Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=4)
+    return settings
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -26,11 +39,11 @@ class Runtime:
     store: FileArtifactStore
 
     @classmethod
-    async def open(cls, settings: Settings, *, migrate: bool = True) -> "Runtime":
+    async def open(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
         if migrate:
             await upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
-        redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        redis = await create_pool(redis_settings(settings.redis_url))
         return cls(settings, engine, make_sessionmaker(engine), redis, FileArtifactStore(settings.artifacts_dir))
 
     async def close(self) -> None:

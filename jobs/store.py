@@ -7,8 +7,12 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import BinaryIO, Protocol
+
+from pipeline.safe_names import UnsafeNameError, safe_child
 
 _CHUNK = 1 << 20
 
@@ -48,38 +52,55 @@ class FileArtifactStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        name = Path(key).name
-        if key != f"{name[:2]}/{name}" or not name or name.startswith("."):
+        prefix, _, name = str(key).partition("/")
+        if not name or name.startswith(".") or prefix != name[:2]:
             raise KeyError(f"not an artifact key: {key!r}")
-        return self.root / key
+        try:
+            return safe_child(safe_child(self.root, prefix), name)
+        except UnsafeNameError:
+            raise KeyError(f"not an artifact key: {key!r}") from None
 
     def _commit(self, tmp: Path, digest: str, suffix: str) -> str:
         key = f"{digest[:2]}/{digest}{suffix}"
         final = self.root / key
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                tmp.unlink(missing_ok=True)
+                os.utime(final)
+            else:
+                os.replace(tmp, final)
+        except BaseException:
             tmp.unlink(missing_ok=True)
-            os.utime(final)
-        else:
-            os.replace(tmp, final)
+            raise
         return key
 
     def put_bytes(self, data: bytes, suffix: str = "") -> str:
         digest = hashlib.sha256(data).hexdigest()
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
+        with self._temp_file() as (handle, tmp):
             handle.write(data)
-        return self._commit(Path(tmp), digest, _suffix(suffix))
+        return self._commit(tmp, digest, _suffix(suffix))
 
     def put_file(self, path: Path) -> str:
         path = Path(path)
         digest = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        with open(path, "rb") as src, self._temp_file() as (dst, tmp):
             while chunk := src.read(_CHUNK):
                 digest.update(chunk)
                 dst.write(chunk)
-        return self._commit(Path(tmp), digest.hexdigest(), _suffix(path.suffix))
+        return self._commit(tmp, digest.hexdigest(), _suffix(path.suffix))
+
+    @contextmanager
+    def _temp_file(self) -> Iterator[tuple[BinaryIO, Path]]:
+        """A temporary file in the store, removed again when writing it fails (a full disk leaves nothing)."""
+        fd, name = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                yield handle, tmp
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def open_path(self, key: str) -> Path:
         path = self._path(key)

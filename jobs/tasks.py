@@ -19,8 +19,9 @@ from sqlalchemy.orm import selectinload
 from db.models import Job, JobStatus, Render, SoundSourceRow, as_utc, utcnow
 from jobs.events import JobCancelled, ProgressReporter, publish, event_for
 from jobs.runtime import Runtime
-from pipeline.errors import WaveError, WaveTransientError
+from pipeline.errors import WaveError, WaveTransientError, is_permanent
 from pipeline.report import PlayReport
+from pipeline.safe_names import safe_child
 from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, ProgressCallback, Session
 from wave_app import metrics
@@ -73,7 +74,7 @@ async def _fail(ctx: dict[str, Any], job_id: str, exc: BaseException, stage: str
         metrics.count_failure(exc, stage)
         await _finish(runtime, job_id, JobStatus.FAILED, "Failed", error=exc.user_message)
         return
-    if job_try < runtime.settings.job_retries:
+    if not is_permanent(exc) and job_try < runtime.settings.job_retries:
         jlog.warning("job %s: %s failed (try %d), retrying: %r", job_id, stage, job_try, exc)
         metrics.count_retry(stage)
         raise Retry(defer=2 ** job_try) from exc
@@ -178,12 +179,6 @@ async def _queue_first_render(ctx: dict[str, Any], job_id: str) -> None:
                 await session.commit()
             except Exception:  # a duplicate task created it first
                 await session.rollback()
-        await session.execute(
-            update(Job).where(Job.id == job_id).values(
-                deadline_at=utcnow() + timedelta(seconds=runtime.settings.cpu_stage_timeout_s + 60)
-            )
-        )
-        await session.commit()
     from jobs.client import JobsClient
 
     await JobsClient(runtime).enqueue_render(job_id, 1, attempt=ctx.get("job_try", 1))
@@ -203,6 +198,10 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
         return "no such render"
     if render.status == "done":
         return "already played"
+    async with runtime.sessions() as session:  # the stage's deadline counts from its start, not its queuing
+        await session.execute(update(Job).where(Job.id == job_id).values(
+            deadline_at=utcnow() + timedelta(seconds=runtime.settings.cpu_stage_timeout_s)))
+        await session.commit()
     reporter = ProgressReporter(runtime, job_id, render_version=version)
     await reporter.update(JobStatus.CASTING, 0.0, "Casting the sounds into the band", force=True)
     loop = asyncio.get_running_loop()
@@ -219,7 +218,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
             for source in job.sources:
                 if not source.effect_key:
                     continue
-                path = await asyncio.to_thread(store.copy_to, source.effect_key, work / "effects" / f"{source.variant_id}.wav")
+                path = await asyncio.to_thread(store.copy_to, source.effect_key, safe_child(work / "effects", f"{source.variant_id}.wav"))
                 words = " ".join([source.name, source.material, source.play_method, *source.timbre])
                 effects.append(EffectInput(id=source.variant_id, path=path, name=source.name, words=words,
                                            hint=Session(source.hint) if source.hint else None))

@@ -1,86 +1,156 @@
-"""arq worker settings for the two queues, and running one or both in a process (``wave worker``)."""
+"""arq worker settings for the two queues, and running one or both in a process (``wave worker``).
+
+A process heartbeats and runs the reaper (``jobs.liveness``), takes a lease on each stage it runs, and outlives Redis
+restarts: a worker that loses Redis lets its running stages finish, then reconnects with backoff.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from contextlib import suppress
 from typing import Any
 
-from arq import cron
-from arq.connections import RedisSettings
 from arq.worker import Worker, func
+from redis.exceptions import RedisError
 
 from db.migrate import upgrade
+from jobs.liveness import Liveness, leased, render_stage, vision_stage
 from jobs.reaper import reap
 from jobs.runner import WavePipeline
-from jobs.runtime import CPU, GPU, Runtime
+from jobs.runtime import CPU, GPU, Runtime, redis_settings
 from jobs.tasks import PipelineRunner, play_render, see_and_hear
 from wave_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REAPER_SECONDS = {0, 15, 30, 45}
+RECONNECT_FIRST_S = 0.5
+RECONNECT_MAX_S = 30.0
+REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 
 
-def worker_settings(settings: Settings, queue: str, *, pipeline: PipelineRunner | None = None,
-                    run_reaper: bool = True) -> dict[str, Any]:
+def worker_settings(settings: Settings, queue: str, *, runtime: Runtime, pipeline: PipelineRunner,
+                    liveness: Liveness) -> dict[str, Any]:
     """The keyword arguments of an arq ``Worker`` serving ``queue`` ("gpu" or "cpu")."""
-    shared: dict[str, Any] = {}
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        runtime = await Runtime.open(settings, migrate=False)  # run_workers migrated once before starting
-        runner = pipeline or WavePipeline(settings)
-        if queue == GPU and hasattr(runner, "warm_up"):
-            await asyncio.to_thread(runner.warm_up)
-        ctx.update(runtime=runtime, pipeline=runner)
-        shared["runtime"] = runtime
-
-    async def on_shutdown(ctx: dict[str, Any]) -> None:
-        runtime = ctx.get("runtime")
-        if runtime is not None:
-            await runtime.close()
-
-    async def reaper(ctx: dict[str, Any]) -> int:
-        lock = f"{settings.queue_prefix}:reaper-lock"
-        if not await ctx["runtime"].redis.set(lock, b"1", nx=True, ex=10):
-            return 0
-        return await reap(ctx["runtime"])
+        if queue == GPU and hasattr(pipeline, "warm_up"):
+            await asyncio.to_thread(pipeline.warm_up)  # engines are kept, so a reconnecting worker does not reload
+        ctx.update(runtime=runtime, pipeline=pipeline, liveness=liveness)
 
     if queue == GPU:
-        functions = [func(see_and_hear, name="see_and_hear", timeout=settings.gpu_stage_timeout_s,
-                          max_tries=settings.job_retries + 1)]
+        functions = [func(leased(see_and_hear, vision_stage), name="see_and_hear",
+                          timeout=settings.gpu_stage_timeout_s, max_tries=settings.job_retries + 1)]
         max_jobs = 1  # one job at a time per GPU
     elif queue == CPU:
-        functions = [func(play_render, name="play_render", timeout=settings.cpu_stage_timeout_s,
-                          max_tries=settings.job_retries + 1)]
+        functions = [func(leased(play_render, render_stage), name="play_render",
+                          timeout=settings.cpu_stage_timeout_s, max_tries=settings.job_retries + 1)]
         max_jobs = 2
     else:
         raise ValueError(f"unknown queue {queue!r}: use gpu or cpu")
-    return dict(
-        functions=functions,
-        queue_name=f"{settings.queue_prefix}:{queue}",
-        redis_settings=RedisSettings.from_dsn(settings.redis_url),
-        on_startup=on_startup,
-        on_shutdown=on_shutdown,
-        max_jobs=max_jobs,
-        cron_jobs=[cron(reaper, second=REAPER_SECONDS, run_at_startup=True, unique=False)] if run_reaper else [],
-        keep_result=60,
-        allow_abort_jobs=True,
-        handle_signals=False,
-        poll_delay=0.05,
-    )
+    return {
+        "functions": functions,
+        "queue_name": f"{settings.queue_prefix}:{queue}",
+        "redis_settings": redis_settings(settings.redis_url),
+        "on_startup": on_startup,
+        "max_jobs": max_jobs,
+        "keep_result": 60,
+        "allow_abort_jobs": True,
+        "handle_signals": False,
+        "poll_delay": 0.05,
+    }
 
 
 async def run_workers(settings: Settings, queues: list[str], *, pipeline: PipelineRunner | None = None,
                       burst: bool = False) -> None:
-    """Run a worker per queue in this process until cancelled (or, with ``burst``, until the queues are empty)."""
+    """Run a worker per queue in this process until cancelled (or, with ``burst``, until no job is left in any of
+    the queues, so that a job is never left between its stages)."""
+    for queue in queues:
+        if queue not in (GPU, CPU):
+            raise ValueError(f"unknown queue {queue!r}: use gpu or cpu")
     await upgrade(settings.database_url)
-    workers = [
-        Worker(**worker_settings(settings, queue, pipeline=pipeline, run_reaper=(i == 0)), burst=burst)
-        for i, queue in enumerate(queues)
+    runtime = await _open_runtime(settings)
+    liveness = Liveness(runtime, queues)
+    runner = pipeline or WavePipeline(settings)
+    beating = asyncio.create_task(liveness.run(reap=reap), name="wave-heartbeat")
+    waiters = [
+        asyncio.create_task(_serve(worker_settings(settings, queue, runtime=runtime, pipeline=runner, liveness=liveness)),
+                            name=f"wave-worker-{queue}")
+        for queue in queues
     ]
+    if burst:
+        waiters.append(asyncio.create_task(_until_drained(runtime, queues), name="wave-burst"))
     try:
-        await asyncio.gather(*(w.async_run() for w in workers))
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
     finally:
-        await asyncio.gather(*(w.close() for w in workers), return_exceptions=True)
+        for task in waiters:
+            task.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+        await liveness.close()
+        await runtime.close()
 
+
+async def _open_runtime(settings: Settings) -> Runtime:
+    backoff = RECONNECT_FIRST_S
+    while True:
+        try:
+            return await Runtime.open(settings, migrate=False)  # migrated just before
+        except REDIS_FAILURES as exc:
+            log.warning("cannot reach Redis (%r); trying again in %.1f s", exc, backoff)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, RECONNECT_MAX_S)
+
+
+async def _serve(worker_kwargs: dict[str, Any]) -> None:
+    """One arq worker, started again (with backoff) whenever it loses Redis."""
+    backoff = RECONNECT_FIRST_S
+    while True:
+        worker = Worker(**worker_kwargs)
+        started = time.monotonic()
+        try:
+            await worker.async_run()
+            return
+        except asyncio.CancelledError:
+            with suppress(*REDIS_FAILURES):
+                await worker.close()
+            raise
+        except REDIS_FAILURES as exc:
+            if time.monotonic() - started > 60:
+                backoff = RECONNECT_FIRST_S
+            log.warning("worker for %s lost Redis (%r); reconnecting in %.1f s once its running stages end",
+                        worker_kwargs["queue_name"], exc, backoff)
+            await _discard(worker)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, RECONNECT_MAX_S)
+
+
+async def _discard(worker: Worker) -> None:
+    """Let the stages a worker started run to their end (they keep their leases), then drop its connections."""
+    if worker.tasks:
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    pool = getattr(worker, "_pool", None)
+    if pool is not None:
+        with suppress(*REDIS_FAILURES):
+            await pool.close(close_connection_pool=True)
+
+
+async def _until_drained(runtime: Runtime, queues: list[str], poll_s: float = 0.2) -> None:
+    """Return once every queue is empty at one moment. arq keeps a job in its queue until it ends, and a stage queues
+    the next before it ends, so all-empty means no job of these queues is waiting, running or between stages."""
+    while True:
+        await asyncio.sleep(poll_s)
+        try:
+            async with runtime.redis.pipeline(transaction=True) as pipe:
+                for queue in queues:
+                    pipe.zcard(runtime.queue(queue))
+                counts = await pipe.execute()
+        except REDIS_FAILURES as exc:
+            log.warning("cannot read the queues (%r)", exc)
+            continue
+        if not any(counts):
+            return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ MAX_EFFECT_FILE_BYTES = 200 * 1024 * 1024
 MAX_EFFECT_SECONDS = 30.0  # longer effects are cut to their loudest stretch of this length
 MIN_EFFECT_SECONDS = 0.05  # shorter effects are looped up to this length
 SILENCE_DBFS = -60.0
+MIN_SAMPLE_RATE = 4_000
+MAX_SAMPLE_RATE = 384_000
 
 
 @dataclass
@@ -62,6 +65,12 @@ def read_audio(path: Path | str) -> tuple[np.ndarray, int]:
         raise WaveInputError(f"{path.name} is not a sound file WAVE can read (WAV, FLAC, OGG or MP3).") from exc
     if audio.size == 0:
         raise WaveInputError(f"Sound file {path.name} has no samples.")
+    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+        # A header can claim any rate; resampling from an absurd one would need absurd memory.
+        raise WaveInputError(
+            f"Sound file {path.name} claims a sample rate of {sr:,} Hz; WAVE reads "
+            f"{MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} Hz."
+        )
     return audio, int(sr)
 
 
@@ -135,5 +144,9 @@ def condition_effect(raw: np.ndarray, sr: int, sample_rate: int = 44100, name: s
 def write_wav(path: Path | str, audio: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), np.clip(audio, -1.0, 1.0), sample_rate, subtype=subtype)
+    # Encoded in memory and written by Python: a full disk or a read-only folder then raises an OSError that names
+    # its cause (libsndfile reports every one of them as "System error").
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(audio, -1.0, 1.0), sample_rate, subtype=subtype, format="WAV")
+    path.write_bytes(buffer.getbuffer())
     return path

@@ -28,6 +28,9 @@ def hear_sheet(
 ) -> dict[str, Path]:
     """Effects stage alone: writes ``out_dir/effects/<variant-id>.wav`` and records prompts and seeds in the sheet."""
     paths = effects_engine.generate(sheet, Path(out_dir) / "effects", seed=seed, progress=progress)
+    notice = getattr(effects_engine, "notice", None)  # e.g. the embedded engines made these sounds
+    if notice and notice not in sheet.notices:
+        sheet.notices.append(notice)
     sheet.save(Path(out_dir) / "sheet.json")
     return paths
 
@@ -45,6 +48,9 @@ def image_to_music(
     progress: ProgressCallback = no_progress,
 ) -> PlayReport:
     """Run every stage and write sheet.json, effects/, instruments/, stems/, the mix, casting and report.json."""
+    from pipeline.songs import check_song
+
+    check_song(song_ref)
     out_dir = Path(out_dir)
     options = (options or PlayOptions()).model_copy()
     progress("Looking at the picture", 0.0)
@@ -62,6 +68,8 @@ def image_to_music(
     _record_sessions_in_sheet(sheet, out_dir)
     sheet.save(out_dir / "sheet.json")
     report.sheet = "sheet.json"
+    # What the person should hear about how their picture was read and their sounds were made.
+    report.notes += sheet.notices
     report.effects = {variant_id: str(path.relative_to(out_dir)) for variant_id, path in paths.items()}
     report.engines = {
         "vision": vision.name,

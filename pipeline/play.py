@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from pipeline.audio import write_wav
 from pipeline.errors import WaveInputError
 from pipeline.report import PlayReport, SessionReport
+from pipeline.safe_names import safe_child
 from pipeline.types import (
     SESSIONS,
     Casting,
@@ -108,9 +109,9 @@ def play(
         stems = render_song(song, instruments, options.sample_rate, progress=scaled_progress(progress, 0.3, 0.8))
     stem_paths: dict[Session, str] = {}
     for session, stem in stems.items():
-        rel = f"stems/{session.value}.wav"
-        write_wav(out_dir / rel, stem, options.sample_rate)
-        stem_paths[session] = rel
+        path = safe_child(out_dir / "stems", f"{session.value}.wav")
+        write_wav(path, stem, options.sample_rate)
+        stem_paths[session] = str(path.relative_to(out_dir))
 
     progress("Mixing and mastering", 0.85)
     from pipeline.mix import master, write_mix
@@ -211,7 +212,7 @@ def _build_instruments(
             instrument = build_instrument(
                 by_id[effect_id],
                 session,
-                out_dir / "instruments" / session.value,
+                safe_child(out_dir / "instruments", session.value),
                 sample_rate=options.sample_rate,
                 engine=engine,
                 rave_model=rave_model,

@@ -12,13 +12,26 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from pipeline.safe_names import UnsafeNameError, check_slug, slugify
 from pipeline.types import EffectInput, Session
 
 MIN_VARIANTS = 5
 MAX_VARIANTS = 12
 MIN_CONFIDENCE = 0.7
+MAX_SHEET_BYTES = 1024 * 1024  # a sheet of 12 variants is a few KiB
+# Validation context key: ids come from a vision engine and are made into slugs rather than refused.
+_NORMALISE_IDS = "normalise_ids"
 
 _VOCAL = re.compile(
     r"\b(speech|speak\w*|talk\w*|voice[sd]?|vocal\w*|sing\w*|sung|song|chant\w*|whisper\w*|shout\w*|yell\w*|"
@@ -71,10 +84,12 @@ def _confidence(value: Any) -> float:
 
 
 def _timbre(value: Any) -> list[str]:
-    if value is None:
+    if value is None or isinstance(value, bool):
         return []
-    if isinstance(value, str):
-        value = re.split(r"[,;/]", value)
+    if isinstance(value, (str, int, float)):
+        value = re.split(r"[,;/]", str(value))
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("timbre must be a list of words")  # noqa: TRY004 - pydantic reports only ValueError
     words = [" ".join(str(w).split())[:40] for w in value if str(w).strip()]
     return words[:6]
 
@@ -99,6 +114,18 @@ class Variant(BaseModel):
     effect_model: str | None = None
     session: Session | None = None
     session_reason: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _slug_id(cls, value: Any, info: ValidationInfo) -> str:
+        """A given id must be a slug: it names the variant's sound file. A vision engine's ids are made into
+        slugs instead (``from_raw``); one with nothing usable left is dropped and given a fresh id."""
+        if (info.context or {}).get(_NORMALISE_IDS):
+            return slugify(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        try:
+            return check_slug(value, "variant id")
+        except UnsafeNameError as exc:
+            raise ValueError(exc.user_message) from None
 
     @field_validator("play_method")
     @classmethod
@@ -132,11 +159,35 @@ class SoundSheet(BaseModel):
     engine: str = "unknown"
     model: str | None = None
     cue: str | None = None
+    # Set by engines that can tell: the reading is a guess, and what the reply should tell the person.
+    low_confidence: bool = False
+    notices: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self, info: ValidationInfo) -> SoundSheet:
+        if (info.context or {}).get(_NORMALISE_IDS):
+            return self  # assign_ids makes repeated ids unique
+        seen: set[str] = set()
+        for source in self.sound_sources:
+            for variant in source.variants:
+                if variant.id and variant.id in seen:
+                    raise ValueError(f"two variants share the id {variant.id!r}; every variant needs its own id")
+                seen.add(variant.id)
+        return self
 
     # ------------------------------------------------------------------------------------------ construction
 
     @classmethod
-    def from_raw(cls, data: dict[str, Any], *, engine: str, model: str | None = None, cue: str | None = None) -> "SoundSheet":
+    def from_raw(
+        cls,
+        data: dict[str, Any],
+        *,
+        engine: str,
+        model: str | None = None,
+        cue: str | None = None,
+        low_confidence: bool = False,
+        notices: list[str] | None = None,
+    ) -> "SoundSheet":
         """Validate a vision engine's JSON and apply WAVE's rules.
 
         Drops vocal sources, keeps variants with confidence >= 0.7 (topping up with the most confident others
@@ -146,8 +197,9 @@ class SoundSheet(BaseModel):
         if not isinstance(data, dict):
             raise ValueError("the sheet must be a JSON object")
         data = dict(data)
-        data.update(engine=engine, model=model, cue=cue)
-        sheet = cls.model_validate(data)
+        # What WAVE says about the reading comes from the engine's code, never from what a model wrote.
+        data.update(engine=engine, model=model, cue=cue, low_confidence=low_confidence, notices=list(notices or []))
+        sheet = cls.model_validate(data, context={_NORMALISE_IDS: True})
         return sheet._apply_rules()
 
     def _apply_rules(self) -> "SoundSheet":
@@ -233,8 +285,13 @@ class SoundSheet(BaseModel):
     def load(cls, path: Path) -> "SoundSheet":
         from pipeline.errors import WaveInputError
 
+        path = Path(path)
+        if path.is_dir():
+            raise WaveInputError(f"{path.name} is a folder, not a WAVE sound sheet (a sheet.json file).")
+        if path.is_file() and path.stat().st_size > MAX_SHEET_BYTES:
+            raise WaveInputError(f"{path.name} is too large for a WAVE sound sheet (over {MAX_SHEET_BYTES // 1024} KiB).")
         try:
-            return cls.model_validate_json(Path(path).read_text())
+            return cls.model_validate_json(path.read_text())
         except (OSError, ValidationError, UnicodeDecodeError) as exc:
             raise WaveInputError(f"{Path(path).name} is not a WAVE sound sheet: {_first_error(exc)}") from exc
 
@@ -243,14 +300,12 @@ class SoundSheet(BaseModel):
         return cls.model_json_schema()
 
 
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-")
-
-
 def _first_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+        message = str(err["ctx"]["error"]) if err["type"] == "value_error" else err["msg"]
+        where = ".".join(str(p) for p in err["loc"])
+        return f"{where}: {message}" if where else message
     return str(exc)
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from jobs.worker import run_workers
 from wave_app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+WAVE_WORKER = ("wave_app.cli", "worker", "--queue", "all")
 
 
 def picture_bytes(seed: int = 0, size: int = 96) -> bytes:
@@ -81,28 +83,35 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """``wave worker --queue all`` in its own process, for crash tests."""
+    """``wave worker --queue all`` (or another ``python -m`` command) in its own process, for crash tests."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, *, command: tuple[str, ...] = WAVE_WORKER,
+                 env: dict[str, str] | None = None) -> None:
         self.log = open(log_path, "ab")
-        env = settings_env(settings)
-        # A process killed while numba writes its cache must not leave a half-written cache for the others.
-        env["NUMBA_CACHE_DIR"] = str(log_path.with_suffix(".numba-cache"))
+        # The compiled-kernel cache is this test process's (numba compiles on a stage's first call and writes the
+        # cache then): kill a worker only before its first render, or after another process has filled the cache.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wave_app.cli", "worker", "--queue", "all"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", *command],
+            cwd=ROOT, env={**settings_env(settings), **(env or {})}, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
-    def kill(self) -> None:
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def kill(self) -> float:
+        """SIGKILL; returns the moment the process was certainly gone."""
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=30)
+        return time.time()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()

@@ -32,10 +32,18 @@ def uploads_in(fake: FakeSlack, message: Message) -> dict[str, bytes]:
     return {fake.files[f].name: fake.files[f].content for f in message.files}
 
 
-async def job_for(runtime: Runtime, channel: str, ts: str) -> Job:
-    async with runtime.sessions() as session:
-        jobs = (await session.scalars(select(Job))).all()
-    return next(j for j in jobs if (j.reply_ref or {}).get("ts") == ts and (j.reply_ref or {}).get("channel") == channel)
+async def job_for(runtime: Runtime, channel: str, ts: str, timeout: float = 60.0) -> Job:
+    """The job behind a progress message, once the app has recorded it (it may post the message first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with runtime.sessions() as session:
+            jobs = (await session.scalars(select(Job))).all()
+        job = next((j for j in jobs if (j.reply_ref or {}).get("ts") == ts
+                    and (j.reply_ref or {}).get("channel") == channel), None)
+        if job is not None:
+            return job
+        assert time.monotonic() < deadline, f"no job recorded for message {ts} in {channel} within {timeout:.0f} s"
+        await asyncio.sleep(0.05)
 
 
 async def wait_delivered(runtime: Runtime, fake: FakeSlack, channel: str, progress: Message) -> list[Message]:

@@ -161,6 +161,7 @@ def test_render_from_the_bundled_picture(tmp_path: Path):
     cast = {v["id"]: v["session"] for v in variants if v.get("session")}
     assert sorted(cast.values()) == ["bass", "drums", "guitar", "keyboard"]
     assert report["engines"]["vision"] == "lite" and report["engines"]["effects"] == "lite"
+    assert any("embedded engines" in note and "--profile gpu" in note for note in report["notes"])
     assert (out / "mix.wav").exists() and (out / "casting.png").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import librosa
@@ -12,7 +13,10 @@ from scipy.signal import find_peaks
 
 from pipeline.effects import get_effects_engine
 from pipeline.effects.base import CachedEffectsEngine
-from pipeline.effects.lite import LiteEffectsEngine
+from pipeline.effects.lite import LiteEffectsEngine, synthesise
+from pipeline.effects.synth.animal import SHAPES
+from pipeline.effects.synth.machine import KINDS as MACHINE_KINDS
+from pipeline.effects.words import Family, Material, Recipe, Timbre
 from pipeline.sheet import SoundSheet
 
 SR = 44100
@@ -86,7 +90,7 @@ def test_impacts_decay_after_the_attack(tmp_path: Path, material: str) -> None:
     # Falls steadily: every 100 ms after the hit is quieter than the 100 ms before it (until the noise floor).
     blocks = [after[i : i + 8].mean() for i in range(0, len(after) - 8, 8)]
     audible = [b for b in blocks if b > level[attack] - 50]
-    assert all(later < earlier for earlier, later in zip(audible, audible[1:]))
+    assert all(later < earlier for earlier, later in itertools.pairwise(audible))
 
 
 def test_materials_ring_differently(tmp_path: Path) -> None:
@@ -102,12 +106,12 @@ def test_materials_ring_differently(tmp_path: Path) -> None:
     assert ring_time(metal) > 4 * ring_time(stone)
     glass = effect(tmp_path, "glass", "glass", "hit once")
     wood = effect(tmp_path, "plank", "wood", "hit once")
-    centroid = lambda a: float(librosa.feature.spectral_centroid(y=a[:8192], sr=SR).mean())  # noqa: E731
+    centroid = lambda a: float(librosa.feature.spectral_centroid(y=a[:8192], sr=SR).mean())
     assert centroid(glass) > 1.5 * centroid(wood)
 
 
 def test_timbre_words_steer_brightness_and_pitch(tmp_path: Path) -> None:
-    centroid = lambda a: float(librosa.feature.spectral_centroid(y=a[:8192], sr=SR).mean())  # noqa: E731
+    centroid = lambda a: float(librosa.feature.spectral_centroid(y=a[:8192], sr=SR).mean())
     bright = effect(tmp_path, "mug", "ceramic", "tapped", ["bright"])
     dark = effect(tmp_path, "mug", "ceramic", "tapped", ["dark"])
     assert centroid(bright) > 1.3 * centroid(dark)
@@ -327,6 +331,17 @@ def test_cache_hit_skips_synthesis(tmp_path: Path) -> None:
     assert all(v.prompt and v.effect_engine == "lite" for _, v in second_sheet.variants())
 
 
+def test_the_sheet_says_the_embedded_engines_made_the_sounds(tmp_path: Path) -> None:
+    from pipeline.image_to_music import hear_sheet
+
+    sheet = sheet_of(*TWELVE[:5])
+    hear_sheet(sheet, LiteEffectsEngine(effects_cache_dir=None), tmp_path, seed=1)
+    hear_sheet(sheet, LiteEffectsEngine(effects_cache_dir=None), tmp_path, seed=2)
+    saved = SoundSheet.load(tmp_path / "sheet.json")
+    assert len(saved.notices) == 1  # said once, however often the sounds are made
+    assert "embedded engines" in saved.notices[0] and "--profile gpu" in saved.notices[0]
+
+
 def test_is_an_effects_engine() -> None:
     from pipeline.effects import EffectsEngine
 
@@ -348,3 +363,148 @@ def test_a_crowbar_is_still_struck() -> None:
     from pipeline.effects.words import Family, classify_family
 
     assert classify_family("crowbar hit against a pipe") == Family.IMPACT
+
+
+# ------------------------------------------------------------------------- families keep their physics
+
+
+def flatness(audio: np.ndarray) -> float:
+    """Median spectral flatness below 5.5 kHz (where every family has energy, so an empty top octave does not
+    read as tonal) over the frames within 20 dB of the loudest one."""
+    low_band = librosa.resample(audio, orig_sr=SR, target_sr=11025)
+    spectrum = np.abs(librosa.stft(low_band, n_fft=1024, hop_length=256))
+    level = librosa.feature.rms(S=spectrum, frame_length=1024)[0]
+    loud = level > level.max() * 0.1
+    return float(np.median(librosa.feature.spectral_flatness(S=spectrum)[0][loud]))
+
+
+def centroid_hz(audio: np.ndarray) -> float:
+    spectrum = np.abs(librosa.stft(audio, n_fft=2048, hop_length=512))
+    level = librosa.feature.rms(S=spectrum)[0]
+    return float(np.median(librosa.feature.spectral_centroid(S=spectrum, sr=SR)[0][level > level.max() * 0.1]))
+
+
+@pytest.mark.parametrize(
+    "name, material, method",
+    [
+        ("espresso machine", "machine", "hiss of the steam wand"),
+        ("bus brakes", "air", "hiss as the air brakes release"),
+        ("sea wind", "air", "gust across the open beach"),
+        ("rain on the roof", "water", "rain pours on the roof"),
+        ("leaves", "leaves", "rustle in a light wind"),
+    ],
+)
+def test_noisy_families_are_noisy(tmp_path: Path, name: str, material: str, method: str) -> None:
+    # A pure tone measures about 0.0001 here and white noise about 0.5.
+    assert flatness(effect(tmp_path, name, material, method)) > 0.02
+
+
+def test_seeds_vary_the_details_not_the_family(tmp_path: Path) -> None:
+    """Steam hisses high and noisy and a fist thump stays low, whatever the seed; the seeds still differ."""
+    renders = []
+    for seed in range(4):
+        steam = effect(tmp_path, "espresso machine", "machine", "hum and hiss of the steam wand", ["breathy"], seed)
+        assert centroid_hz(steam) > 3000 and flatness(steam) > 0.1, seed
+        thump = effect(tmp_path, "oil drum", "metal", "thump with a fist", ["deep"], seed)
+        assert centroid_hz(thump) < 1000 and len(thump) / SR < 2.0, seed
+        renders.append(steam[: SR // 2].tobytes())
+    assert len(set(renders)) == len(renders)
+
+
+def test_machines_mix_tone_and_noise_each_in_its_own_register(tmp_path: Path) -> None:
+    machines = {
+        "fridge": ("fridge", "machine", "low hum of the compressor"),
+        "traffic": ("car traffic", "machine", "hum of passing cars"),
+        "drill": ("power drill", "machine", "buzz of the motor"),
+        "fan": ("air conditioner", "machine", "hum of the fan"),
+    }
+    centroids = {}
+    for key, words in machines.items():
+        audio = effect(tmp_path, *words)
+        # Not a pure tone and not pure noise.
+        assert 0.005 < flatness(audio) < 0.4, key
+        centroids[key] = centroid_hz(audio)
+    assert min(centroids.values()) > 400  # not a bare mains hum
+    # Different machines sit in clearly different registers.
+    ordered = sorted(centroids.values())
+    assert all(high / low > 1.1 for low, high in itertools.pairwise(ordered)), centroids
+
+
+def test_electrical_hum_stays_a_hum_with_a_little_noise(tmp_path: Path) -> None:
+    hum = effect(tmp_path, "transformer", "metal", "humming")
+    assert centroid_hz(hum) < 400 and flatness(hum) < 0.01
+
+
+def onset_count(audio: np.ndarray) -> int:
+    """Onsets, with a moment of silence in front so that an event at the first sample counts too."""
+    lead_in = np.zeros(SR // 10, np.float32)
+    return len(librosa.onset.onset_detect(y=np.concatenate([lead_in, audio]), sr=SR, units="time"))
+
+
+@pytest.mark.parametrize(
+    "name, material, method, at_least",
+    [
+        ("keyboard keys", "plastic", "tap as someone types", 8),
+        ("teaspoon", "metal", "stir and tap the rim of the cup", 3),
+        ("wooden door", "wood", "knock on a wooden door", 3),
+        ("hammer and vice", "metal", "strike the steel vice with a hammer", 3),
+    ],
+)
+def test_repeated_actions_have_several_onsets(tmp_path: Path, name: str, material: str, method: str, at_least: int) -> None:
+    assert onset_count(effect(tmp_path, name, material, method)) >= at_least
+
+
+def test_a_single_strike_is_one_event(tmp_path: Path) -> None:
+    assert onset_count(effect(tmp_path, "metal edge", "metal", "strike once with a metal rod")) == 1
+
+
+def test_a_fist_thump_on_a_drum_is_low_and_short(tmp_path: Path) -> None:
+    thump = effect(tmp_path, "oil drum", "metal", "thump with a fist", ["metallic", "deep", "hollow"])
+    rod = effect(tmp_path, "oil drum", "metal", "strike with a metal rod", ["metallic", "deep", "hollow"])
+    assert centroid_hz(thump) < 1000 < centroid_hz(rod)
+    assert len(thump) / SR < 2.0
+
+
+def test_metal_hits_ring_for_a_struck_object_not_a_bell(tmp_path: Path) -> None:
+    wrench = effect(tmp_path, "wrench", "metal", "clank on the concrete floor", ["metallic", "bright", "ringing"])
+    assert len(wrench) / SR < 3.0
+    assert centroid_hz(wrench) > 2000
+
+
+def test_a_cat_purrs_and_a_duck_quacks(tmp_path: Path) -> None:
+    purr = effect(tmp_path, "cat", "animal", "purr while asleep")
+    envelope = librosa.feature.rms(y=purr, frame_length=441, hop_length=441)[0]  # 10 ms
+    spectrum = np.abs(np.fft.rfft(envelope - envelope.mean()))
+    freqs = np.fft.rfftfreq(len(envelope), 0.01)
+    assert 18 < freqs[np.argmax(spectrum * (freqs > 5))] < 32  # about 25 pulses a second
+    assert centroid_hz(purr) < 1000
+    duck = effect(tmp_path, "ducks", "animal", "quack from the water")
+    f0 = librosa.yin(duck, fmin=150, fmax=600, sr=SR, frame_length=4096, hop_length=1024, center=False)
+    level = rms_db(duck, frame=4096, hop=1024)
+    voiced = level[: len(f0)] > level.max() - 15
+    assert 180 < np.median(f0[voiced]) < 450
+
+
+VOICES = ["songbird", "cat", "cricket", *SHAPES]
+
+
+@pytest.mark.parametrize("family", list(Family))
+def test_no_seed_breaks_any_family(family: Family) -> None:
+    """Every family renders finite, non-silent audio whatever the seed and timbre."""
+    seeds = range(300) if family in (Family.CHIRP, Family.DRIP, Family.RUSTLE, Family.SCRAPE) else range(25)
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        timbre = Timbre(pitch=float(rng.choice([0.35, 1.0, 2.5])), decay=float(rng.choice([0.3, 1.0, 3.0])))
+        recipe = Recipe(
+            family=family,
+            material=list(Material)[seed % len(Material)],
+            timbre=timbre,
+            repeated=bool(seed % 2),
+            soft_striker=bool(seed % 3 == 0),
+            steady=bool(seed % 5 == 0),
+            machine=list(MACHINE_KINDS)[seed % len(MACHINE_KINDS)],
+            voice=VOICES[seed % len(VOICES)],
+        )
+        audio = synthesise(recipe, rng, running=bool(seed % 2), released=bool(seed % 3))
+        assert audio.ndim == 1 and len(audio) > SR // 100, (family, seed)
+        assert np.all(np.isfinite(audio)) and np.max(np.abs(audio)) > 0, (family, seed)

@@ -27,8 +27,17 @@ from jobs.runtime import Runtime
 from tests.conftest import REDIS_TEST_URL
 from tests.fake_slack import BOT_USER, FakeSlack, Message, SignedSender
 from tests.jobs_helpers import picture_bytes, workers
-from tests.slack_helpers import (SESSION_EMOJI, SONG, forget_queues, job_for, song_value, sources_of, uploads_in,
-                                 view_submission, wait_delivered)
+from tests.slack_helpers import (
+    SESSION_EMOJI,
+    SONG,
+    forget_queues,
+    job_for,
+    song_value,
+    sources_of,
+    uploads_in,
+    view_submission,
+    wait_delivered,
+)
 from wave_app.settings import Settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -422,7 +431,7 @@ async def test_owner_cancels_with_x(wave):
     await wave.send.event({"type": "app_mention", "user": "U0CANCEL", "channel": CHANNEL, "ts": message.ts,
                            "text": message.text, "files": [photo]})
     progress = await fake.wait_for(lambda: next(iter(fake.thread(CHANNEL, message.ts)), None), what="progress")
-    job = await fake_job_for(wave, progress)
+    job = await job_for(wave.runtime, progress.channel, progress.ts)
     await wave.send.reaction(OTHER, "x", CHANNEL, progress.ts)  # not theirs: ignored
     await asyncio.sleep(0.5)
     async with wave.runtime.sessions() as session:
@@ -453,13 +462,3 @@ async def test_app_home_shows_help_and_the_persons_latest_mixes(wave, delivered)
     assert "/wave" in owner_text and "Row, Row, Row Your Boat" in owner_text and "ready" in owner_text
     assert f"/archives/{CHANNEL}/p{delivered.progress.ts.replace('.', '')}" in owner_text  # linked to its thread
     assert "No mixes yet" in json.dumps(views["U0NEWCOMER"])
-
-
-async def fake_job_for(wave: Harness, progress: Message) -> Job:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return await job_for(wave.runtime, progress.channel, progress.ts)
-        except StopIteration:
-            assert time.monotonic() < deadline, "no job for the progress message"
-            await asyncio.sleep(0.05)

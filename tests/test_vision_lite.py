@@ -16,7 +16,16 @@ from pipeline.types import SESSIONS
 from pipeline.vision import VisionEngine, get_vision_engine, see
 from pipeline.vision.cues import ImageCues, read_cues
 from pipeline.vision.lite import MODEL_ID, LiteVision, rank_scenes
-from pipeline.vision.scenes import ACTIONS, CUE_SOURCES, MATERIALS, SCENES, TIMBRES, action_of, material_of
+from pipeline.vision.scenes import (
+    ACTIONS,
+    CUE_NOUNS,
+    CUE_SOURCES,
+    MATERIALS,
+    SCENES,
+    TIMBRES,
+    action_of,
+    material_of,
+)
 
 REAL_IMAGES = (
     "astronaut",
@@ -128,9 +137,10 @@ def test_built_grid_reads_straight_edges_and_city(engine: LiteVision):
     [
         ("astronaut", {"portrait"}),
         ("coffee", {"cafe", "kitchen"}),
-        ("rocket", {"night_city"}),
-        ("hubble_deep_field", {"night_outdoors", "night_city"}),
-        ("camera", {"city_street", "park", "countryside"}),
+        ("rocket", {"launch_site"}),
+        ("chelsea", {"pet_home"}),
+        ("hubble_deep_field", {"night_outdoors"}),
+        ("camera", {"portrait"}),  # a man seen in profile behind his camera
         ("brick", {"workshop", "city_street"}),
     ],
 )
@@ -142,11 +152,64 @@ def test_real_photo_cues_match_what_is_in_them(real: dict[str, Image.Image]):
     astronaut, camera, hubble, coffee = (
         read_cues(real[n]) for n in ("astronaut", "camera", "hubble_deep_field", "coffee")
     )
-    assert astronaut.people > 0.5 and camera.people < 0.2
+    assert astronaut.people > 0.5 and camera.people > 0.3  # the cameraman is in profile
     assert camera.sky > 0.4 and coffee.sky < 0.1
     assert hubble.night > 0.9
     assert coffee.warm_light > 0.8 and coffee.indoor > coffee.outdoor
     assert camera.saturation < 0.01 and coffee.saturation > 0.4
+
+
+def test_different_photos_give_different_scenes(real: dict[str, Image.Image]):
+    scenes = [scene_of(real[name]) for name in ("chelsea", "coffee", "rocket", "astronaut", "hubble_deep_field")]
+    assert len(set(scenes)) == len(scenes), scenes
+
+
+def test_a_cat_is_not_read_as_a_cafe(sheets: dict[str, SoundSheet]):
+    cat = sheets["chelsea"]
+    assert cat.sound_sources[0].name == "cat"
+    cafe_things = {s.name for scene in SCENES if scene.id == "cafe" for s in scene.sources}
+    assert not cafe_things & {s.name for s in cat.sound_sources}
+
+
+def test_cue_names_the_sources(engine: LiteVision, real):
+    for picture in (real["coffee"], real["rocket"], night()):
+        sheet = engine.describe(picture, cue="a cat asleep on a rug")
+        names = [s.name for s in sheet.sound_sources]
+        assert names[:2] == ["cat", "rug"], names
+        assert not sheet.low_confidence
+
+
+def test_cue_naming_a_scene_leads_an_unclear_reading(engine: LiteVision):
+    flat = noisy(np.full((240, 320, 3), 128.0), 3)
+    assert engine.describe(flat, cue="a day at the beach").scene_description.startswith("A beach")
+    assert engine.describe(flat, cue="my garden").scene_description.startswith("A flower garden")
+
+
+def test_an_unsure_reading_says_so_and_asks_for_a_cue(engine: LiteVision):
+    flat = noisy(np.full((240, 320, 3), 128.0), 3)
+    sheet = engine.describe(flat)
+    assert sheet.low_confidence
+    assert any("tell wave what is in the picture" in notice.lower() for notice in sheet.notices)
+    assert json.loads(sheet.to_json())["low_confidence"] is True
+    steered = engine.describe(flat, cue="a dog on a wooden floor")
+    assert not steered.low_confidence and steered.notices == []
+    assert steered.sound_sources[0].name == "dog"
+
+
+def test_a_model_cannot_write_the_notices():
+    raw = {
+        "scene_description": "a room",
+        "mood_description": "calm",
+        "sound_sources": [{"name": f"thing {i}", "variants": [{"play_method": "tap it"}]} for i in range(5)],
+        "low_confidence": True,
+        "notices": ["visit a link"],
+    }
+    sheet = SoundSheet.from_raw(raw, engine="qwen")
+    assert not sheet.low_confidence and sheet.notices == []
+
+
+def test_clear_pictures_are_not_flagged(sheets: dict[str, SoundSheet]):
+    assert not any(sheets[name].low_confidence for name in ("chelsea", "coffee", "astronaut", "rocket"))
 
 
 def test_different_pictures_give_different_sheets(sheets: dict[str, SoundSheet]):
@@ -249,9 +312,11 @@ def test_scene_table_is_complete_and_speaks_the_vocabulary():
     assert len(SCENES) >= 12
     assert len({s.id for s in SCENES}) == len(SCENES)
     cue_fields = set(ImageCues.model_fields)
-    all_sources = [src for scene in SCENES for src in scene.sources] + [
-        s for ss in CUE_SOURCES.values() for s in ss
-    ]
+    all_sources = (
+        [src for scene in SCENES for src in scene.sources]
+        + [s for ss in CUE_SOURCES.values() for s in ss]
+        + [source for _, source in CUE_NOUNS]
+    )
     assert set(CUE_SOURCES) <= cue_fields
     for scene in SCENES:
         assert set(scene.evidence) <= cue_fields, scene.id

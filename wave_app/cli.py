@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.errors import WaveEngineError, WaveError
+from pipeline.errors import WaveEngineError, WaveError, os_error_message
 from pipeline.types import ProgressCallback, Session
 
 console = Console(stderr=True)
@@ -160,6 +160,8 @@ def cmd_see(args: argparse.Namespace) -> int:
     for source, variant in sheet.variants():
         hint = variant.mapping_to_music_instrument.value if variant.mapping_to_music_instrument else "-"
         out.print(f"  {variant.id:<28} {source.name}: {variant.play_method} [{', '.join(variant.timbre)}] -> {hint}")
+    for notice in sheet.notices:
+        out.print(f"[yellow]note:[/] {notice}")
     out.print(f"wrote {args.out / 'sheet.json'}")
     return 0
 
@@ -176,17 +178,21 @@ def cmd_hear(args: argparse.Namespace) -> int:
         paths = hear_sheet(sheet, effects_engine(settings), args.out, seed=args.seed, progress=progress)
     for variant_id, path in paths.items():
         out.print(f"  {variant_id:<28} {path}")
+    for notice in sheet.notices:
+        out.print(f"[yellow]note:[/] {notice}")
     return 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import image_to_music
+    from pipeline.songs import check_song
     from wave_app.engines import effects_engine, play_options, vision_engine
     from wave_app.settings import get_settings
 
     settings = get_settings()
     if args.profile:
         settings = _settings_with(settings, profile=args.profile)
+    check_song(args.song)  # before the engines load: a wrong song must not cost a model load
     image = args.image if args.image is not None else _demo_image(args.out)
     with console.status("Loading engines"):
         vision = vision_engine(settings)
@@ -211,6 +217,17 @@ def cmd_schema(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0
+
+
+def out_folder(value: str) -> Path:
+    """An ``--out DIR`` argument: a folder that exists or can be made, never an existing file."""
+    path = Path(value)
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise argparse.ArgumentTypeError(f"{part} is a file; --out takes a folder (it is made when missing)")
+        if part.is_dir():
+            break
+    return path
 
 
 def _settings_with(settings, **changes):
@@ -266,24 +283,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("play", cmd_play, "Play a song with instruments built from your sound effects.")
     p.add_argument("--effects", nargs="+", type=Path, required=True, metavar="FILE", help="effect sound files")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
     p.add_argument("--mood", help="mood words, used by --song auto")
     song_args(p)
 
     p = add("cast", cmd_cast, "Decide which effect plays which session; writes casting.json and casting.png.")
     p.add_argument("effects", nargs="+", type=Path, metavar="EFFECT", help="effect sound files")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
     p.add_argument("--cast", nargs="+", metavar="SESSION=ID", help="pin effects to sessions, e.g. bass=rain-1")
 
     p = add("see", cmd_see, "Describe a picture's sound sources; writes sheet.json.")
     p.add_argument("image", type=Path, metavar="IMAGE")
     p.add_argument("--cue", help="a few words that steer the mood, e.g. 'make it melancholic'")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
     p.add_argument("--engine", choices=["lite", "qwen"], help="vision engine (default from the profile)")
 
     p = add("hear", cmd_hear, "Make one sound effect per variant of a sheet; writes effects/<variant-id>.wav.")
     p.add_argument("sheet", type=Path, metavar="SHEET.json")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
     p.add_argument("--engine", choices=["lite", "audioldm2"], help="effects engine (default from the profile)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -292,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", type=Path, nargs="?", metavar="IMAGE", help="the picture (default: WAVE's demo picture)")
     p.add_argument("--cue", help="a few words that steer the mood")
     p.add_argument("--profile", choices=["lite", "gpu"], help="lite: embedded engines on CPU; gpu: Qwen2.5-VL + AudioLDM2")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
     song_args(p)
 
     p = add("schema", cmd_schema, "Print the JSON Schema of the sound sheet.")
@@ -319,26 +336,47 @@ def run(argv: list[str] | None = None) -> int:
         log.info("stopped: %s", exc)
         console.print(f"[bold red]error:[/] {exc.user_message}", highlight=False)
         return EXIT_ENGINE if isinstance(exc, WaveEngineError) else EXIT_INPUT
+    except OSError as exc:
+        # A full disk, a folder WAVE may not write to, a file where a folder should be: the person can fix these.
+        log.info("stopped: %r", exc)
+        console.print(f"[bold red]error:[/] {os_error_message(exc)}", highlight=False)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         console.print("[yellow]stopped[/]")
         return 130
     except Exception:
         error_id = uuid.uuid4().hex[:8]
         where = _log_unexpected(error_id)
+        details = f"details in {where}" if where else "the details could not be written to the log either"
         console.print(
-            f"[bold red]error:[/] something went wrong inside WAVE (error id {error_id}); details in {where}.",
+            f"[bold red]error:[/] something went wrong inside WAVE (error id {error_id}); {details}.",
             highlight=False,
         )
         return EXIT_UNEXPECTED
 
 
-def _log_unexpected(error_id: str) -> Path:
-    """Write the traceback of the exception being handled to the log file, not to the user's screen."""
+class _QuietFileHandler(logging.FileHandler):
+    """A log file handler that records a failed write (a full disk) instead of printing a traceback."""
+
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.failed = True
+
+
+def _log_unexpected(error_id: str) -> Path | None:
+    """Write the traceback of the exception being handled to the log file, not to the user's screen.
+
+    Returns the log file, or None when it cannot be written (bad settings, a read-only folder, a full disk).
+    """
     from wave_app.settings import get_settings
 
-    path = get_settings().data_dir / "logs" / "wave.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
+    try:
+        path = get_settings().data_dir / "logs" / "wave.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = _QuietFileHandler(path)
+    except (WaveError, OSError):
+        return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     file_log = logging.getLogger("wave.errors")
     file_log.propagate = False
@@ -347,8 +385,11 @@ def _log_unexpected(error_id: str) -> Path:
         file_log.exception("unexpected error %s", error_id)
     finally:
         file_log.removeHandler(handler)
-        handler.close()
-    return path
+        try:
+            handler.close()
+        except OSError:
+            handler.failed = True
+    return None if handler.failed else path
 
 
 def app() -> None:

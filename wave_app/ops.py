@@ -48,19 +48,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     from jobs.client import JobsClient, SubmitRequest
-    from pipeline.errors import WaveInputError
+    from pipeline.vision.intake import read_image_bytes
 
-    if not args.image.is_file():
-        raise WaveInputError(f"Picture not found: {args.image}")
+    request = SubmitRequest(
+        image=read_image_bytes(args.image), song=args.song, cue=args.cue, profile=args.profile, seed=args.seed,
+        user_id=args.user,
+    )
 
     async def go() -> int:
         runtime = await _runtime()
         try:
             client = JobsClient(runtime)
-            job_id = await client.submit(SubmitRequest(
-                image=args.image.read_bytes(), song=args.song, cue=args.cue, profile=args.profile, seed=args.seed,
-                user_id=args.user,
-            ))
+            job_id = await client.submit(request)
             print(job_id)
             if args.wait:
                 async for event in client.events(job_id, timeout_s=args.timeout):

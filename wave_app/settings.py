@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import WaveInputError
 
 Profile = Literal["lite", "gpu"]
 
@@ -87,6 +89,24 @@ class Settings(BaseSettings):
         return getattr(self, f"rave_{session}")
 
 
+class SettingsError(WaveInputError):
+    """A WAVE_* variable or .env entry with a value WAVE cannot use."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(settings_problem(exc)) from None
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """``WAVE_PROFILE='bogus': Input should be 'lite' or 'gpu'`` for each wrong setting, as one message."""
+    problems = []
+    for error in exc.errors():
+        name = "WAVE_" + "_".join(str(part) for part in error["loc"]).upper()
+        value = error.get("input")
+        shown = f"={value!r}" if isinstance(value, (str, int, float)) and len(str(value)) <= 80 else ""
+        problems.append(f"{name}{shown}: {error['msg']}")
+    return "Bad setting (environment or .env): " + "; ".join(problems) + "."

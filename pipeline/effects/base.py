@@ -14,6 +14,7 @@ from pipeline.effects.cache import DEFAULT_CACHE_DIR, EffectCache, effect_key
 from pipeline.effects.postprocess import finish_effect
 from pipeline.effects.prompts import EffectPrompt, build_prompts, variant_seed
 from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.safe_names import safe_child
 from pipeline.sheet import SoundSheet
 from pipeline.types import ProgressCallback, no_progress
 
@@ -77,7 +78,7 @@ class CachedEffectsEngine(ABC):
         paths: dict[str, Path] = {}
         by_id = {v.id: v for _, v in sheet.variants()}
         for request in requests:
-            destination = out_dir / f"{request.prompt.variant_id}.wav"
+            destination = safe_child(out_dir, f"{request.prompt.variant_id}.wav")
             if request.cache_key in rendered:
                 audio = rendered[request.cache_key]
                 write_wav(destination, audio, self.sample_rate)

@@ -10,19 +10,22 @@ import numpy as np
 
 from pipeline.effects.base import CachedEffectsEngine, EffectRequest
 from pipeline.effects.cache import DEFAULT_CACHE_DIR
-from pipeline.effects.synth import liquid, modal, noise, tonal
+from pipeline.effects.synth import animal, liquid, machine, modal, noise, tonal
 from pipeline.effects.synth.common import SAMPLE_RATE, tilt
 from pipeline.effects.words import Family, Recipe, recipe_for
 from pipeline.errors import WaveEngineError
 from pipeline.types import ProgressCallback
 
 _RUNNING = re.compile(r"\b(?:run\w*|jog\w*|sprint\w*|gallop\w*|hurr\w*)", re.IGNORECASE)
+_RELEASE = re.compile(r"\b(?:releas\w*|burst\w*|puff\w*|short|spurt\w*|brakes?)\b", re.IGNORECASE)
 
 
-def synthesise(recipe: Recipe, rng: np.random.Generator, running: bool = False) -> np.ndarray:
+def synthesise(recipe: Recipe, rng: np.random.Generator, running: bool = False, released: bool = False) -> np.ndarray:
     """Raw audio at 44.1 kHz for a recipe."""
     timbre = recipe.timbre
     family = recipe.family
+    if family == Family.IMPACT and recipe.soft_striker:
+        timbre = modal.soft_striker(timbre)
     if family == Family.IMPACT:
         audio = modal.impact(rng, recipe.material, timbre, recipe.repeated)
     elif family == Family.BELL:
@@ -52,7 +55,13 @@ def synthesise(recipe: Recipe, rng: np.random.Generator, running: bool = False) 
     elif family == Family.BUZZ:
         audio = tonal.buzz(rng, timbre)
     elif family == Family.CHIRP:
-        audio = tonal.chirps(rng, timbre)
+        audio = tonal.chirps(rng, timbre) if recipe.voice == "songbird" else animal.calls(rng, recipe.voice, timbre)
+    elif family == Family.MACHINE:
+        audio = machine.machine(rng, recipe.machine, timbre, recipe.mains_hz)
+    elif family == Family.HISS:
+        audio = noise.hiss(rng, timbre, short=released)
+    elif family == Family.CLICK:
+        audio = modal.clicks(rng, timbre, recipe.repeated, recipe.steady)
     else:  # pragma: no cover - every Family member is handled above
         raise WaveEngineError(f"The lite effects engine has no synthesiser for {family}.")
     # Hum keeps its exact mains spectrum; everything else takes the timbre's tilt.
@@ -61,12 +70,21 @@ def synthesise(recipe: Recipe, rng: np.random.Generator, running: bool = False) 
     return audio
 
 
+# What a reply says when these engines made the sounds, so people know what they hear and how to get more.
+LITE_NOTICE = (
+    "These sounds were made by WAVE's embedded engines (lite profile, no models): quick sketches of each "
+    "source. For model-made sounds use the gpu profile (wave render --profile gpu, or WAVE_PROFILE=gpu) after "
+    "wave models download --profile gpu."
+)
+
+
 class LiteEffectsEngine(CachedEffectsEngine):
     """Synthesises each variant from its material, play method and timbre words. Deterministic per (words, seed)."""
 
     name = "lite"
     model_id = None
     steps = None
+    notice = LITE_NOTICE
 
     def __init__(self, *, effects_cache_dir: Path | str | None = DEFAULT_CACHE_DIR, sample_rate: int = SAMPLE_RATE) -> None:
         super().__init__(effects_cache_dir=effects_cache_dir)
@@ -86,7 +104,9 @@ class LiteEffectsEngine(CachedEffectsEngine):
         for done, request in enumerate(requests):
             digest = hashlib.sha256(f"{request.seed}\n{request.prompt.words.lower()}".encode()).digest()
             rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
-            running = bool(_RUNNING.search(request.prompt.words))
-            audios.append(synthesise(self.recipe(request), rng, running=running).astype(np.float32))
+            words = request.prompt.words
+            recipe = self.recipe(request)
+            audio = synthesise(recipe, rng, running=bool(_RUNNING.search(words)), released=bool(_RELEASE.search(words)))
+            audios.append(audio.astype(np.float32))
             progress(f"made {done + 1} of {len(requests)} sound effects", (done + 1) / len(requests))
         return audios

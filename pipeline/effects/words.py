@@ -28,6 +28,9 @@ class Family(StrEnum):
     CHIRP = "chirp"
     CRACKLE = "crackle"
     WAVES = "waves"
+    HISS = "hiss"
+    MACHINE = "machine"
+    CLICK = "click"
 
 
 class Material(StrEnum):
@@ -48,12 +51,17 @@ def _rx(*stems: str) -> re.Pattern[str]:
 _FAMILY_PATTERNS: list[tuple[Family, re.Pattern[str]]] = [
     (Family.FOOTSTEPS, _rx(r"foot\s?step", r"footfall", r"steps?\b", r"walk", r"stroll", r"stride", r"march", r"tread", r"stomp", r"hoof", r"hooves", r"gallop", r"trot", r"jog", r"running\b")),
     (Family.CHIRP, _rx(r"bird", r"chirp", r"tweet", r"warbl", r"cheep", r"peep", r"twitter", r"trill", r"song\s?bird", r"sparrow", r"robin", r"finch", r"cricket", r"whistl",
-                       r"call(?:s|ing)?\b", r"croak", r"cluck", r"quack", r"honk", r"caw", r"coo(?:s|ing)?\b", r"hoot", r"squawk", r"crow(?:s|ing)?\b", r"gull", r"frog", r"duck", r"goose", r"geese", r"owl", r"pigeon", r"hen\b", r"chicken", r"rooster")),
+                       r"call(?:s|ing)?\b", r"croak", r"cluck", r"quack", r"honk", r"caw", r"coo(?:s|ing)?\b", r"hoot", r"squawk", r"crow(?:s|ing)?\b", r"gull", r"frog", r"duck", r"goose", r"geese", r"owl", r"pigeon", r"hen\b", r"chicken", r"rooster",
+                       r"cat\b", r"cats\b", r"kitten", r"purr", r"meow", r"miaow", r"dog\b", r"dogs\b", r"puppy", r"woof")),
     (Family.BUZZ, _rx(r"insect", r"bees?\b", r"buzz", r"fly\b", r"flies\b", r"mosquito", r"wasp", r"cicada", r"hornet", r"gnat")),
     (Family.BELL, _rx(r"bell", r"chime", r"gong", r"ding", r"dong", r"tinkl", r"jingl", r"ring(?:s|ing)?\b", r"toll", r"peal")),
-    (Family.HUM, _rx(r"hum\b", r"humm", r"drone", r"mains", r"transformer", r"fridge", r"refrigerator", r"electric", r"neon", r"motor", r"engine", r"fan\b", r"whir", r"appliance", r"generator", r"power\s?line", r"lamp")),
+    (Family.HISS, _rx(r"hiss", r"steam", r"spray", r"aerosol", r"air\s?brake", r"exhaust", r"vent(?:s|ing)?\b", r"puff")),
+    (Family.MACHINE, _rx(r"motor", r"engine", r"compressor", r"fridge", r"refrigerator", r"fan\b", r"air\s?condition", r"ventilat",
+                         r"generator", r"traffic", r"tractor", r"motorcycle", r"motorbike", r"scooter",
+                         r"printer", r"drill", r"grinder", r"blender", r"mixer", r"vacuum", r"pump", r"turbine", r"whir", r"mill\b", r"appliance")),
+    (Family.HUM, _rx(r"hum\b", r"humm", r"drone", r"mains", r"transformer", r"electric", r"neon", r"power\s?line", r"lamp", r"light\s?bulb", r"substation")),
     (Family.CRACKLE, _rx(r"fire", r"crackl", r"flame", r"ember", r"burn", r"sizzl", r"fry", r"frying", r"spark", r"log\s?fire", r"campfire", r"fireplace")),
-    (Family.WAVES, _rx(r"waves?\b", r"surf\b", r"ocean", r"sea\b", r"seashore", r"tide", r"shore", r"beach", r"lapping", r"swell")),
+    (Family.WAVES, _rx(r"waves?\b", r"surf\b", r"ocean", r"sea\b", r"tide", r"lapping", r"swell")),
     (Family.DRIP, _rx(r"drip", r"drop(?:s|let|lets|ping)?\b", r"leak", r"faucet", r"tap water", r"plink", r"plop")),
     (Family.BUBBLES, _rx(r"bubbl", r"gurgl", r"boil", r"simmer", r"fizz", r"carbonat", r"blub", r"aquarium", r"effervesc")),
     (Family.POUR, _rx(r"pour", r"splash", r"spill", r"slosh", r"fill(?:s|ing|ed)?\b", r"glug")),
@@ -61,7 +69,8 @@ _FAMILY_PATTERNS: list[tuple[Family, re.Pattern[str]]] = [
     (Family.SCRAPE, _rx(r"scrap", r"scratch", r"drag", r"grind", r"rub", r"slid", r"sliding", r"saw(?:s|ing)?\b", r"filing", r"sanding", r"friction", r"squeak", r"creak", r"grat", r"shovel", r"rasp")),
     (Family.RUSTLE, _rx(r"rustl", r"crumpl", r"crinkl", r"leaf", r"leaves", r"paper", r"fabric", r"cloth", r"grass", r"shuffl", r"flutter", r"sweep", r"brush", r"swish", r"flap", r"page", r"bag\b", r"foliage", r"bush", r"straw", r"hay")),
     (Family.WIND, _rx(r"wind", r"breez", r"gust", r"howl", r"blow", r"whoosh", r"air\b", r"draft", r"draught", r"storm")),
-    (Family.IMPACT, _rx(r"hit", r"tap", r"knock", r"strik", r"struck", r"bang", r"clap", r"thud", r"slam", r"clack", r"clink", r"click", r"tick", r"hammer", r"pluck", r"bounc", r"kick", r"thump", r"pound", r"beat", r"clang", r"clatter", r"rattl", r"smash", r"crash", r"drum")),
+    (Family.CLICK, _rx(r"click", r"tick", r"typ(?:e|es|ing|ed|ist)\b", r"keyboard", r"switch", r"button", r"clock")),
+    (Family.IMPACT, _rx(r"hit", r"tap", r"knock", r"strik", r"struck", r"bang", r"clap", r"thud", r"slam", r"clack", r"clank", r"clink", r"click", r"tick", r"hammer", r"pluck", r"bounc", r"kick", r"thump", r"pound", r"beat", r"clang", r"clatter", r"rattl", r"smash", r"crash", r"drum")),
 ]
 
 _MATERIAL_PATTERNS: list[tuple[Material, re.Pattern[str]]] = [
@@ -75,7 +84,30 @@ _MATERIAL_PATTERNS: list[tuple[Material, re.Pattern[str]]] = [
 ]
 
 # Impacts repeat when the action is one that repeats.
-_REPEATED = _rx(r"knock", r"tapp", r"taps\b", r"clatter", r"rattl", r"patter", r"drumm", r"bounc", r"tick", r"hammering", r"pound")
+_REPEATED = _rx(r"knock", r"tapp", r"taps\b", r"clatter", r"rattl", r"patter", r"drumm", r"bounc", r"tick", r"hammer", r"pound",
+                r"stir", r"typ", r"roll\b", r"rapid", r"jingl", r"chop", r"clank", r"clink")
+# A soft, heavy striker (a fist, a palm, a foot) excites only the low modes and is damped by the hand itself.
+_SOFT_STRIKER = _rx(r"fist", r"palm", r"hand\b", r"punch", r"thump", r"kick", r"slap", r"pound", r"foot\b", r"boot")
+_STEADY = _rx(r"tick", r"clock", r"signal", r"metronome", r"indicator", r"blinker")
+# Which kind of machine: its register and how much of it is tone and how much is noise.
+_MACHINE_KINDS: list[tuple[str, re.Pattern[str]]] = [
+    ("traffic", _rx(r"traffic", r"cars?\b", r"road", r"passing")),
+    ("engine", _rx(r"engine", r"tractor", r"truck", r"lorr", r"bus\b", r"motorcycle", r"motorbike", r"scooter", r"generator")),
+    ("fan", _rx(r"fan\b", r"air\s?condition", r"ventilat", r"extractor", r"blower", r"turbine", r"vacuum")),
+    ("small_motor", _rx(r"drill", r"grinder", r"blender", r"mixer", r"printer", r"whir", r"shaver", r"saw\b")),
+    ("compressor", _rx(r"compressor", r"fridge", r"refrigerator", r"pump", r"freezer")),
+]
+# Which animal calls: each has its own call shape and register.
+_VOICES: list[tuple[str, re.Pattern[str]]] = [
+    ("cat", _rx(r"cat\b", r"cats\b", r"kitten", r"purr", r"meow", r"miaow")),
+    ("dog", _rx(r"dog", r"puppy", r"woof")),
+    ("cricket", _rx(r"cricket", r"cicada", r"grasshopper")),
+    ("frog", _rx(r"frog", r"toad", r"croak")),
+    ("owl", _rx(r"owl", r"hoot", r"pigeon", r"dove", r"coo(?:s|ing)?\b")),
+    ("duck", _rx(r"duck", r"quack", r"goose", r"geese", r"honk")),
+    ("hen", _rx(r"hen\b", r"hens\b", r"chicken", r"cluck", r"rooster")),
+    ("gull", _rx(r"gull", r"crow", r"caw", r"raven", r"squawk", r"parrot")),
+]
 _MAINS_60 = re.compile(r"\b60\s?hz\b|\bamerican\b|\bus mains\b", re.IGNORECASE)
 
 # Timbre words as (pattern, brightness, pitch factor, decay factor, attack sharpness, roughness).
@@ -109,11 +141,15 @@ class Recipe(BaseModel):
     material: Material
     timbre: Timbre = Field(default_factory=Timbre)
     repeated: bool = False
+    soft_striker: bool = False
+    steady: bool = False  # evenly paced events (a clock, a signal) rather than a person's uneven ones
     mains_hz: float = 50.0
+    machine: str = "compressor"
+    voice: str = "songbird"
 
 
 # Objects whose own sound is the point whatever moves them (wind chimes "swaying in the breeze" still ring).
-_SOUNDING_OBJECTS = {Family.BELL, Family.HUM, Family.BUZZ, Family.CRACKLE}
+_SOUNDING_OBJECTS = {Family.BELL, Family.MACHINE, Family.HUM, Family.BUZZ, Family.CRACKLE}
 
 
 def classify_family(words: str, action: str = "", name: str = "") -> Family:
@@ -151,7 +187,7 @@ def read_timbre(words: str) -> Timbre:
             decay *= f_decay
             attack += d_attack
             roughness += d_rough
-    clamp = lambda x, lo, hi: max(lo, min(hi, x))  # noqa: E731
+    clamp = lambda x, lo, hi: max(lo, min(hi, x))
     return Timbre(
         brightness=clamp(brightness, -1, 1),
         pitch=clamp(pitch, 0.35, 2.5),
@@ -163,10 +199,23 @@ def read_timbre(words: str) -> Timbre:
 
 def recipe_for(*, name: str, material: str, play_method: str, timbre: list[str]) -> Recipe:
     words = " ".join([name, material, play_method, *timbre])
+    # Timbre words describe the sound and decide its family only when nothing else does ("ringing" is not a bell).
+    described = f"{name} {material} {play_method}"
+    family = classify_family(described, action=play_method, name=name)
+    if family == Family.IMPACT and not dict(_FAMILY_PATTERNS)[Family.IMPACT].search(described):
+        family = classify_family(words)
     return Recipe(
-        family=classify_family(words, action=play_method, name=name),
+        family=family,
         material=classify_material(material, words),
         timbre=read_timbre(" ".join(timbre) + " " + play_method),
         repeated=bool(_REPEATED.search(play_method)),
+        soft_striker=bool(_SOFT_STRIKER.search(play_method)),
+        steady=bool(_STEADY.search(words)),
         mains_hz=60.0 if _MAINS_60.search(words) else 50.0,
+        machine=_first_kind(_MACHINE_KINDS, words, "compressor"),
+        voice=_first_kind(_VOICES, words, "songbird"),
     )
+
+
+def _first_kind(kinds: list[tuple[str, re.Pattern[str]]], words: str, default: str) -> str:
+    return next((kind for kind, pattern in kinds if pattern.search(words)), default)

@@ -21,12 +21,18 @@ from pipeline.types import Song, SongInfo
 AUTO = "auto"
 MIDI_SUFFIXES = (".mid", ".midi")
 
-__all__ = ["AUTO", "list_songs", "load_midi", "load_song", "pick_song", "resolve_song", "write_midi"]
+__all__ = ["AUTO", "check_song", "list_songs", "load_midi", "load_song", "pick_song", "resolve_song", "write_midi"]
 
 
 def pick_song(mood: str, seed: int = 0) -> SongInfo:
     """The library song whose mood words best fit ``mood`` (free text). Empty text gives a pleasant default."""
     return _mood.pick_song(mood, list_songs(), seed)
+
+
+def check_song(ref: str) -> None:
+    """Fail now, before any picture work, on an unknown song id or a missing MIDI file (``auto`` always fits)."""
+    if (ref or "").strip().lower() != AUTO:
+        resolve_song(ref)
 
 
 def resolve_song(ref: str, mood: str = "", seed: int = 0) -> Song:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import cv2
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
@@ -42,9 +43,14 @@ class ImageCues(BaseModel):
     night: Unit
     dusk: Unit  # warm, low light with an orange-red upper part
     daylight: Unit
-    city_lights: Unit  # bright points in a dark picture
+    city_lights: Unit  # bright points in a dark picture with built structure
+    stars: Unit  # bright points scattered over a dark picture with nothing built
     rain: Unit  # cool, grey, soft, low-contrast light (a wet window, an overcast street)
     people: Unit  # a face in the frame
+    cat_face: Unit  # a cat's face in the frame
+    fur: Unit  # fine, soft, unstructured texture in warm or grey tones
+    flowers: Unit  # saturated red, pink, yellow or purple blooms among green
+    tall_structure: Unit  # something narrow and tall rising into an open sky
     outdoor: Unit
     indoor: Unit
 
@@ -105,19 +111,33 @@ def read_cues(image: Image.Image) -> ImageCues:
     warm_top = (_hue_between(hue, 0, 45) | _hue_between(hue, 330, 360)) & (sat > 0.3) & (val > 0.3) & smooth
     dusk = _clip(float(warm_top[top].mean()) * 2.0) * _clip(1.0 - abs(brightness - 0.35) / 0.25)
     daylight = _clip(1.0 - max(night, dusk)) * _clip(brightness / 0.4)
-    lights = (val > 0.85) & (grey > 0.6)
-    city_lights = _clip(float(lights.mean()) * 40.0) * _clip((0.45 - brightness) / 0.25)
+    lights = _small_lights(val, grey) * _clip((0.45 - brightness) / 0.25)
 
     edge_map = feature.canny(grey, sigma=1.5)
     edges = _clip(float(edge_map.mean()) / 0.15)
     texture = _clip(float(local_std.mean()) / 0.12)
     straightness = _straightness(dx, dy)
+    # Points of light among built, straight structure are a city; scattered over nothing built, a starry sky.
+    built = _clip(straightness * 4.0)
+    city_lights = lights * built
+    stars = lights * (1.0 - built) * night
 
     cool = _clip(1.0 - warmth * 1.4)
     rain = chroma_trust * _clip(
         (1.0 - saturation * 3.0) * (1.0 - edges) * (0.4 + cool) * _clip(1.0 - abs(brightness - 0.45) / 0.35)
     )
-    people = _face_score(grey)
+    people = max(_face_score(grey), _opencv_face_score(grey))
+    cat_face = _cat_face_score(grey)
+    # Fur: nearly the whole frame in browns, creams and greys, finely detailed, with no built structure in it.
+    fine_detail = _clip(float(np.abs(grey - ndimage.uniform_filter(grey, 3)).mean()) / 0.012)
+    fur_tones = (_hue_between(hue, 10, 50) & (sat < 0.7) | (sat < 0.2)) & (val > 0.15)
+    fur = (
+        _clip((float(fur_tones.mean()) - 0.5) / 0.35) * fine_detail * (1.0 - straightness) ** 2
+        * chroma_trust * (1 - sky) * (1 - vegetation)
+    )
+    blooms = (_hue_between(hue, 0, 55) | _hue_between(hue, 270, 360)) & (sat > 0.5) & (val > 0.35)
+    flowers = _clip(float(blooms.mean()) * 3.0) * _clip(vegetation * 4.0) * chroma_trust
+    tall_structure = _tall_structure(sky_like, sky)
 
     outdoor = _clip(
         max(
@@ -138,7 +158,8 @@ def read_cues(image: Image.Image) -> ImageCues:
         grey=_clip(float(colourless.mean()) * (0.5 + 0.5 * chroma_trust)),
         edges=edges, texture=texture, straightness=straightness, sky=sky, vegetation=vegetation, water=water,
         reflection=reflection, snow=snow, sand=sand, night=night, dusk=dusk, daylight=daylight,
-        city_lights=city_lights, rain=rain, people=people, outdoor=outdoor, indoor=indoor,
+        city_lights=city_lights, stars=stars, rain=rain, people=people, cat_face=cat_face, fur=fur, flowers=flowers,
+        tall_structure=tall_structure, outdoor=outdoor, indoor=indoor,
     )  # fmt: skip
 
 
@@ -209,3 +230,62 @@ def _face_score(grey: np.ndarray) -> float:
         return 0.0
     largest = max(f["width"] * f["height"] for f in faces)
     return _clip(np.sqrt(largest / (height * width)) * 4.0)
+
+
+def _small_lights(val: np.ndarray, grey: np.ndarray) -> float:
+    """Many small bright spots (lamps, windows, signs): one large bright area (a face, a flower) is not lights."""
+    lights = (val > 0.85) & (grey > 0.6)
+    labels, count = ndimage.label(lights)
+    if count == 0:
+        return 0.0
+    sizes = np.bincount(labels.ravel())[1:]
+    small = sizes[(sizes >= 3) & (sizes <= 0.002 * lights.size)]  # stars are single points; lamps are not
+    return _clip(len(small) / 40.0)
+
+
+def _tall_structure(sky_like: np.ndarray, sky: float) -> float:
+    """Something standing up into an open sky (a rocket and its tower, a mast): in the top third, between a tenth
+    and a third of the columns are not sky while the rest are."""
+    if sky < 0.4:
+        return 0.0
+    top = sky_like[: max(1, sky_like.shape[0] // 3)]
+    blocked = top.mean(axis=0) < 0.4
+    share = float(blocked.mean())
+    if share > 0.35:  # a skyline or a canopy, not one structure
+        return 0.0
+    return _clip(sky * (share - 0.1) / 0.08)
+
+
+@lru_cache(maxsize=4)
+def _opencv_cascade(name: str) -> cv2.CascadeClassifier:
+    # Haar cascades that OpenCV ships inside its wheel: no download, no weights beyond the package.
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    if cascade.empty():  # pragma: no cover - a broken install
+        raise RuntimeError(f"OpenCV's {name} could not be loaded")
+    return cascade
+
+
+def _largest_detection(grey: np.ndarray, cascade_name: str, neighbours: int) -> float:
+    """The largest detection's side relative to the picture's area, scaled so 1/16 of the frame scores 1."""
+    pixels = np.ascontiguousarray(np.clip(grey * 255.0, 0, 255).astype(np.uint8))
+    side = min(pixels.shape)
+    found = _opencv_cascade(cascade_name).detectMultiScale(
+        pixels, scaleFactor=1.2, minNeighbors=neighbours, minSize=(max(20, side // 10), max(20, side // 10))
+    )
+    if len(found) == 0:
+        return 0.0
+    largest = max(int(w) * int(h) for _, _, w, h in found)
+    return _clip(np.sqrt(largest / pixels.size) * 4.0)
+
+
+def _opencv_face_score(grey: np.ndarray) -> float:
+    """Frontal faces, and faces in profile looking either way (the profile cascade knows one side only)."""
+    return max(
+        _largest_detection(grey, "haarcascade_frontalface_default.xml", 8),
+        _largest_detection(grey, "haarcascade_profileface.xml", 3),
+        _largest_detection(grey[:, ::-1], "haarcascade_profileface.xml", 3),
+    )
+
+
+def _cat_face_score(grey: np.ndarray) -> float:
+    return _largest_detection(grey, "haarcascade_frontalcatface_extended.xml", 4)

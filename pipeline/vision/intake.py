@@ -2,7 +2,13 @@
 
 Every vision engine sees images only through :func:`load_image`. It refuses what it cannot read with a
 :class:`~pipeline.errors.WaveInputError` that says what to send instead, and it never decodes a picture whose
-header promises more than :data:`MAX_PIXELS` pixels.
+header promises more than :data:`MAX_PIXELS` pixels. :func:`check_image_header` makes the cheap checks alone (bytes,
+format, declared size), so a submission can be refused before any pixel is decoded or stored.
+
+Memory: JPEG is decoded at a reduced scale by libjpeg (``draft``); 8-bit PNG is decoded a band of rows at a time
+(:mod:`pipeline.vision.png_bands`). Other formats are decoded at full size once (at most 4 bytes a pixel, so at
+most 256 MB at :data:`MAX_PIXELS`). Either way the pixels are converted to RGB and reduced band by band, so no
+second full-size copy is ever made.
 """
 
 from __future__ import annotations
@@ -11,14 +17,19 @@ import hashlib
 import io
 import math
 import warnings
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from pipeline.errors import WaveInputError
+from pipeline.vision.png_bands import png_bands
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # uploads, files and submitted bytes alike
 MAX_PIXELS = 64_000_000  # checked from the header, before any pixel is decoded
 MIN_SIDE = 16
 DEFAULT_MAX_SIDE = 2048
@@ -33,6 +44,27 @@ _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b
 _AVIF_BRANDS = {b"avif", b"avis"}
 
 
+@dataclass(frozen=True)
+class ImageHeader:
+    """What the header of an acceptable picture declares; nothing has been decoded to learn it."""
+
+    format: str
+    width: int
+    height: int
+    mode: str
+
+
+def check_image_header(source: Path | bytes, *, max_pixels: int = MAX_PIXELS) -> ImageHeader:
+    """The cheap checks of :func:`load_image` alone: size in bytes, format and declared pixel size.
+
+    Raises WaveInputError like :func:`load_image`; decodes no pixels, so it costs about the size of the file.
+    """
+    data, label = _read_source(source)
+    with _opened(data, label) as image:
+        _check_size(image, label, max_pixels)
+        return ImageHeader(image.format or "", image.width, image.height, image.mode)
+
+
 def load_image(
     source: Path | bytes, *, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = MAX_PIXELS
 ) -> Image.Image:
@@ -45,10 +77,24 @@ def load_image(
     if max_side < MIN_SIDE:
         raise ValueError(f"max_side must be at least {MIN_SIDE}")
     data, label = _read_source(source)
+    with _opened(data, label) as image:
+        _check_size(image, label, max_pixels)
+        return _decode(image, data, label, max_side)
+
+
+def read_image_bytes(source: Path | bytes) -> bytes:
+    """The bytes of an uploaded picture, refused with a clear message when missing, a folder, empty or too big."""
+    return _read_source(source)[0]
+
+
+@contextmanager
+def _opened(data: bytes, label: str) -> Iterator[Image.Image]:
+    """The picture opened lazily (header only), or a WaveInputError saying why it cannot be."""
     _refuse_known_unsupported(data, label)
     with warnings.catch_warnings():
         # Pillow warns (instead of raising) between its own limit and twice that; WAVE refuses both.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", message="(?i).*corrupt exif", category=UserWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=_readable_formats())
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -58,8 +104,7 @@ def load_image(
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise _damaged(label) from exc
         with image:
-            _check_size(image, label, max_pixels)
-            return _decode(image, label, max_side)
+            yield image
 
 
 def image_digest(image: Image.Image) -> str:
@@ -92,19 +137,24 @@ def _read_source(source: Path | bytes) -> tuple[bytes, str]:
     else:
         path = Path(source)
         label = path.name or "The image"
+        if path.is_dir():
+            raise WaveInputError(f"{path.name or path} is a folder, not a picture; give the path of an image file.")
         if not path.is_file():
             raise WaveInputError(f"Image file not found: {path.name}")
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > MAX_IMAGE_BYTES:
             raise WaveInputError(
-                f"{label} is too large ({size // 2**20} MiB); the limit is {MAX_FILE_BYTES // 2**20} MiB."
+                f"{label} is too large ({size // 2**20} MiB); the limit is {MAX_IMAGE_BYTES // 2**20} MiB."
             )
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise WaveInputError(f"{label} could not be read ({exc.strerror or exc}).") from exc
     if not data:
         raise WaveInputError(f"{label} is empty; {_SEND_INSTEAD}.")
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > MAX_IMAGE_BYTES:
         raise WaveInputError(
-            f"{label} is too large ({len(data) // 2**20} MiB); the limit is {MAX_FILE_BYTES // 2**20} MiB."
+            f"{label} is too large ({len(data) // 2**20} MiB); the limit is {MAX_IMAGE_BYTES // 2**20} MiB."
         )
     return data, label
 
@@ -122,11 +172,12 @@ def _refuse_known_unsupported(data: bytes, label: str) -> None:
         raise WaveInputError(f"{label} is a web page, not an image; {_SEND_INSTEAD}.")
     if data[4:8] == b"ftyp":
         brands = _iso_brands(data)
-        if brands & _AVIF_BRANDS and "AVIF" in Image.OPEN:
+        readable = _readable_formats()
+        if brands & _AVIF_BRANDS and "AVIF" in readable:
             return
         if brands & _AVIF_BRANDS:
             raise WaveInputError(f"{label} is AVIF, which this server cannot decode; {_SEND_INSTEAD}.")
-        if brands & _HEIF_BRANDS and "HEIF" not in Image.OPEN:
+        if brands & _HEIF_BRANDS and "HEIF" not in readable:
             raise WaveInputError(
                 f"{label} is HEIC/HEIF (the iPhone photo format), which this server cannot decode; "
                 f"{_SEND_INSTEAD} (on iPhone: Settings > Camera > Formats > Most Compatible)."
@@ -175,27 +226,79 @@ def _damaged(label: str) -> WaveInputError:
 # ----------------------------------------------------------------------------------------------- decoding
 
 
-def _decode(image: Image.Image, label: str, max_side: int) -> Image.Image:
+_BAND_ROWS = 128
+# What an EXIF orientation asks for, as ImageOps.exif_transpose applies it; applied here to the reduced picture,
+# since exif_transpose needs the full-size one (and on a PNG, Pillow's getexif decodes the whole file).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_DEEP_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def _decode(image: Image.Image, data: bytes, label: str, max_side: int) -> Image.Image:
+    """Decode, convert to RGB and reduce band by band, so at most one full-size copy (the decoded file) exists."""
     try:
         image.seek(0)  # first frame of GIF / APNG / WebP animations and multi-page TIFFs
-        if image.format == "JPEG" and image.mode in ("RGB", "L", "CMYK"):
-            # Let libjpeg decode at a reduced scale: far less memory and time for large photos.
-            scale = max_side / max(image.size)
-            image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
-        image.load()
-        upright = ImageOps.exif_transpose(image)
-        rgb = _to_rgb(upright)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        factor = max(1, max(image.size) // max_side)
+        rows = factor * max(1, _BAND_ROWS // factor)
+        bands = png_bands(data, rows) if image.format == "PNG" and getattr(image, "n_frames", 1) == 1 else None
+        if bands is not None:
+            size, orientation, peak = image.size, _orientation(Image.Exif(), image.info.get("exif")), None
+        else:
+            if image.format == "JPEG" and image.mode in ("RGB", "L", "CMYK"):
+                # Let libjpeg decode at a reduced scale: far less memory and time for large photos.
+                scale = max_side / max(image.size)
+                image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+            image.load()
+            size, orientation = image.size, _orientation(image.getexif(), None)
+            factor = max(1, max(size) // max_side)
+            rows = factor * max(1, _BAND_ROWS // factor)
+            peak = float(image.getextrema()[1]) if image.mode in ("I", "F") else None
+            bands = (image.crop((0, top, size[0], min(size[1], top + rows))) for top in range(0, size[1], rows))
+        rgb = _reduced_rgb(bands, size, factor, peak)
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as exc:
         raise _damaged(label) from exc
+    if orientation in _UPRIGHT:
+        rgb = rgb.transpose(_UPRIGHT[orientation])
     if max(rgb.size) > max_side:
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
     return rgb
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def _orientation(exif: Image.Exif, raw: bytes | None) -> int:
+    if raw:
+        exif.load(raw)
+    value = exif.get(ExifTags.Base.Orientation, 1)
+    return value if isinstance(value, int) else 1
+
+
+def _reduced_rgb(bands: Iterable[Image.Image], size: tuple[int, int], factor: int, peak: float | None) -> Image.Image:
+    """Bands of the picture, top to bottom (each a multiple of ``factor`` rows but the last), as one RGB picture
+    ``factor`` times smaller on each side."""
+    width, height = size
+    out = Image.new("RGB", (math.ceil(width / factor), math.ceil(height / factor)))
+    top = 0
+    for band in bands:
+        rgb = _to_rgb(band, peak)
+        if factor > 1:
+            rgb = rgb.reduce(factor)
+        out.paste(rgb, (0, top // factor))
+        top += band.height
+    if top != height:
+        raise ValueError(f"decoded {top} of {height} rows")
+    return out
+
+
+def _to_rgb(image: Image.Image, peak: float | None = None) -> Image.Image:
     mode = image.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        return Image.fromarray(_deep_to_8bit(image)).convert("RGB")
+    if mode in _DEEP_MODES:
+        return Image.fromarray(_deep_to_8bit(image, peak)).convert("RGB")
     if "transparency" in image.info or mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         return _flatten_on_white(image.convert("RGBA"))
     if mode == "CMYK" or (mode == "RGB" and image.info.get("icc_profile")):
@@ -205,18 +308,19 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _deep_to_8bit(image: Image.Image) -> np.ndarray:
-    """Scale 16/32-bit integer or float pixels to 0..255, by the range their mode allows (not by min/max)."""
+def _deep_to_8bit(image: Image.Image, peak: float | None = None) -> np.ndarray:
+    """Scale 16/32-bit integer or float pixels to 0..255, by the range their mode allows (not by min/max).
+
+    ``peak`` is the largest value of the whole picture when ``image`` is one band of it."""
     pixels = np.asarray(image).astype(np.float64)
+    if peak is None:
+        peak = float(pixels.max(initial=0.0))
     if image.mode == "F":
-        top = (
-            1.0 if pixels.max(initial=0.0) <= 1.0 else 255.0 if pixels.max(initial=0.0) <= 255.0 else 65535.0
-        )
+        top = 1.0 if peak <= 1.0 else 255.0 if peak <= 255.0 else 65535.0
     elif image.mode.startswith("I;16"):
         top = 65535.0
     else:  # "I": 32-bit ints; 16-bit PNGs used to open this way
-        peak = pixels.max(initial=0.0)
-        top = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else float(peak)
+        top = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else peak
     return np.clip(np.rint(pixels * (255.0 / top)), 0, 255).astype(np.uint8)
 
 

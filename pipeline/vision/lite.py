@@ -1,5 +1,6 @@
 """The embedded vision engine: reads colour, light, texture and structure off the pixels and fills the sound
-sheet from the scene table. No weights, no network, about a tenth of a second a picture on one core.
+sheet from the scene table. No weights beyond the face cascades its packages ship, no network, well under a
+second a picture on one core.
 """
 
 from __future__ import annotations
@@ -15,13 +16,29 @@ from pipeline.sheet import MAX_VARIANTS, MIN_VARIANTS, SoundSheet
 from pipeline.types import SESSIONS
 from pipeline.vision.cues import ImageCues, read_cues
 from pipeline.vision.intake import image_digest, normalise_cue
-from pipeline.vision.scenes import CUE_PHRASES, CUE_SOURCES, SCENES, Scene, SourceTemplate, VariantTemplate
+from pipeline.vision.scenes import (
+    CUE_PHRASES,
+    CUE_SOURCES,
+    SCENES,
+    Scene,
+    SourceTemplate,
+    VariantTemplate,
+    sources_named_in,
+)
 
 ENGINE_NAME = "lite"
 MODEL_ID = "wave-lite-vision-1"
 
 SECONDARY_SCENE_MARGIN = 0.6  # a runner-up this close to the best scene adds its sources too
 CUE_SOURCE_THRESHOLD = 0.45
+CUE_KEYWORD_BONUS = 1.5  # a scene the person names beats what the pixels suggest
+NAMED_SOURCE_CONFIDENCE = 0.97
+MAX_NAMED_SOURCES = 6
+LOW_CONFIDENCE = 0.5
+LOW_CONFIDENCE_NOTICE = (
+    "WAVE is not sure what this picture shows (it read it as {scene}). Tell WAVE what is in the picture with a "
+    "cue, for example \u201ca cat asleep on a rug\u201d, and it will use those sounds."
+)
 
 # Mood words a person may put in the cue -> the mood WAVE writes for them.
 MOOD_CUES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -70,14 +87,20 @@ class LiteVision:
         cues = read_cues(rgb)
         rng = np.random.default_rng(int(image_digest(rgb)[:16], 16))
         ranked = rank_scenes(cues, cue)
-        chosen = choose_variants(ranked, cues, rng)
+        named = sources_named_in(cue)
+        chosen = choose_variants(ranked, cues, rng, named)
+        confidence = reading_confidence(ranked)
+        unsure = confidence < LOW_CONFIDENCE and not named and not _cue_names_a_scene(ranked[0].scene, cue)
         data = {
             "scene_description": describe_scene(ranked, cues, chosen),
             "mood_description": describe_mood(ranked[0].scene, cues, cue),
             "sound_sources": _group_by_source(chosen),
         }
+        notices = [LOW_CONFIDENCE_NOTICE.format(scene=ranked[0].scene.title)] if unsure else []
         try:
-            return SoundSheet.from_raw(data, engine=self.name, model=self.model_id, cue=cue)
+            return SoundSheet.from_raw(
+                data, engine=self.name, model=self.model_id, cue=cue, low_confidence=unsure, notices=notices
+            )
         except ValueError as exc:  # the scene table itself breaks the sheet rules: an engine fault
             raise WaveEngineError(
                 "The lite vision engine produced an unusable sheet.", detail=str(exc)
@@ -94,14 +117,30 @@ def rank_scenes(cues: ImageCues, cue: str | None = None) -> list[RankedScene]:
     ranked = []
     for scene in SCENES:
         score = scene.bias + sum(weight * values[name] for name, weight in scene.evidence.items())
-        if words and any(re.search(rf"\b{re.escape(k)}", words) for k in scene.keywords):
-            score += 0.6
+        if _cue_names_a_scene(scene, words):
+            score += CUE_KEYWORD_BONUS
         ranked.append(RankedScene(scene, score))
     return sorted(ranked, key=lambda r: -r.score)
 
 
-def choose_variants(ranked: list[RankedScene], cues: ImageCues, rng: np.random.Generator) -> list[_Candidate]:
-    """Pick 6-10 variants: the best scene's sources, a close runner-up's, and sources strong cues suggest.
+def _cue_names_a_scene(scene: Scene, cue: str | None) -> bool:
+    words = (cue or "").lower()
+    return bool(words) and any(re.search(rf"\b{re.escape(k)}", words) for k in scene.keywords)
+
+
+def reading_confidence(ranked: list[RankedScene]) -> float:
+    """How sure the reading is, in [0, 1]: a best scene with strong evidence, well ahead of the runner-up."""
+    best, runner_up = ranked[0].score, ranked[1].score
+    strength = float(np.clip(best / 2.0, 0.0, 1.0))
+    lead = float(np.clip((best - runner_up) / 0.8, 0.0, 1.0))
+    return round(0.5 * strength + 0.5 * lead, 3)
+
+
+def choose_variants(
+    ranked: list[RankedScene], cues: ImageCues, rng: np.random.Generator, named: list[SourceTemplate] | None = None
+) -> list[_Candidate]:
+    """Pick 6-10 variants: the sources the cue names first, then the best scene's sources, a close runner-up's,
+    and sources strong cues suggest.
 
     Every session gets at least one hinted sound when the pool has one, so casting has something to work with.
     """
@@ -109,6 +148,12 @@ def choose_variants(ranked: list[RankedScene], cues: ImageCues, rng: np.random.G
     richness = 0.5 * cues.edges + 0.5 * cues.texture
     target = int(np.clip(6 + round(4 * richness), MIN_VARIANTS, min(10, MAX_VARIANTS)))
     chosen: list[_Candidate] = []
+    for source in (named or [])[:MAX_NAMED_SOURCES]:
+        for variant in source.variants:
+            candidate = _Candidate(source, variant, NAMED_SOURCE_CONFIDENCE, 2.0 + NAMED_SOURCE_CONFIDENCE)
+            chosen.append(candidate)
+    names = {c.source.name for c in chosen}
+    pool = [c for c in pool if c.source.name not in names]
     for session in SESSIONS:
         hinted = [c for c in pool if c.variant.session == session and c not in chosen]
         if hinted:

@@ -191,7 +191,7 @@ SCENES: tuple[Scene, ...] = (
     ),
     Scene(
         "night_city", "a city at night", "under street lights", ("nocturnal", "electric", "lonely"),
-        {"night": 0.8, "city_lights": 2.2, "straightness": 0.5, "edges": 0.3},
+        {"night": 0.8, "city_lights": 2.0, "straightness": 0.8, "edges": 0.3},
         (
             _s("neon sign", "machine", _v("buzz of the neon tubes", "buzzy, thin, steady", K, 0.85)),
             _s("distant traffic", "machine", _v("low hum across the city", "deep, distant, rumbling", B, 0.9)),
@@ -263,7 +263,7 @@ SCENES: tuple[Scene, ...] = (
     ),
     Scene(
         "cafe", "a cafe", "at a table with coffee", ("cosy", "relaxed", "warm"),
-        {"indoor": 1.0, "warm_light": 1.3, "saturation": 0.4, "straightness": 0.2, "sky": -0.5},
+        {"indoor": 1.0, "warm_light": 1.3, "saturation": 0.4, "straightness": 0.2, "sky": -0.5, "fur": -1.0},
         (
             _s("espresso machine", "machine", _v("hum and hiss of the steam wand", "buzzy, breathy, steady", B, 0.85)),
             _s("coffee cup", "ceramic", _v("clink of the cup on its saucer", "bright, clear, short", K, 0.9)),
@@ -365,7 +365,7 @@ SCENES: tuple[Scene, ...] = (
     ),
     Scene(
         "night_outdoors", "the outdoors at night", "under a dark sky", ("hushed", "mysterious", "nocturnal"),
-        {"night": 1.6, "city_lights": -1.2, "straightness": -0.8, "edges": -0.3},
+        {"night": 1.6, "stars": 1.5, "city_lights": -1.2, "straightness": -0.8, "edges": -0.3},
         (
             _s("crickets", "animal", _v("chirp in the grass", "high, rhythmic, thin", K, 0.9)),
             _s("night wind", "air", _v("gust through the trees", "airy, soft, deep", None, 0.85)),
@@ -393,6 +393,51 @@ SCENES: tuple[Scene, ...] = (
         ),
         bias=0.1,
         keywords=("table", "objects", "still life", "close-up", "macro"),
+    ),
+    Scene(
+        "pet_home", "a pet at home", "curled up indoors", ("cosy", "sleepy", "tender"),
+        {"cat_face": 3.0, "fur": 2.6, "indoor": 0.3, "warm_light": 0.2, "sky": -0.8, "vegetation": -0.4,
+         "straightness": -0.4},
+        (
+            _s("cat", "animal", _v("purr while asleep", "low, soft, rumbling", B, 0.92)),
+            _s("cat paws", "animal", _v("footsteps of soft paws on the floor", "soft, light, rhythmic", D, 0.85)),
+            _s("rug", "fabric", _v("rustle as the cat kneads it", "soft, dull, close", None, 0.85)),
+            _s("collar bell", "metal", _v("jingle as the cat moves", "bright, sparkling, light", K, 0.85)),
+            _s("food bowl", "ceramic", _v("clink as the cat eats from it", "bright, short, clear", K, 0.8)),
+            _s("scratching post", "fabric", _v("scratch with claws", "rough, grainy, dry", G, 0.8)),
+            _s("wooden floor", "wood", _v("knock as the cat jumps down", "woody, dull, short", D, 0.75)),
+        ),
+        keywords=("cat", "kitten", "dog", "puppy", "pet", "fur"),
+    ),
+    Scene(
+        "garden", "a flower garden", "among flowers", ("fresh", "gentle", "blooming"),
+        {"flowers": 2.4, "vegetation": 0.8, "saturation": 0.3, "city_lights": -0.5, "straightness": -0.5,
+         "indoor": -0.4},
+        (
+            _s("bees", "animal", _v("buzz around the flowers", "buzzy, light, high", K, 0.9)),
+            _s("flower petals", "leaves", _v("rustle in a light breeze", "soft, airy, gentle", None, 0.85)),
+            _s("watering can", "metal", _v("pour water onto the flower bed", "wet, bright, smooth", G, 0.85)),
+            _s("garden bird", "animal", _v("chirp from the hedge", "bright, high, short", K, 0.85)),
+            _s("flower pot", "ceramic", _v("tap the rim", "hollow, bright, short", D, 0.8)),
+            _s("garden shears", "metal", _v("click as they snip the stems", "metallic, crisp, short", D, 0.8)),
+            _s("garden bench", "wood", _v("knock on the slats", "woody, warm, dull", B, 0.75)),
+        ),
+        keywords=("garden", "flower", "bloom", "petal", "blossom"),
+    ),
+    Scene(
+        "launch_site", "a rocket launch site", "at the launch pad", ("grand", "tense", "expectant"),
+        {"tall_structure": 2.2, "sky": 0.8, "straightness": 0.3, "vegetation": -0.4, "people": -1.0,
+         "indoor": -0.6},
+        (
+            _s("rocket engines", "machine", _v("rumble at ignition", "deep, rumbling, heavy", B, 0.9)),
+            _s("launch tower", "metal", _v("clank of the steel gantry arms", "metallic, heavy, resonant", D, 0.85)),
+            _s("fuel tanks", "air", _v("hiss as the tanks vent", "breathy, noisy, steady", None, 0.85)),
+            _s("launch pad wind", "air", _v("gust across the pad", "airy, whooshing, steady", None, 0.75)),
+            _s("warning bell", "metal", _v("ring before the countdown", "bright, ringing, metallic", K, 0.8)),
+            _s("service cables", "metal", _v("rattle against the tower", "metallic, light, rhythmic", G, 0.8)),
+            _s("control switches", "plastic", _v("click as they are flipped", "clicky, crisp, short", D, 0.75)),
+        ),
+        keywords=("rocket", "launch", "space", "shuttle", "spacecraft"),
     ),
 )
 
@@ -423,6 +468,54 @@ CUE_SOURCES: dict[str, tuple[SourceTemplate, ...]] = {
 
 # fmt: on
 
+# Things a person may name in the cue, with the sound each makes: named things lead the sheet.
+CUE_NOUNS: tuple[tuple[tuple[str, ...], SourceTemplate], ...] = (
+    (("cat", "kitten", "kitty"), _s("cat", "animal", _v("purr while asleep", "low, soft, rumbling", B, 0.95))),
+    (("dog", "puppy"), _s("dog", "animal", _v("footsteps of paws on the floor", "light, rhythmic, soft", D, 0.95))),
+    (("rug", "carpet", "mat", "blanket", "cushion"), _s("rug", "fabric", _v("rustle as it is smoothed", "soft, dull, close", None, 0.95))),
+    (("bird", "sparrow", "robin", "songbird"), _s("bird", "animal", _v("chirp in short phrases", "bright, high, short", K, 0.95))),
+    (("duck", "goose"), _s("duck", "animal", _v("quack from the water", "bright, short, rhythmic", G, 0.95))),
+    (("gull", "seagull"), _s("seagull", "animal", _v("call overhead", "high, bright, distant", K, 0.95))),
+    (("bee", "insect", "fly"), _s("bee", "animal", _v("buzz past", "buzzy, thin, high", K, 0.95))),
+    (("rain", "raindrop", "drizzle"), _s("rain", "water", _v("drip and tap on the window", "wet, clicky, light", D, 0.95))),
+    (("sea", "ocean", "wave"), _s("waves", "water", _v("waves break and wash up the shore", "rolling, noisy, deep", B, 0.95))),
+    (("river", "stream", "brook", "fountain", "waterfall"), _s("stream", "water", _v("flow over the stones", "wet, bright, steady", None, 0.95))),
+    (("wind", "breeze", "storm"), _s("wind", "air", _v("gust past", "airy, whooshing, soft", None, 0.95))),
+    (("fire", "campfire", "fireplace", "candle"), _s("fire", "wood", _v("logs crackle in the fire", "warm, crunchy, dry", D, 0.95))),
+    (("coffee", "espresso"), _s("espresso machine", "machine", _v("hiss of the steam wand", "breathy, noisy, steady", None, 0.95))),
+    (("cup", "mug", "teacup"), _s("cup", "ceramic", _v("clink on its saucer", "bright, clear, short", K, 0.95))),
+    (("car", "traffic", "road"), _s("car traffic", "machine", _v("hum of passing cars", "low, steady, rumbling", B, 0.95))),
+    (("motorcycle", "motorbike", "scooter"), _s("motorcycle", "machine", _v("engine hums as it idles", "low, rumbling, rough", B, 0.95))),
+    (("train", "railway", "tram"), _s("train", "metal", _v("clatter over the rail joints", "metallic, rhythmic, heavy", D, 0.95))),
+    (("rocket", "spacecraft", "shuttle"), _s("rocket engines", "machine", _v("rumble at ignition", "deep, rumbling, heavy", B, 0.95))),
+    (("clock", "watch"), _s("clock", "plastic", _v("tick on the wall", "clicky, dry, short", D, 0.95))),
+    (("keyboard", "laptop", "computer"), _s("keyboard keys", "plastic", _v("tap as someone types", "clicky, crisp, light", D, 0.95))),
+    (("door", "gate"), _s("door", "wood", _v("knock on the door", "woody, hollow, deep", B, 0.95))),
+    (("bell", "chime"), _s("bell", "metal", _v("ring once", "bright, ringing, sustained", K, 0.95))),
+    (("leaf", "leaves", "tree", "forest"), _s("leaves", "leaves", _v("rustle in the wind", "airy, soft, noisy", None, 0.95))),
+    (("snow", "ice"), _s("snow", "earth", _v("footsteps crunch in snow", "crunchy, soft, dry", D, 0.95))),
+    (("bicycle", "bike"), _s("bicycle bell", "metal", _v("ring twice", "bright, ringing, metallic", K, 0.95))),
+    (("kettle", "pot", "pan"), _s("kettle", "water", _v("water comes to the boil and bubbles", "wet, rolling, noisy", None, 0.95))),
+    (("glass", "bottle", "jar"), _s("glass", "glass", _v("tap the side with a fingernail", "glassy, bright, clear", K, 0.95))),
+    (("paper", "book", "newspaper"), _s("paper", "paper", _v("rustle as the pages turn", "crisp, dry, light", None, 0.95))),
+    (("coin", "coins", "keys"), _s("coins", "metal", _v("clink into a pile", "metallic, bright, ringing", K, 0.95))),
+    (("guitar", "piano", "drum"), _s("wooden body", "wood", _v("knock on the wooden body", "woody, hollow, warm", B, 0.95))),
+)
+
+
+@lru_cache(maxsize=1)
+def _cue_noun_patterns() -> tuple[tuple[re.Pattern[str], SourceTemplate], ...]:
+    return tuple((_word_pattern(words), source) for words, source in CUE_NOUNS)
+
+
+def sources_named_in(cue: str | None) -> list[SourceTemplate]:
+    """The sources for the things a cue names, in the order the cue names them."""
+    if not cue:
+        return []
+    found = [(m.start(), source) for pattern, source in _cue_noun_patterns() if (m := pattern.search(cue))]
+    return [source for _, source in sorted(found, key=lambda item: item[0])]
+
+
 CUE_PHRASES: dict[str, str] = {
     "sky": "open sky above",
     "vegetation": "plenty of green",
@@ -435,4 +528,9 @@ CUE_PHRASES: dict[str, str] = {
     "people": "a person in the frame",
     "straightness": "straight, built edges",
     "edges": "lots of sharp detail",
+    "stars": "points of light in a dark sky",
+    "cat_face": "a cat's face",
+    "fur": "soft fur",
+    "flowers": "bright flowers",
+    "tall_structure": "a tall structure against the sky",
 }

@@ -10,7 +10,7 @@ SAMPLE_RATE = 44100
 
 
 def seconds(n: float) -> int:
-    return int(round(n * SAMPLE_RATE))
+    return round(n * SAMPLE_RATE)
 
 
 def time_axis(n: int) -> np.ndarray:

@@ -25,14 +25,16 @@ class MaterialModes:
 
 
 MATERIALS: dict[Material, MaterialModes] = {
-    Material.WOOD: MaterialModes((1.0, 2.57, 4.21, 6.3, 8.6), (280, 650), 0.09, 0.6, 0.35, (300, 4000)),
-    Material.METAL: MaterialModes((1.0, 2.76, 5.40, 8.93, 13.34, 3.17, 6.8), (380, 950), 0.9, 0.12, 0.15, (1500, 12000)),
+    Material.WOOD: MaterialModes((1.0, 2.57, 4.21, 6.3, 8.6), (280, 650), 0.06, 0.6, 0.35, (300, 4000)),
+    Material.METAL: MaterialModes((1.0, 2.76, 5.40, 8.93, 13.34, 3.17, 6.8), (500, 1300), 0.22, 0.12, 0.2, (1500, 12000)),
     Material.GLASS: MaterialModes((1.0, 2.32, 4.25, 6.63, 9.38), (1100, 2400), 0.45, 0.2, 0.12, (3000, 14000)),
-    Material.STONE: MaterialModes((1.0, 1.83, 2.94, 4.11, 5.6), (140, 380), 0.05, 0.9, 0.6, (200, 6000)),
+    Material.STONE: MaterialModes((1.0, 1.83, 2.94, 4.11, 5.6), (140, 380), 0.04, 0.9, 0.6, (200, 6000)),
     Material.PLASTIC: MaterialModes((1.0, 1.92, 3.13, 4.6), (260, 750), 0.07, 0.8, 0.4, (400, 5000)),
     Material.CERAMIC: MaterialModes((1.0, 2.09, 3.62, 5.31, 7.4), (750, 1700), 0.3, 0.3, 0.2, (1500, 10000)),
     Material.EARTH: MaterialModes((1.0, 1.6, 2.3), (70, 160), 0.03, 1.0, 1.2, (150, 5000)),
 }
+
+MAX_RING_FACTOR = 1.5
 
 # Church-bell partials relative to the nominal (hum, prime, tierce, quint, nominal, ...): strongly inharmonic.
 BELL_RATIOS = (0.5, 1.0, 1.183, 1.506, 2.0, 2.514, 2.662, 3.011, 4.166, 5.433, 6.796)
@@ -55,8 +57,9 @@ def mode_bank(
 
 def strike(rng: np.random.Generator, modes: MaterialModes, timbre: Timbre, f0: float, force: float = 1.0) -> np.ndarray:
     """One hit: modes plus a contact-noise burst whose length sets how hard or soft the striker is."""
-    decay = modes.decay_s * timbre.decay
-    n = seconds(min(4.5, 0.05 + 7.0 * decay))
+    # Ring words lengthen a hit within what its material allows: a struck object is not a bell.
+    decay = modes.decay_s * min(timbre.decay, MAX_RING_FACTOR)
+    n = seconds(min(2.5, 0.05 + 7.0 * decay))
     levels = [rng.uniform(0.6, 1.0) / (1 + 0.5 * k) for k in range(len(modes.ratios))]
     if timbre.brightness:
         levels = [lv * (1 + timbre.brightness) ** (0.5 * k) for k, lv in enumerate(levels)]
@@ -71,15 +74,26 @@ def strike(rng: np.random.Generator, modes: MaterialModes, timbre: Timbre, f0: f
     return force * out
 
 
+def soft_striker(timbre: Timbre) -> Timbre:
+    """A fist or a palm: a long contact that excites the lowest modes of the whole body, damped by the hand."""
+    return Timbre(
+        brightness=max(-1.0, timbre.brightness - 0.7),
+        pitch=timbre.pitch * 0.5,
+        decay=timbre.decay * 0.35,
+        attack=-0.8,
+        roughness=timbre.roughness,
+    )
+
+
 def impact(rng: np.random.Generator, material: Material, timbre: Timbre, repeated: bool) -> np.ndarray:
     modes = MATERIALS[material]
     f0 = rng.uniform(*modes.f0_range) * timbre.pitch
-    hits = int(rng.integers(2, 4)) if repeated else 1
-    gap = rng.uniform(0.18, 0.3)
+    hits = int(rng.integers(4, 8)) if repeated else 1
+    gap = rng.uniform(0.18, 0.35)
     first = strike(rng, modes, timbre, f0)
     out = np.zeros(len(first) + seconds(gap * (hits - 1)))
     for k in range(hits):
-        hit = first if k == 0 else strike(rng, modes, timbre, f0 * rng.uniform(0.98, 1.02), rng.uniform(0.6, 0.9))
+        hit = first if k == 0 else strike(rng, modes, timbre, f0 * rng.uniform(0.98, 1.02), rng.uniform(0.75, 1.0))
         add_at(out, seconds(k * gap), hit)
     return out
 
@@ -126,3 +140,37 @@ def footsteps(rng: np.random.Generator, material: Material, timbre: Timbre, runn
             grit = bandpass(grains, 1500, 9000) * np.exp(-np.linspace(0, 5, grit_n)) * (1 + timbre.roughness)
             add_at(out, start, 2.5 * grit)
     return lowpass(out, 9000 + 5000 * timbre.brightness)
+
+
+def click(rng: np.random.Generator, timbre: Timbre, force: float = 1.0) -> np.ndarray:
+    """A switch, key or mechanism snapping: a sub-millisecond noise snap and two small, stiff modes that die
+    within a few tens of milliseconds."""
+    n = seconds(0.06)
+    t = time_axis(n)
+    out = np.zeros(n)
+    for _ in range(2):
+        freq = rng.uniform(1800, 4500) * timbre.pitch
+        out += rng.uniform(0.4, 1.0) * np.exp(-t / rng.uniform(0.003, 0.008)) * np.sin(2 * np.pi * freq * t)
+    snap_n = seconds(rng.uniform(0.0005, 0.0015))
+    snap = bandpass(rng.standard_normal(snap_n), 1500, 12000)
+    out[:snap_n] += 1.5 * snap / (np.max(np.abs(snap)) + 1e-9)
+    return force * out / (np.max(np.abs(out)) + 1e-9)
+
+
+def clicks(rng: np.random.Generator, timbre: Timbre, repeated: bool, steady: bool) -> np.ndarray:
+    """Typing is bursts of uneven presses; a clock or a signal ticks evenly; a single button clicks down and up."""
+    if steady:
+        interval = rng.uniform(0.45, 1.0)
+        times = [0.05 + k * interval for k in range(int(3.2 / interval) + 1)]
+    elif repeated:
+        times, now = [], 0.05
+        while now < 3.0:
+            times.append(now)
+            now += rng.uniform(0.3, 0.7) if rng.random() < 0.12 else rng.uniform(0.08, 0.2)
+    else:
+        times = [0.05, 0.05 + rng.uniform(0.12, 0.25)]
+    out = np.zeros(seconds(times[-1] + 0.2))
+    for k, start in enumerate(times):
+        force = rng.uniform(0.6, 1.0) if not (k % 2 and not repeated) else rng.uniform(0.35, 0.55)
+        add_at(out, seconds(start), click(rng, timbre, force))
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.effects.synth.common import fade, lowpass, seconds, slow_curve
+from pipeline.effects.synth.common import add_at, fade, lowpass, seconds, slow_curve
 from pipeline.effects.words import Timbre
 
 # Mains hum: the supply frequency and its harmonics, the second (magnetostriction) nearly as strong.
@@ -57,15 +57,13 @@ def chirps(rng: np.random.Generator, timbre: Timbre, duration_s: float = 3.0) ->
     time = rng.uniform(0.05, 0.2)
     while time < duration_s - 0.5:
         upward = bool(rng.random() < 0.5)
-        low = min(4500.0, rng.uniform(2000, 3000) * timbre.pitch)
-        # Capped so the second harmonic stays below Nyquist.
-        high = min(10000.0, low * 2 ** (rng.uniform(8, 14) / 12))
+        # Songbird chirps mostly sweep within 1.5-6 kHz; pitch words move them within that register.
+        low = min(3500.0, rng.uniform(1200, 2100) * float(np.sqrt(timbre.pitch)))
+        high = min(7000.0, low * 2 ** (rng.uniform(7, 11) / 12))
         for _ in range(int(rng.integers(2, 6))):
             length = rng.uniform(0.07, 0.14)
             call = chirp_call(rng, low, high, length, upward) * rng.uniform(0.6, 1.0)
-            start = seconds(time)
-            end = min(n, start + len(call))
-            out[start:end] += call[: end - start]
+            add_at(out, seconds(time), call)
             time += length + rng.uniform(0.04, 0.09)
         time += rng.uniform(0.3, 0.6)
     return out
