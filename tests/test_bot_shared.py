@@ -323,3 +323,10 @@ async def test_a_quiet_running_job_is_repeated_until_something_new_comes():
         if seen.count(JobStatus.CASTING) == 3:
             release.set()
     assert seen == [JobStatus.QUEUED] + [JobStatus.CASTING] * 3 + [JobStatus.DONE]
+
+
+async def test_a_stopped_worker_is_said_once_in_the_progress_lines():
+    from jobs.events import WORKER_LOST_MESSAGE
+
+    text = await ProgressLines().text(_event(JobStatus.PLAYING, WORKER_LOST_MESSAGE))
+    assert text.count(WORKER_LOST_MESSAGE) == 1 and "↳" not in text
