@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 
 from db.models import JobStatus
 from jobs.events import WORKER_LOST_MESSAGE, JobEvent
 from pipeline.types import SESSIONS, Session
-from pipeline.vision.intake import MAX_CUE_CHARS, MAX_IMAGE_BYTES
+from pipeline.vision.intake import MAX_CUE_CHARS, MAX_IMAGE_BYTES, PICTURE_FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ IMAGE_CONTENT_TYPES = ("image/png", "image/jpeg", "image/jpg", "image/webp", "im
 # Types that say nothing about the file: the name's extension decides.
 GENERIC_CONTENT_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+MAX_TITLE_CHARS = 80
+TITLE_SOURCES = 3  # a gallery title names the song and this many of the band's sounds at most
 PROGRESS_EDIT_INTERVAL_S = 1.0
 REMAP_DEBOUNCE_S = 2.0
 
@@ -123,21 +126,76 @@ def log_unexpected(where: str, exc: BaseException) -> str:
     return error_id
 
 
-def cast_summary(report: dict | None) -> str:
-    """"🥁 drums: rain on the roof (sharp onsets, noisy -> drums)" per session."""
+def _cast(report: dict | None, session: Session) -> dict:
+    return ((report or {}).get("sessions") or {}).get(session.value) or {}
+
+
+def cast_summary(report: dict | None, previous: dict | None = None) -> str:
+    """"🥁 drums: rain on the roof (sharp onsets, noisy -> drums)" per session. With ``previous`` (the report of
+    the version before a remap), only the parts that changed say so, naming the sound that played them before."""
     if not report:
         return ""
     lines = []
     for session in SESSIONS:
-        entry = (report.get("sessions") or {}).get(session.value) or {}
+        entry = _cast(report, session)
         who = entry.get("effect_name") or entry.get("effect")
         if not who:
             continue
-        why = entry.get("fallback") or entry.get("reason") or ""
+        if previous is None:
+            why = entry.get("fallback") or entry.get("reason") or ""
+        else:
+            before = _cast(previous, session)
+            changed = before.get("effect") != entry.get("effect")
+            why = f"🔁 changed (was {before.get('effect_name') or before.get('effect') or 'nobody'})" if changed else ""
         lines.append(f"{SESSION_EMOJI[session]} **{session.value}**: {who}" + (f" — {why}" if why else ""))
     song = report.get("song") or {}
     title = f"🎵 {song.get('title', '')} ({song.get('composer', '')})" if song else ""
     return "\n".join(([title] if title else []) + lines)
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` if it fits, else as many whole words as fit before an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    words = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return words.rstrip(" ,;:·—-") + "…"
+
+
+def gallery_title(report: dict | None) -> str:
+    """"Song · rain on the roof, kettle, door" : the song and the band's main sounds (drums first), cut at a word."""
+    report = report or {}
+    song = (report.get("song") or {}).get("title") or "A WAVE mix"
+    names: list[str] = []
+    for session in SESSIONS:
+        entry = (report.get("sessions") or {}).get(session.value) or {}
+        name = entry.get("effect_name") or entry.get("effect")
+        if name and name not in names:
+            names.append(name)
+    title = f"{song} · {', '.join(names[:TITLE_SOURCES])}" if names else song
+    return cut_at_word(title, MAX_TITLE_CHARS)
+
+
+def describe_change(change: str | None, names: dict[str, str]) -> str:
+    """A remap's change ("chair-1 moved keyboard -> drums") in the words people see: sounds by their names."""
+    if not change:
+        return "new casting"
+    for variant_id in sorted(names, key=len, reverse=True):
+        change = re.sub(rf"(?<![\w-]){re.escape(variant_id)}(?![\w-])", names[variant_id], change)
+    change = re.sub(r"moved (\w+) -> (\w+)", r"moved from \1 to \2", change)
+    return change.replace(" (instead of ", " (replacing ")
+
+
+def roles(report: dict | None) -> dict[str, Session]:
+    """variant id -> the session it plays in a render (sounds borrowed to fill a gap do not count)."""
+    return {entry["effect"]: session for session in SESSIONS
+            if (entry := _cast(report, session)).get("effect") and not entry.get("fallback")}
+
+
+def previous_render(renders: list, version: int):
+    """The finished render just before ``version`` (what a remap changed), or None."""
+    earlier = [r for r in renders if r.version < version and r.status == "done"]
+    return earlier[-1] if earlier else None
 
 
 @dataclass(frozen=True)
@@ -155,7 +213,7 @@ def check_upload(filename: str, content_type: str | None, size: int) -> UploadCh
     else:  # a declared type that is not a picture is not one, whatever the name says
         type_ok = declared in IMAGE_CONTENT_TYPES
     if not type_ok:
-        return UploadCheck(False, "That file is not a picture WAVE can read: send a PNG, JPEG, WebP or GIF.")
+        return UploadCheck(False, f"That file is not a picture WAVE can read: send a {PICTURE_FORMATS} photo.")
     if size <= 0:
         return UploadCheck(False, "That picture is empty.")
     if size > MAX_IMAGE_BYTES:

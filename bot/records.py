@@ -41,6 +41,14 @@ class RunningJob:
 
 
 @dataclass(frozen=True)
+class RecentJob:
+    job_id: str
+    song: str
+    status: str
+    reply_ref: dict | None
+
+
+@dataclass(frozen=True)
 class TopEntry:
     entry_id: int
     title: str
@@ -80,6 +88,25 @@ class ChatRecords:
             return list((await session.scalars(
                 select(ChatMessage.message_ref).where(ChatMessage.job_id == job_id, ChatMessage.kind == kind)
             )).all())
+
+    async def source_messages(self, job_id: str) -> list[tuple[str, str]]:
+        """(message ref, variant id) of each sound's message of a job."""
+        async with self.runtime.sessions() as session:
+            rows = (await session.execute(
+                select(ChatMessage.message_ref, ChatMessage.variant_id).where(
+                    ChatMessage.job_id == job_id, ChatMessage.kind == "source", ChatMessage.variant_id.is_not(None))
+            )).all()
+        return [(ref, variant_id) for ref, variant_id in rows]
+
+    async def recent_jobs(self, user_id: str, limit: int = 5) -> list[RecentJob]:
+        """One person's latest requests on this platform, newest first."""
+        async with self.runtime.sessions() as session:
+            rows = (await session.execute(
+                select(Job.id, Job.song_ref, Job.status, Job.reply_ref).join(User, User.id == Job.user_id)
+                .where(Job.platform == self.platform, User.platform_user_id == user_id)
+                .order_by(Job.created_at.desc()).limit(limit)
+            )).all()
+        return [RecentJob(job_id, song, status, reply_ref) for job_id, song, status, reply_ref in rows]
 
     # ---------------------------------------------------------------------------------------------- delivery
 
@@ -224,11 +251,13 @@ class ChatRecords:
                                                                    GalleryEntry.removed.is_(False)))
 
     async def vote(self, entry_id: int, user_id: str, *, up: bool = True) -> int:
-        """Record (or withdraw) one person's vote; idempotent. Returns the entry's vote count."""
+        """Record (or withdraw) one person's vote; idempotent; the sharer's own vote is not counted. Returns the
+        entry's vote count."""
         async with self.runtime.sessions() as session:
             user = await get_or_create_user(session, self.platform, user_id, None)
             existing = await session.scalar(select(Vote).where(Vote.entry_id == entry_id, Vote.user_id == user.id))
-            if up and existing is None:
+            entry = await session.get(GalleryEntry, entry_id)
+            if up and existing is None and entry is not None and entry.shared_by != user.id:
                 session.add(Vote(entry_id=entry_id, user_id=user.id))
             elif not up and existing is not None:
                 await session.delete(existing)

@@ -102,3 +102,17 @@ def photo_bytes(seed: int = 0, size: int = 96) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+@pytest.fixture
+def settings(tmp_path, fake):
+    """Bot settings pointed at the test's fake Discord (use with ``fake``)."""
+    return bot_settings(tmp_path, fake)
+
+
+@pytest.fixture(autouse=True)
+async def rules_kept(fake, settings):
+    """Autouse where imported: after each test, its queues are emptied and the fake saw no broken rule."""
+    yield
+    await clear_redis(settings)
+    assert fake.violations == [], "the bot broke Discord's rules"

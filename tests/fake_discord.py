@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_CHOICES = 25
 MAX_CONTENT = 2000
 FIRST_RESPONSE_S = 3.0
+IN_FLIGHT_GRACE_S = 0.25  # a call this soon after a refusal was sent before the client could know of it
 TOKEN_LIFETIME_S = 15 * 60
 
 # Permission bits used here.
@@ -94,6 +96,7 @@ class FakeInteraction:
     response: dict | None = None
     original_id: int | None = None
     message_id: int | None = None  # the message a component sits on
+    payload: dict | None = None  # what INTERACTION_CREATE carried, for a redelivery
 
     @property
     def first_response_s(self) -> float | None:
@@ -131,6 +134,10 @@ class FakeDiscord:
         self.cdn: dict[str, tuple[bytes, str]] = {}  # path -> (data, content type)
         self.calls: list[Call] = []
         self.violations: list[str] = []
+        self.refused: list[Call] = []  # calls answered with HTTP 429
+        self._refuse_next: list[list] = []  # [method, path prefix, calls left, retry after]
+        self._edit_limit: tuple[int, float] | None = None  # message edits per channel: (calls, per seconds)
+        self._retry_windows: list[tuple[str, str, float, float]] = []  # (method, path, refused at, retry not before)
         self.sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
         self.sequence = 0
@@ -375,7 +382,8 @@ class FakeDiscord:
             data["resolved"] = resolved
         interaction = self._new_interaction(AUTOCOMPLETE if focused else APPLICATION_COMMAND, user,
                                             channel_id or self.general)
-        await self.dispatch("INTERACTION_CREATE", self._interaction_payload(interaction, data))
+        interaction.payload = self._interaction_payload(interaction, data)
+        await self.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
 
     async def click(self, message_id: int, custom_id: str, user: FakeUser) -> FakeInteraction:
@@ -383,8 +391,56 @@ class FakeDiscord:
         interaction = self._new_interaction(MESSAGE_COMPONENT, user, int(message["channel_id"]))
         interaction.message_id = message_id
         data = {"custom_id": custom_id, "component_type": 2}
-        await self.dispatch("INTERACTION_CREATE", self._interaction_payload(interaction, data, message))
+        interaction.payload = self._interaction_payload(interaction, data, message)
+        await self.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
+
+    async def redeliver(self, interaction: FakeInteraction) -> None:
+        """The same INTERACTION_CREATE again, as a gateway may replay it after a reconnect."""
+        await self.dispatch("INTERACTION_CREATE", interaction.payload)
+
+    # ------------------------------------------------------------------------------------- rate limits
+
+    def refuse_next(self, method: str, path_prefix: str, *, retry_after: float = 0.5, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` on paths starting with ``path_prefix`` get HTTP 429."""
+        self._refuse_next.append([method, path_prefix, times, retry_after])
+
+    def limit_edits(self, calls: int, per_s: float) -> None:
+        """Refuse (HTTP 429) a message edit past ``calls`` in any ``per_s`` seconds in one channel."""
+        self._edit_limit = (calls, per_s)
+
+    def _rate_limited(self, request: web.Request, path: str, now: float) -> float | None:
+        for method, refused_path, refused_at, not_before in self._retry_windows:
+            if request.method == method and path == refused_path and refused_at + IN_FLIGHT_GRACE_S < now < not_before:
+                self.violations.append(f"{method} {path} {not_before - now:.2f} s before its retry_after had passed")
+        for rule in self._refuse_next:
+            method, prefix, left, retry_after = rule
+            if left > 0 and request.method == method and path.startswith(prefix):
+                rule[2] -= 1
+                return retry_after
+        if self._edit_limit and request.method == "PATCH" and "/messages/" in path:
+            calls, per_s = self._edit_limit
+            channel = self._edited_channel(path)
+            recent = [c for c in self.calls[:-1] if c.method == "PATCH" and c.at > now - per_s and c.status != 429
+                      and self._edited_channel(c.path) == channel]
+            if len(recent) >= calls:
+                return recent[len(recent) - calls].at + per_s - now
+        return None
+
+    def _edited_channel(self, path: str) -> int | None:
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[0] == "channels":
+            return int(parts[1])
+        interaction = self._interaction_by_token(parts[2]) if parts[0] == "webhooks" and len(parts) > 2 else None
+        return interaction.channel_id if interaction else None
+
+    def edits_per_channel(self) -> dict[int | None, list[float]]:
+        """When each accepted message edit reached the fake, by channel."""
+        edits: dict[int | None, list[float]] = {}
+        for call in self.calls:
+            if call.method == "PATCH" and "/messages/" in call.path and call.status != 429:
+                edits.setdefault(self._edited_channel(call.path), []).append(call.at)
+        return edits
 
     def user_post(self, channel_id: int, user: FakeUser, content: str) -> int:
         """A message someone wrote in a channel; returns its id."""
@@ -424,6 +480,16 @@ class FakeDiscord:
     def messages_in(self, channel_id: int) -> list[dict]:
         return [m for m in self.messages.values() if int(m["channel_id"]) == channel_id and not m.get("_deleted")]
 
+    def followups(self, interaction: FakeInteraction) -> list[dict]:
+        """Messages sent through the interaction's webhook after its first response."""
+        return [m for m in self.messages.values() if m.get("_interaction") == interaction.id]
+
+    def private_answer(self, interaction: FakeInteraction) -> dict | None:
+        """The ephemeral followup the person who asked got, once the public reply is gone."""
+        original = self.original(interaction)
+        private = [m for m in self.followups(interaction) if m["flags"] & EPHEMERAL]
+        return private[-1] if private and (original is None or original.get("_deleted")) else None
+
     def reactors(self, message_id: int, emoji: str) -> set[int]:
         return set(self.messages[message_id]["_reactions"].get(emoji, set()))
 
@@ -436,6 +502,16 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         call = Call(request.method, path, None, [], time.monotonic())
         self.calls.append(call)
+        retry_after = self._rate_limited(request, path, call.at)
+        if retry_after is not None:
+            call.status = 429
+            self.refused.append(call)
+            self._retry_windows.append((request.method, path, call.at, call.at + retry_after))
+            # Discord's answer to a rate limit; discord.py treats a 429 without ``Via`` as a Cloudflare ban.
+            body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+            return web.Response(body=json.dumps(body).encode(), status=429, headers={
+                "Content-Type": "application/json", "Retry-After": str(math.ceil(retry_after)),
+                "X-RateLimit-Scope": "user", "Via": "1.1 google"})
         try:
             response = await self._route(request, path, call)
         except RuleBroken as broken:
@@ -596,7 +672,7 @@ class FakeDiscord:
         if len(parts) == 3 and method == "POST":  # a followup message
             payload, files = await self._read_body(request, call)
             message = self._create_message(interaction.channel_id, self.bot, payload, files,
-                                           webhook_id=str(self.application_id))
+                                           webhook_id=str(self.application_id), _interaction=interaction.id)
             return json_response(self.message_payload(message))
         if len(parts) == 5 and parts[3] == "messages":
             target = interaction.original_id if parts[4] == "@original" else int(parts[4])

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import secrets
 import time
 import uuid
@@ -23,6 +24,7 @@ TEAM = "T0WAVE"
 TRIGGER_LIFETIME_S = 3.0  # Slack's trigger_id expires after 3 seconds
 MAX_TEXT = 40000
 MAX_MODAL_TITLE = 24
+IN_FLIGHT_GRACE_S = 0.25  # a call this soon after a refusal was sent before the app could know of it
 
 
 @dataclass
@@ -79,6 +81,14 @@ class FakeSlack:
         self.files: dict[str, StoredFile] = {}
         self.downloads: list[tuple[str, bool]] = []  # (file id, authorised)
         self.triggers: dict[str, float] = {}
+        self.violations: list[str] = []
+        self.ephemerals: list[tuple[str, Message]] = []  # (the one person who sees it, the message)
+        self.deleted: list[Message] = []
+        self.home_views: dict[str, dict] = {}  # user -> the App Home view published for them
+        self.refused: list[Call] = []  # calls answered with HTTP 429
+        self._refuse_next: dict[str, list[int]] = {}  # method -> [calls left to refuse, Retry-After seconds]
+        self._limits: dict[str, list[tuple[int, float, bool]]] = {}  # method -> [(calls, per_s, per channel)]
+        self._retry_window: dict[str, tuple[float, float]] = {}  # method -> (refused at, retry not before)
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -134,6 +144,32 @@ class FakeSlack:
         self.triggers[trigger_id] = time.monotonic()
         return trigger_id
 
+    # ---------------------------------------------------------------------------------------- rate limits
+
+    def refuse_next(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` get HTTP 429 with ``Retry-After``, as Slack answers a rate limit."""
+        self._refuse_next[method] = [times, retry_after]
+
+    def limit(self, method: str, calls: int, per_s: float, *, per_channel: bool = False) -> None:
+        """Refuse (HTTP 429) a call of ``method`` past ``calls`` in any ``per_s`` seconds (per channel if asked)."""
+        self._limits.setdefault(method, []).append((calls, per_s, per_channel))
+
+    def _rate_limited(self, method: str, args: dict, now: float) -> int | None:
+        """Seconds to send back in ``Retry-After``, or None when the call may go through."""
+        refused_at, not_before = self._retry_window.get(method, (0.0, 0.0))
+        if refused_at + IN_FLIGHT_GRACE_S < now < not_before:  # calls already on their way when refused are fine
+            self.violations.append(f"{method} called {not_before - now:.2f} s before its Retry-After had passed")
+        refusal = self._refuse_next.get(method)
+        if refusal and refusal[0] > 0:
+            refusal[0] -= 1
+            return refusal[1]
+        for calls, per_s, per_channel in self._limits.get(method, []):
+            recent = [c for c in self.calls[:-1] if c.method == method and c.at > now - per_s
+                      and c not in self.refused and (not per_channel or c.args.get("channel") == args.get("channel"))]
+            if len(recent) >= calls:
+                return max(1, math.ceil(recent[len(recent) - calls].at + per_s - now))
+        return None
+
     # -------------------------------------------------------------------------------------------- queries
 
     def called(self, method: str) -> list[Call]:
@@ -142,6 +178,10 @@ class FakeSlack:
     def thread(self, channel: str, thread_ts: str) -> list[Message]:
         return sorted((m for m in self.messages.values() if m.channel == channel and m.thread_ts == thread_ts),
                       key=lambda m: float(m.ts))
+
+    def private_to(self, user: str) -> list[Message]:
+        """Ephemeral messages only ``user`` saw."""
+        return [message for to, message in self.ephemerals if to == user]
 
     def bot_messages(self, channel: str | None = None) -> list[Message]:
         return [m for m in self.messages.values() if m.user == BOT_USER and (channel is None or m.channel == channel)]
@@ -179,6 +219,12 @@ class FakeSlack:
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return _json({"ok": False, "error": "unknown_method"})
+        retry_after = self._rate_limited(method, args, self.calls[-1].at)
+        if retry_after is not None:
+            self.refused.append(self.calls[-1])
+            self._retry_window[method] = (self.calls[-1].at, self.calls[-1].at + retry_after)
+            return web.Response(text=json.dumps({"ok": False, "error": "ratelimited"}), status=429,
+                                content_type="application/json", headers={"Retry-After": str(retry_after)})
         try:
             return _json({"ok": True, **handler(args)})
         except SlackError as error:
@@ -254,7 +300,20 @@ class FakeSlack:
     def _m_chat_postEphemeral(self, args: dict) -> dict:
         if not args.get("user") or not args.get("channel"):
             raise SlackError("invalid_arguments")
-        return {"message_ts": self.new_ts()}
+        if args["channel"] in self.unreachable_channels:
+            raise SlackError("not_in_channel")
+        ephemeral = Message(args["channel"], self.new_ts(), BOT_USER, args.get("text") or "",
+                            args.get("thread_ts") or None)
+        self.ephemerals.append((args["user"], ephemeral))
+        return {"message_ts": ephemeral.ts}
+
+    def _m_chat_delete(self, args: dict) -> dict:
+        message = self._message(args.get("channel", ""), args.get("ts", ""))
+        if message.user != BOT_USER:
+            raise SlackError("cant_delete_message")
+        del self.messages[(message.channel, message.ts)]
+        self.deleted.append(message)
+        return {"channel": message.channel, "ts": message.ts}
 
     def _m_chat_getPermalink(self, args: dict) -> dict:
         message = self._message(args.get("channel", ""), args.get("message_ts", ""))
@@ -273,6 +332,17 @@ class FakeSlack:
                 or len(view.get("blocks", [])) > 100 or len(view.get("private_metadata", "")) > 3000):
             raise SlackError("invalid_arguments")
         return {"view": {**view, "id": f"V{next(self._ids)}", "state": {"values": {}}}}
+
+    def _m_views_publish(self, args: dict) -> dict:
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        user = args.get("user_id") or ""
+        if not user.startswith("U"):
+            raise SlackError("invalid_arguments")
+        if not view or view.get("type") != "home" or len(view.get("blocks", [])) > 100:
+            raise SlackError("invalid_arguments")
+        self.home_views[user] = view
+        return {"view": {**view, "id": f"V{next(self._ids)}"}}
 
     def _m_reactions_add(self, args: dict) -> dict:
         message = self._message(args.get("channel", ""), args.get("timestamp", ""))
@@ -353,9 +423,9 @@ def interaction_payload(payload: dict) -> dict:
     return {"team": {"id": TEAM, "domain": "wave-test"}, "api_app_id": "A0WAVE", "token": "legacy", **payload}
 
 
-def event_payload(event: dict) -> dict:
+def event_payload(event: dict, event_id: str | None = None) -> dict:
     return {"token": "legacy", "team_id": TEAM, "api_app_id": "A0WAVE", "event": event, "type": "event_callback",
-            "event_id": f"Ev{next(_request_ids):08d}", "event_time": int(time.time()),
+            "event_id": event_id or f"Ev{next(_request_ids):08d}", "event_time": int(time.time()),
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
 
 
@@ -378,10 +448,10 @@ class SignedSender:
         return "v0=" + hmac.new((secret or self.signing_secret).encode(), base, hashlib.sha256).hexdigest()
 
     async def send(self, body: str, content_type: str, *, timestamp: float | None = None,
-                   secret: str | None = None) -> tuple[int, str]:
+                   secret: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
         stamp = str(int(time.time() if timestamp is None else timestamp))
         headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
-                   "X-Slack-Signature": self.signature(stamp, body, secret)}
+                   "X-Slack-Signature": self.signature(stamp, body, secret), **(headers or {})}
         async with self.session.post(self.url, data=body.encode(), headers=headers) as response:
             return response.status, await response.text()
 
@@ -395,6 +465,13 @@ class SignedSender:
 
     async def event(self, event: dict, **signing) -> tuple[int, str]:
         return await self.send(json.dumps(event_payload(event)), "application/json", **signing)
+
+    async def event_again(self, event: dict, event_id: str, *, retry_num: int | None = None) -> tuple[int, str]:
+        """An event with a given ``event_id``: Slack's retry of one the app already got (``retry_num`` set) or a
+        replay of the same delivery."""
+        headers = {} if retry_num is None else {"X-Slack-Retry-Num": str(retry_num),
+                                                "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.send(json.dumps(event_payload(event, event_id)), "application/json", headers=headers)
 
     async def reaction(self, user: str, name: str, channel: str, ts: str, *, added: bool = True) -> tuple[int, str]:
         return await self.event(reaction_event(user, name, channel, ts, added=added))
@@ -504,7 +581,8 @@ class SocketMode:
                                  what=f"Socket Mode connection {count}")
         return self.current
 
-    async def send(self, kind: str, payload: dict, *, accepts_response_payload: bool) -> Envelope:
+    async def send(self, kind: str, payload: dict, *, accepts_response_payload: bool,
+                   retry_attempt: int = 0) -> Envelope:
         """Sends one envelope and waits ``ack_wait_s`` for its acknowledgement."""
         connection = await self.connected()
         envelope = Envelope(str(uuid.uuid4()), kind, payload, accepts_response_payload, connection.number,
@@ -513,7 +591,7 @@ class SocketMode:
         message = {"envelope_id": envelope.id, "type": kind, "payload": payload,
                    "accepts_response_payload": accepts_response_payload}
         if kind == "events_api":
-            message.update(retry_attempt=0, retry_reason="")
+            message.update(retry_attempt=retry_attempt, retry_reason="timeout" if retry_attempt else "")
         await connection.socket.send_json(message)
         try:
             await asyncio.wait_for(envelope.acked.wait(), self.ack_wait_s)
@@ -535,6 +613,12 @@ class SocketMode:
 
     async def reaction(self, user: str, name: str, channel: str, ts: str, *, added: bool = True) -> Envelope:
         return await self.event(reaction_event(user, name, channel, ts, added=added))
+
+    async def event_again(self, event: dict, event_id: str, *, retry_attempt: int = 0) -> Envelope:
+        """An event with a given ``event_id``, in a new envelope: Slack's retry (``retry_attempt`` set) or a
+        redelivery after a reconnect."""
+        return await self.send("events_api", event_payload(event, event_id), accepts_response_payload=False,
+                               retry_attempt=retry_attempt)
 
     async def refresh(self, reason: str = "refresh_requested") -> Connection:
         """Asks the client to move to a new connection, as Slack does every few hours; the old one is closed once

@@ -105,8 +105,53 @@ async def test_an_unexpected_failure_shows_an_error_id_that_is_in_the_log(bot, f
         await connection.exec_driver_sql("ALTER TABLE jobs RENAME TO jobs_gone")
     ana = fake.add_user("ana")
     interaction = await fake.slash("wave", ana, {"image": fake.upload("a.png", photo_bytes(), "image/png")})
-    reply = await fake.until(lambda: (m := fake.original(interaction)) and m["content"] and m, what="the reply")
+    reply = await fake.until(lambda: fake.private_answer(interaction), what="the private answer")
     match = re.search(r"error id `([0-9a-f]{8})`", reply["content"])
     assert match and "Traceback" not in reply["content"]
     logged = [r for r in caplog.records if match.group(1) in r.getMessage()]
     assert logged and logged[0].exc_info is not None
+
+
+async def test_refusals_after_the_first_response_are_private(bot, fake):
+    """Quota, an unreadable picture and a foreign host are found after the public "thinking…" reply: that reply
+    is removed and only the person who asked sees why."""
+    ana, bob = fake.add_user("ana"), fake.add_user("bob")
+    first = await fake.slash("wave", ana, {"image": fake.upload("a.png", photo_bytes(1), "image/png")})
+    await fake.until(lambda: (m := fake.original(first)) and "in line" in m["content"], what="the first job")
+    again = await fake.slash("wave", ana, {"image": fake.upload("b.png", photo_bytes(2), "image/png")})
+    broken = await fake.slash("wave", bob, {"image": fake.upload("c.png", b"\x89PNG not really", "image/png")})
+    foreign = dict(fake.upload("d.png", photo_bytes(3), "image/png"))
+    foreign["url"] = foreign["proxy_url"] = "http://files.example.net/d.png"
+    elsewhere = await fake.slash("wave", bob, {"image": foreign})
+    for interaction, words in ((again, "in the making"), (broken, "image"), (elsewhere, "own file servers")):
+        answer = await fake.until(lambda i=interaction: fake.private_answer(i), what=f"the private {words!r}")
+        assert answer["content"].startswith("⚠️") and words in answer["content"], answer["content"]
+    public = [m["content"] for m in fake.messages_in(fake.general)
+              if not m.get("_deleted") and not m["flags"] & EPHEMERAL]
+    assert not any("⚠️" in text for text in public), public
+
+
+def test_each_log_line_of_the_bot_is_written_once(tmp_path, capsys):
+    """`wave bot discord` sets up WAVE's logging, then runs the bot: a line must not come out twice."""
+    import io
+    import logging
+
+    from bot.discord import run_discord
+    from wave_app.logging_setup import setup_logging
+    from wave_app.settings import Settings
+
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    stream = io.StringIO()
+    try:
+        setup_logging("text", "INFO", stream=stream)
+        with pytest.raises(SystemExit):  # no token: the bot stops before connecting
+            run_discord(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/wave.db", discord_token=None))
+        logging.getLogger("bot.discord.app").info("one line")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in saved[0]:
+                root.removeHandler(handler)
+        root.setLevel(saved[1])
+    assert stream.getvalue().count("one line") == 1
+    assert "one line" not in capsys.readouterr().err

@@ -6,32 +6,27 @@ import asyncio
 import json
 import time
 
-import pytest
-
-from bot.common import CANCEL, SESSION_EMOJI, STAR
+from bot.common import CANCEL, SESSION_EMOJI, STAR, gallery_title
 from bot.records import ChatRecords
 from db.models import JobStatus
 from jobs.client import JobsClient, SubmitRequest
 from jobs.runtime import Runtime
 from pipeline.types import Session
-from tests.discord_harness import bot_settings, clear_redis, eventually, fake, photo_bytes, running_bot  # noqa: F401 (fixture)
+from tests.discord_harness import (  # noqa: F401 (fixtures)
+    bot_settings,
+    clear_redis,
+    eventually,
+    fake,
+    photo_bytes,
+    rules_kept,
+    running_bot,
+    settings,
+)
 from tests.fake_discord import DEFERRED_MESSAGE, EPHEMERAL, UPDATE_MESSAGE
 from tests.jobs_helpers import workers
 
 SONG = "row_your_boat"  # the shortest library song keeps the renders quick
 RENDER_TIMEOUT = 240
-
-
-@pytest.fixture
-def settings(tmp_path, fake):
-    return bot_settings(tmp_path, fake)
-
-
-@pytest.fixture(autouse=True)
-async def checks(fake, settings):
-    yield
-    await clear_redis(settings)
-    assert fake.violations == [], "the bot broke Discord's rules"
 
 
 def finished_reply(fake, interaction):
@@ -90,6 +85,7 @@ async def test_wave_result_thread_remap_and_gallery(fake, settings):
 
         # The thread: one message per sound with its effect and the four session reactions by the bot.
         thread_id = int(reply["id"])
+        await fake.until(lambda: thread_id in fake.channels, what="the thread")  # made after the reply's edit
         assert fake.channels[thread_id]["type"] == 11
         sources = await fake.until(lambda: len(thread_sources(fake, thread_id)) == len(result.sources)
                                    and all(len(m["_reactions"]) == 4 for m in thread_sources(fake, thread_id))
@@ -119,7 +115,16 @@ async def test_wave_result_thread_remap_and_gallery(fake, settings):
         assert [r.version for r in result.renders] == [1, 2]
         playing = {s.variant_id: s.session for s in result.sources}
         assert playing[bench[0]] == "drums" and playing[bench[1]] == "keyboard"
-        assert bench[0] in remap_post["content"] and bench[1] in remap_post["content"]
+        # The new mix names the sounds (not their ids) and marks only the parts that changed.
+        names = {s.variant_id: s.name for s in result.sources}
+        assert names[bench[0]] in remap_post["content"] and names[bench[1]] in remap_post["content"]
+        assert bench[0] not in remap_post["content"] and "(your choice)" not in remap_post["content"]
+        assert remap_post["content"].count("🔁 changed") == 2
+        # The moved sounds' own messages say what they play now (the thread is never stale).
+        for variant, session in ((bench[0], Session.DRUMS), (bench[1], Session.KEYBOARD)):
+            message_id = int(by_variant[variant]["id"])
+            await fake.until(lambda m=message_id, s=session: f"plays {SESSION_EMOJI[s]} **{s.value}**"
+                             in fake.messages[m]["content"], what=f"the {session.value} sound's new role")
 
         # Gallery: only the owner's star shares; stars on the gallery post are votes; un-starring withdraws.
         records = ChatRecords(bot.runtime, "discord")
@@ -129,13 +134,23 @@ async def test_wave_result_thread_remap_and_gallery(fake, settings):
         assert [a["filename"] for a in post["attachments"]] == ["wave-mix.mp3"]
         assert f"<@{ana.id}>" in post["content"] and len(fake.messages_in(fake.gallery)) == 1
         post_id = int(post["id"])
-        await fake.until(lambda: fake.bot.id in fake.reactors(post_id, STAR), what="the bot's star")
+        title = gallery_title((await bot.jobs.result(job_id)).latest.report)
+        assert f"**{title}**" in post["content"] and len(title) <= 80 and "Row, Row, Row Your Boat · " in title
+
         async def votes() -> list[int]:
             return [entry.votes for entry in await records.top(str(fake.guild_id))]
 
+        async def post_kind() -> str | None:  # the bot remembers the post just after sending it
+            info = await records.message(f"discord:{fake.gallery}:{post_id}")
+            return info.kind if info else None
+
+        await eventually(post_kind, "gallery")
+        await fake.react(post_id, STAR, ana)  # the sharer's own star: taken back, not a vote
+        await fake.until(lambda: not fake.reactors(post_id, STAR), what="the self-vote taken back")
         for voter in (bob, ada):
             await fake.react(post_id, STAR, voter)
         await eventually(votes, [2])  # reactions of different people may be handled in any order
+        assert fake.reactors(post_id, STAR) == {bob.id, ada.id}  # Discord's visible count is the vote count
         await fake.unreact(post_id, STAR, bob)
         await eventually(votes, [1])
         (entry,) = await records.top(str(fake.guild_id))
@@ -194,8 +209,7 @@ async def test_full_queue_is_refused_with_a_clear_message(fake, tmp_path):
         await JobsClient(bot.runtime).submit(SubmitRequest(image=photo_bytes(5), song=SONG, platform="discord",
                                                            user_id="someone-else"))
         interaction = await fake.slash("wave", ana, {"image": fake.upload("c.png", photo_bytes(3), "image/png")})
-        reply = await fake.until(lambda: (m := fake.original(interaction)) and m["content"] and m,
-                                 what="the refusal")
+        reply = await fake.until(lambda: fake.private_answer(interaction), what="the private refusal")
         assert "busy" in reply["content"] and reply["components"] == []
     await clear_redis(settings)
 
@@ -281,7 +295,8 @@ async def test_restart_resumes_progress_and_delivers_a_remap_made_while_down(fak
             lambda: next((m for m in fake.messages_in(thread_id) if "version 2" in m["content"]), None),
             what="the remapped mix after the restart")
         assert [a["filename"] for a in remap_post["attachments"]] == ["wave-mix-v2.mp3"]
-        assert bench in remap_post["content"]
+        bench_name = next(s.name for s in (await bot_result(settings, job_id)).sources if s.variant_id == bench)
+        assert f"{bench_name} now plays drums" in remap_post["content"]
         await asyncio.sleep(1.0)  # a few more sweeps: nothing is posted twice
     assert len([m for m in fake.messages_in(thread_id) if "version 2" in m["content"]]) == 1
 
@@ -289,3 +304,11 @@ async def test_restart_resumes_progress_and_delivers_a_remap_made_while_down(fak
 async def _render_status(runtime: Runtime, job_id: str, version: int) -> str | None:
     result = await JobsClient(runtime).result(job_id)
     return next((r.status for r in result.renders if r.version == version), None)
+
+
+async def bot_result(settings, job_id: str):
+    runtime = await Runtime.open(settings)
+    try:
+        return await JobsClient(runtime).result(job_id)
+    finally:
+        await runtime.close()

@@ -7,28 +7,15 @@ import asyncio
 import logging
 import re
 
-import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.common import CANCEL, SESSION_EMOJI, STAR
 from bot.records import ChatRecords
 from jobs.client import JobsClient, SubmitRequest
 from pipeline.types import Session
-from tests.discord_harness import bot_settings, clear_redis, fake, photo_bytes, running_bot  # noqa: F401 (fixture)
+from tests.discord_harness import fake, photo_bytes, rules_kept, running_bot, settings  # noqa: F401 (fixtures)
 
 ERROR_ID = re.compile(r"error id `([0-9a-f]{8})`")
-
-
-@pytest.fixture
-def settings(tmp_path, fake):
-    return bot_settings(tmp_path, fake)
-
-
-@pytest.fixture(autouse=True)
-async def checks(fake, settings):
-    yield
-    await clear_redis(settings)
-    assert fake.violations == [], "the bot broke Discord's rules"
 
 
 def database_down(*args, **kwargs):

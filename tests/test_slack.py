@@ -19,6 +19,7 @@ from aiohttp import web
 from PIL import Image
 from sqlalchemy import func, select
 
+from bot.common import gallery_title
 from bot.slack import SlackWave, web_app
 from bot.slack.server import web_client
 from db.models import ChatMessage, GalleryEntry, Job, Render, User, Vote
@@ -241,7 +242,10 @@ async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
     audio, rate = soundfile.read(io.BytesIO(uploads_in(fake, new_mix)[fake.files[new_mix.files[0]].name]))
     assert audio.shape[0] / rate > 30
     status_message = next(m for m in fake.thread(CHANNEL, thread_ts) if m.text.startswith("🔁 Version 2"))
-    assert variant_by_ts[target.ts] in status_message.text
+    name = next(s.name for s in (await wave.slack.ctx.jobs.result(delivered.job_id)).sources
+                if s.variant_id == variant_by_ts[target.ts])
+    assert name in status_message.text and variant_by_ts[target.ts] not in status_message.text  # names, not ids
+    assert "(your choice)" not in status_message.text and "🔁 changed" in status_message.text
 
 
 # ------------------------------------------------------------------------------------------------ gallery
@@ -263,16 +267,22 @@ async def test_gallery_share_votes_and_top(wave, delivered):
     post = await fake.wait_for(lambda: next((m for m in fake.bot_messages(GALLERY) if m.thread_ts is None), None),
                                what="the gallery post")
     assert f"<@{OWNER}>" in post.text
-    await fake.wait_for(lambda: ("star", BOT_USER) in post.reactions, what="the app's star inviting votes")
     shared_mix = await fake.wait_for(lambda: [m for m in fake.thread(GALLERY, post.ts) if m.files], what="mix")
     assert fake.files[shared_mix[0].files[0]].name.startswith("wave-mix")
 
     async with wave.runtime.sessions() as session:
         entry = await session.scalar(select(GalleryEntry))
     assert entry.message_ref == f"slack:{GALLERY}:{post.ts}"
-    for voter in (OTHER, VOTER, VOTER):  # one vote per person
+    job_report = (await wave.slack.ctx.jobs.result(delivered.job_id)).latest.report
+    assert entry.title == gallery_title(job_report) and entry.title in post.text and len(entry.title) <= 80
+    assert not post.reactions  # no star of the app's own: Slack's count is the vote count
+    for voter in (OWNER, OTHER, VOTER, VOTER):  # one vote per person; the sharer's own is not counted
         await send.reaction(voter, "star", GALLERY, post.ts)
     await votes_reach(wave, entry.id, 2)
+    async with wave.runtime.sessions() as session:
+        voters = set((await session.scalars(select(User.platform_user_id).join(Vote, Vote.user_id == User.id)
+                                            .where(Vote.entry_id == entry.id))).all())
+    assert voters == {OTHER, VOTER}
     await send.reaction(OTHER, "star", GALLERY, post.ts, added=False)
     await votes_reach(wave, entry.id, 1)
     _, body = await send.command("top", user=OTHER, channel=CHANNEL, trigger_id=fake.trigger())
@@ -309,13 +319,54 @@ async def test_mention_with_a_photo(wave, delivered):
     assert job.song_ref == SONG and job.reused_from == delivered.job_id  # same photo and song: no new render
 
 
+async def test_a_retried_mention_is_handled_once(wave, delivered):
+    """The same signed event three times: twice at once, once with X-Slack-Retry-Num, once again after the result."""
+    fake = wave.fake
+    photo = fake.add_file("IMG_4.png", "image/png", wave.picture)
+    message = fake.user_message(CHANNEL, "U0RETRY", f"<@{BOT_USER}> {SONG}", files=[photo])
+    event = {"type": "app_mention", "user": "U0RETRY", "channel": CHANNEL, "ts": message.ts, "text": message.text,
+             "files": [photo]}
+    answers = await asyncio.gather(wave.send.event_again(event, "Ev0RETRIED"),
+                                   wave.send.event_again(event, "Ev0RETRIED", retry_num=1))
+    progress = await fake.wait_for(lambda: next(iter(fake.thread(CHANNEL, message.ts)), None), what="progress")
+    await wait_delivered(wave.runtime, fake, CHANNEL, progress)
+    answers.append(await wave.send.event_again(event, "Ev0RETRIED", retry_num=2))
+    assert [status for status, _ in answers] == [200, 200, 200]  # acknowledged, so Slack stops retrying
+    # A new event after the repeats: once it is answered, anything the repeats had started would show too.
+    marker = fake.user_message(CHANNEL, "U0RETRY", f"<@{BOT_USER}> help", thread_ts=message.ts)
+    await wave.send.event({"type": "app_mention", "user": "U0RETRY", "channel": CHANNEL, "ts": marker.ts,
+                           "thread_ts": message.ts, "text": marker.text})
+    await fake.wait_for(lambda: any("/wave" in m.text for m in fake.private_to("U0RETRY")), what="the marker")
+    bot_lines = [m.text for m in fake.thread(CHANNEL, message.ts) if m.user == BOT_USER]
+    assert sum(line.startswith(("<@U0RETRY> 📷", "✅", "⚠️")) for line in bot_lines) == 1, bot_lines
+    assert not any("in the making" in line for line in bot_lines)
+    async with wave.runtime.sessions() as session:
+        owners = (await session.scalars(select(User).where(User.platform_user_id == "U0RETRY"))).all()
+        assert len(owners) == 1
+        assert await session.scalar(select(func.count()).select_from(Job).where(Job.user_id == owners[0].id)) == 1
+
+
+async def test_a_picture_refused_after_the_progress_message_is_answered_privately(wave):
+    fake = wave.fake
+    photo = fake.add_file("broken.png", "image/png", b"\x89PNG but not really")
+    message = fake.user_message(CHANNEL, "U0BROKEN", f"<@{BOT_USER}> {SONG}", files=[photo])
+    await wave.send.event({"type": "app_mention", "user": "U0BROKEN", "channel": CHANNEL, "ts": message.ts,
+                           "text": message.text, "files": [photo]})
+    told = await fake.wait_for(lambda: fake.private_to("U0BROKEN"), what="the private refusal")
+    assert told[0].text.startswith("⚠️") and "image" in told[0].text and told[0].thread_ts == message.ts
+    await fake.wait_for(lambda: not fake.thread(CHANNEL, message.ts), what="the progress message removed")
+    assert any(m.text.startswith("<@U0BROKEN> 📷") for m in fake.deleted)
+    assert not [m for m in fake.private_to(OTHER) if "image" in m.text]  # only the one who asked sees it
+
+
 async def test_mention_without_a_photo_explains(wave):
     fake = wave.fake
     message = fake.user_message(CHANNEL, OTHER, f"<@{BOT_USER}> play something")
     await wave.send.event({"type": "app_mention", "user": OTHER, "channel": CHANNEL, "ts": message.ts,
                            "text": message.text})
-    reply = await fake.wait_for(lambda: fake.thread(CHANNEL, message.ts), what="the hint")
-    assert "Attach a photo" in reply[0].text
+    reply = await fake.wait_for(lambda: fake.private_to(OTHER), what="the hint")
+    assert "Attach a photo" in reply[-1].text and reply[-1].thread_ts == message.ts
+    assert not fake.thread(CHANNEL, message.ts)  # nothing public
 
 
 async def test_message_shortcut_on_a_message_with_a_photo(wave, delivered):
@@ -381,3 +432,24 @@ async def test_owner_cancels_with_x(wave):
     async with wave.runtime.sessions() as session:
         assert (await session.get(Job, job.id)).status == "cancelled"
 
+
+async def test_a_cancel_that_comes_after_the_result_says_it_came_too_late(wave, delivered):
+    fake = wave.fake
+    await wave.send.reaction(OWNER, "x", CHANNEL, delivered.progress.ts)
+    told = await fake.wait_for(lambda: [m for m in fake.private_to(OWNER) if "already finished" in m.text],
+                               what="the too-late answer")
+    assert told[0].channel == CHANNEL
+    async with wave.runtime.sessions() as session:
+        assert (await session.get(Job, delivered.job_id)).status == "done"
+
+
+async def test_app_home_shows_help_and_the_persons_latest_mixes(wave, delivered):
+    fake = wave.fake
+    for user in (OWNER, "U0NEWCOMER"):
+        await wave.send.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home",
+                               "event_ts": f"{time.time():.6f}"})
+    views = await fake.wait_for(lambda: len(fake.home_views) == 2 and fake.home_views, what="both home tabs")
+    owner_text = json.dumps(views[OWNER])
+    assert "/wave" in owner_text and "Row, Row, Row Your Boat" in owner_text and "ready" in owner_text
+    assert f"/archives/{CHANNEL}/p{delivered.progress.ts.replace('.', '')}" in owner_text  # linked to its thread
+    assert "No mixes yet" in json.dumps(views["U0NEWCOMER"])

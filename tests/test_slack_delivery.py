@@ -86,7 +86,30 @@ async def test_one_result_that_cannot_be_posted_does_not_hold_up_the_others(slac
 
     with caplog.at_level(logging.ERROR):
         await delivery.deliver_pending()
-    assert fake.messages[(CHANNEL, fine_ts)].text == "⚠️ The picture could not be read. (error id `abcd1234`)"
+    # The failure goes to the person who asked only; the public progress message is removed.
+    assert (CHANNEL, fine_ts) not in fake.messages and [m.ts for m in fake.deleted] == [fine_ts]
+    assert [m.text for m in fake.private_to("U0ME")] == ["⚠️ The picture could not be read. (error id `abcd1234`)"]
     assert await delivered_at(ctx, fine) is not None
     assert await delivered_at(ctx, broken) is None  # released: the next round tries again
     assert any(broken in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_the_wait_in_line_is_estimated_from_recent_jobs(slack):
+    from datetime import timedelta
+
+    from bot.progress import WaitEstimates
+    from db.models import utcnow
+
+    fake, ctx, _ = slack
+    assert await ctx.estimates.wait_s(2) is None  # nothing finished yet: no guess
+    done = [(await submit(fake, ctx, seed=10 + i))[0] for i in range(3)]
+    running, _ = await submit(fake, ctx, seed=20)
+    now = utcnow()
+    async with ctx.runtime.sessions() as session:
+        for job_id, seconds in zip(done, (30, 40, 90)):
+            await session.execute(update(Job).where(Job.id == job_id).values(
+                status=JobStatus.DONE.value, started_at=now - timedelta(seconds=seconds), finished_at=now))
+        await session.execute(update(Job).where(Job.id == running).values(status=JobStatus.HEARING.value))
+        await session.commit()
+    fresh = WaitEstimates(ctx.runtime)  # the app's own reads the database again after a while
+    assert await fresh.wait_s(3) == 3 * 40  # the median duration per place, one job being worked on

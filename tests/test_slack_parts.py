@@ -9,10 +9,11 @@ import pytest
 import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.budget import Limit, RateBudget
 from bot.download import fetch
 from bot.slack.gallery import parse_channel
 from bot.slack.intake import split_mention
-from bot.slack.live import LiveMessage
+from bot.slack.live import LiveMessage, share_rate_limits
 from bot.slack.pictures import first_picture
 from bot.slack.views import RequestOrigin, read_submission, request_modal, song_options
 from pipeline.errors import WaveInputError
@@ -104,6 +105,64 @@ def test_manifest_lists_what_the_app_uses():
     assert {"commands", "chat:write", "files:read", "files:write", "reactions:read", "reactions:write",
             "app_mentions:read", "users:read"} == scopes
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_mention", "reaction_added", "reaction_removed"}
+        "app_home_opened", "app_mention", "reaction_added", "reaction_removed"}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["features"]["shortcuts"][0]["callback_id"] == "wave_picture"
     assert manifest["features"]["slash_commands"][0]["should_escape"] is True
+
+
+# ---------------------------------------------------------------------------------------- rate budgets
+
+async def test_many_progress_messages_share_the_workspace_and_channel_budgets(fake):
+    """Slack's limits, scaled down: the fake refuses (429) what goes past them; the app's budget, a little
+    stricter, must never be refused, and each message ends on its newest text."""
+    fake.limit("chat.update", 6, 1.0)
+    fake.limit("chat.update", 1, 0.3, per_channel=True)
+    budget = RateBudget({"workspace": (Limit(6, 1.1),), "channel": (Limit(1, 0.35),)})
+    client = AsyncWebClient(token=TOKEN, base_url=fake.api_url)
+    share_rate_limits(client, budget)
+    lives = []
+    for index in range(12):
+        channel = f"C{index % 3}"
+        posted = await client.chat_postMessage(channel=channel, text="waiting")
+        lives.append(LiveMessage(client, channel, posted["ts"], interval=0.05, budget=budget))
+    for position in range(30, 0, -1):  # everyone moves up the queue, far faster than the budget allows
+        for live in lives:
+            live.show(f"{position} in line")
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*(live.settle() for live in lives))
+    assert fake.refused == []
+    assert all(fake.messages[(live.channel, live.ts)].text == "1 in line" for live in lives)
+    assert len(fake.called("chat.update")) < 12 * 30 / 4  # coalesced: most queue positions were never sent
+
+    await asyncio.gather(*(live.show_now(f"done {i}") for i, live in enumerate(lives)))  # results: all go out
+    assert [fake.messages[(live.channel, live.ts)].text for live in lives] == [f"done {i}" for i in range(12)]
+    assert fake.violations == []  # refusals of the results (if any) were retried only after Retry-After
+
+
+async def test_a_refused_edit_holds_every_message_until_retry_after(fake):
+    budget = RateBudget({})
+    client = AsyncWebClient(token=TOKEN, base_url=fake.api_url)
+    share_rate_limits(client, budget)
+    first = await client.chat_postMessage(channel="C1", text="waiting")
+    second = await client.chat_postMessage(channel="C2", text="waiting")
+    fake.refuse_next("chat.update", retry_after=1)
+    refused_live = LiveMessage(client, "C1", first["ts"], budget=budget)
+    refused_live.show("2nd in line")
+    await fake.wait_for(lambda: fake.refused, what="the refusal")
+    other = LiveMessage(client, "C2", second["ts"], budget=budget)
+    other.show("5th in line")  # another message of the workspace waits out the same Retry-After
+    await asyncio.gather(refused_live.settle(), other.settle())
+    assert fake.messages[("C1", first["ts"])].text == "2nd in line"
+    assert fake.messages[("C2", second["ts"])].text == "5th in line"
+    assert len(fake.refused) == 1 and fake.violations == []
+
+
+async def test_a_result_refused_past_the_clients_retries_is_still_shown(fake):
+    client = AsyncWebClient(token=TOKEN, base_url=fake.api_url)  # no retry handler: the message sees the 429
+    posted = await client.chat_postMessage(channel="C1", text="waiting")
+    fake.refuse_next("chat.update", retry_after=1, times=2)
+    live = LiveMessage(client, "C1", posted["ts"], interval=0.0)
+    await live.show_now("✅ your mix is ready")
+    assert fake.messages[("C1", posted["ts"])].text == "✅ your mix is ready"
+    assert len(fake.refused) == 2 and fake.violations == []

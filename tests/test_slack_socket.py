@@ -121,6 +121,19 @@ async def mentioned(socket: SocketHarness) -> Mentioned:
     return Mentioned(message, progress, thread, job.id)
 
 
+async def test_an_event_sent_again_over_the_socket_is_handled_once(socket):
+    fake = socket.fake
+    message = fake.user_message(CHANNEL, "U0AGAIN", f"<@{BOT_USER}> help")
+    event = {"type": "app_mention", "user": "U0AGAIN", "channel": CHANNEL, "ts": message.ts, "text": message.text}
+    for attempt in (0, 1, 2):  # each envelope is acknowledged, so Slack would stop retrying
+        envelope = await fake.socket.event_again(event, "Ev0SOCKETAGAIN", retry_attempt=attempt)
+        assert envelope.acked_at is not None
+    marker = fake.user_message(CHANNEL, "U0AGAIN", f"<@{BOT_USER}> help")
+    await fake.socket.event({**event, "ts": marker.ts, "text": marker.text})  # a new event after the repeats
+    await fake.wait_for(lambda: len(fake.private_to("U0AGAIN")) >= 2, what="the answers")
+    assert [m.thread_ts for m in fake.private_to("U0AGAIN")] == [message.ts, marker.ts]
+
+
 async def test_the_app_connects_with_the_app_token_and_keeps_the_connection_alive(socket):
     fake = socket.fake
     opened = fake.called("apps.connections.open")

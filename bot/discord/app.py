@@ -10,15 +10,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.budget import DISCORD_EDIT_LIMITS, RateBudget
 from bot.common import REMAP_DEBOUNCE_S, error_text, log_unexpected
+from bot.dedupe import SeenEvents
 from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.gallery import GalleryCog
 from bot.discord.cogs.help import HelpCog
 from bot.discord.cogs.make import MakeCog
 from bot.discord.cogs.remap import RemapCog
 from bot.discord.delivery import Delivery
+from bot.discord.once import OncePerInteractionTree
 from bot.discord.reaction_failures import ReactionFailures
+from bot.discord.replies import Reply, reply_ref_for
 from bot.discord.views import CancelButton
+from bot.progress import WaitEstimates
 from bot.records import ChatRecords
 from jobs.client import JobsClient
 from jobs.runtime import Runtime
@@ -35,14 +40,17 @@ class WaveBot(commands.Bot):
     jobs: JobsClient
     records: ChatRecords
     delivery: Delivery
+    seen: SeenEvents
     download_session: aiohttp.ClientSession
 
     def __init__(self, settings: Settings, *, sweep_interval_s: float = SWEEP_INTERVAL_S,
-                 remap_debounce_s: float = REMAP_DEBOUNCE_S, guild_ready_timeout: float = 2.0) -> None:
+                 remap_debounce_s: float = REMAP_DEBOUNCE_S, guild_ready_timeout: float = 2.0,
+                 edit_budget: RateBudget | None = None) -> None:
         # Default intents only: slash commands and reactions need no message content.
         super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(), help_command=None,
-                         guild_ready_timeout=guild_ready_timeout)
+                         guild_ready_timeout=guild_ready_timeout, tree_cls=OncePerInteractionTree)
         self.settings = settings
+        self.budget = edit_budget or RateBudget(DISCORD_EDIT_LIMITS)
         self.sweep_interval_s = sweep_interval_s
         self.remap_debounce_s = remap_debounce_s
         self._sweeper: asyncio.Task | None = None
@@ -53,6 +61,8 @@ class WaveBot(commands.Bot):
         self.runtime = await Runtime.open(self.settings)
         self.jobs = JobsClient(self.runtime)
         self.records = ChatRecords(self.runtime, "discord")
+        self.seen = SeenEvents(self.runtime.redis, self.settings.queue_prefix)
+        self.estimates = WaitEstimates(self.runtime)
         self.delivery = Delivery(self)
         self.download_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         for cog in (MakeCog(self), RemapCog(self, debounce_s=self.remap_debounce_s), GalleryCog(self),
@@ -98,7 +108,7 @@ class WaveBot(commands.Bot):
                 f"/{interaction.command.name if interaction.command else '?'}", original))
         try:
             if interaction.response.is_done():
-                await interaction.edit_original_response(content=text, view=None)
+                await Reply(self, reply_ref_for(interaction), interaction.channel_id).answer_privately(text)
             else:
                 await interaction.response.send_message(text, ephemeral=True)
         except discord.HTTPException as failure:
@@ -114,8 +124,8 @@ async def serve(settings: Settings) -> None:
 
 
 def run_discord(settings: Settings) -> None:
-    """What `wave bot discord` runs: the bot, until interrupted."""
-    discord.utils.setup_logging()
+    """What `wave bot discord` runs: the bot, until interrupted. Logging is WAVE's (set up by the command), so
+    discord.py's own handler is not added: with both, every line was written twice."""
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:

@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.common import (PROGRESS_EDIT_INTERVAL_S, SESSION_EMOJI, error_text, log_unexpected, progress_text)
+from bot.common import (
+    PROGRESS_EDIT_INTERVAL_S,
+    SESSION_EMOJI,
+    error_text,
+    log_unexpected,
+    previous_render,
+    roles,
+)
 from bot.discord import texts
 from bot.discord.replies import Reply, attach, message_ref, parse_ref, plan_files
 from bot.discord.views import progress_view
+from bot.progress import ProgressLines, ticking
 from db.models import JobStatus
 from jobs.client import JobResult, RenderResult
 from jobs.events import JobEvent
@@ -20,6 +28,8 @@ if TYPE_CHECKING:
     from bot.discord.app import WaveBot
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_UNKNOWN_S = 1.0  # how long the channel's edits hold back after discord.py gave up on a rate limit
 
 
 class Delivery:
@@ -51,13 +61,15 @@ class Delivery:
 
     async def _watch_job(self, job_id: str, reply: Reply, shown: str | None) -> None:
         latest: list[JobEvent] = []
+        latest_text: list[str] = []
         changed = asyncio.Event()
         finished = asyncio.Event()
+        lines = ProgressLines(self.bot.estimates)
 
         async def read() -> None:
             try:
-                async for event in self.bot.jobs.events(job_id):
-                    latest[:] = [event]
+                async for event in ticking(self.bot.jobs.events(job_id)):
+                    latest[:], latest_text[:] = [event], [await lines.text(event)]
                     changed.set()
             finally:
                 finished.set()
@@ -72,18 +84,27 @@ class Delivery:
                 changed.clear()
                 if finished.is_set() or not latest or latest[0].finished:
                     break
-                if progress_text(latest[0]) == shown or not reply.token_alive:
+                if latest_text[0] == shown or not reply.token_alive:
                     continue
-                # Discord asks for calm edits: at most one a second, always showing the newest state.
+                # Discord asks for calm edits: at most one a second per reply and the channel's and bot's budgets,
+                # always showing the newest state when the turn comes.
                 await asyncio.sleep(max(0.0, last_edit + self.progress_interval_s - loop.time()))
+                if not await self.bot.budget.wait_turn_unless(edit_scopes(reply.channel_id), finished):
+                    break
                 if finished.is_set() or latest[0].finished:
                     break
-                shown = progress_text(latest[0])
+                if latest_text[0] == shown:
+                    continue
+                text = latest_text[0]
                 last_edit = loop.time()
                 try:
-                    await reply.edit_original(shown, view=progress_view(job_id))
+                    await reply.edit_original(text, view=progress_view(job_id))
+                    shown = text
                 except discord.HTTPException as error:
                     log.warning("progress edit of job %s failed: %s", job_id, error)
+                    if error.status == 429:  # still rate-limited after discord.py's own retries: try again later
+                        self.bot.budget.back_off(edit_scopes(reply.channel_id), RETRY_AFTER_UNKNOWN_S)
+                        changed.set()
             await reader
             await self.deliver(job_id)
         except Exception as exc:  # a watcher must never take the bot down
@@ -125,7 +146,8 @@ class Delivery:
     async def _post_failure(self, result: JobResult) -> None:
         text = error_text(result.error or "WAVE could not finish this one.", result.error_id)
         reply = Reply(self.bot, result.reply_ref, _int(result.channel_id))
-        if await reply.edit_original(text, view=None) is None:
+        await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
+        if not await reply.answer_privately(text):  # the token expired: the channel is the only way back
             await reply.send_to_channel(f"{texts.mention(result.owner)} {text}")
 
     async def _post_result(self, result: JobResult, render: RenderResult) -> None:
@@ -142,6 +164,7 @@ class Delivery:
         first, rest = (plan.batches[0], plan.batches[1:]) if plan.batches else ([], [])
 
         content = texts.result_text(result, render, mention_owner=False, too_large=too_large)
+        await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         message = await reply.edit_original(content, files=attach(first, names), view=None)
         if message is not None:
             channel_id = message.channel.id if message.channel else reply.channel_id
@@ -192,6 +215,26 @@ class Delivery:
         if posted is not None:
             await self.bot.records.remember_message(message_ref(posted.channel.id, posted.id), job_id, "remap",
                                                     render_version=version)
+            await self._refresh_sources(result, render)
+
+    async def _refresh_sources(self, result: JobResult, render: RenderResult) -> None:
+        """After a remap, each sound whose part changed says what it plays now."""
+        before = previous_render(result.renders, render.version)
+        now, then = roles(render.report), roles(before.report if before else None)
+        by_variant = {s.variant_id: s for s in result.sources}
+        for ref, variant_id in await self.bot.records.source_messages(result.job_id):
+            source = by_variant.get(variant_id)
+            if source is None or now.get(variant_id) == then.get(variant_id):
+                continue
+            channel_id, message_id = parse_ref(ref)
+            role = now.get(variant_id)
+            shown = source.model_copy(update={"session": role.value if role else None})
+            await self.bot.budget.wait_urgent(edit_scopes(channel_id))
+            try:
+                await self.bot.get_partial_messageable(channel_id).get_partial_message(message_id).edit(
+                    content=texts.source_text(shown))
+            except discord.HTTPException as error:  # one stale line must not undo the delivered mix
+                log.warning("could not update the sound message %s: %s", ref, error)
 
     async def _post_render(self, result: JobResult, render: RenderResult) -> discord.Message | None:
         channel = await self._thread_of(result)
@@ -203,7 +246,7 @@ class Delivery:
         plan = plan_files([render.mix_compressed])
         too_large = [names.get(p, p.name) for p in plan.too_large]
         files = attach(plan.batches[0], names) if plan.batches else []
-        return await channel.send(texts.remap_text(render, too_large=too_large), files=files)
+        return await channel.send(texts.remap_text(result, render, too_large=too_large), files=files)
 
     async def _thread_of(self, result: JobResult) -> discord.PartialMessageable:
         refs = await self.bot.records.messages_for(result.job_id, "source")
@@ -259,6 +302,10 @@ async def _quietly(coro) -> None:
 
 def _int(value) -> int | None:
     return int(value) if value not in (None, "") else None
+
+
+def edit_scopes(channel_id: int | None) -> tuple[str, str]:
+    return "global", f"channel:{channel_id}"
 
 
 __all__ = ["Delivery"]

@@ -89,8 +89,10 @@ class Reply:
         return bool(self.reply_ref.get("token")) and time.time() < expires_at - TOKEN_MARGIN_S
 
     def webhook(self) -> discord.Webhook:
-        return discord.Webhook.partial(int(self.reply_ref["application_id"]), self.reply_ref["token"],
-                                       client=self.client)
+        webhook = discord.Webhook.partial(int(self.reply_ref["application_id"]), self.reply_ref["token"],
+                                          client=self.client)
+        webhook.type = discord.WebhookType.application  # an interaction's webhook (partial() assumes an incoming one)
+        return webhook
 
     def channel(self) -> discord.PartialMessageable:
         if self.channel_id is None:
@@ -115,6 +117,22 @@ class Reply:
                 self.reply_ref = {**self.reply_ref, "expires_at": 0}
                 return None
             raise
+
+    async def answer_privately(self, content: str) -> bool:
+        """An error or refusal only the person who asked sees (ephemeral); the public reply is removed.
+        False when the token has expired (Discord then offers no private way back)."""
+        if not self.token_alive:
+            return False
+        webhook = self.webhook()
+        try:
+            await webhook.send(fit(content), ephemeral=True, wait=True)
+            await webhook.delete_message("@original")
+        except discord.HTTPException as error:
+            if token_expired(error):
+                self.reply_ref = {**self.reply_ref, "expires_at": 0}
+                return False
+            raise
+        return True
 
     async def send_to_channel(self, content: str, *, files: list[discord.File] | None = None) -> discord.Message:
         return await self.channel().send(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.common import SESSION_EMOJI, STAR, cast_summary, describe_change, previous_render
 from jobs.client import JobResult, RenderResult, SourceResult
-from bot.common import SESSION_EMOJI, STAR, cast_summary
 from pipeline.types import Session
 
 
@@ -36,9 +36,11 @@ def source_text(source: SourceResult) -> str:
     return f"🔊 **{source.name}** — {detail}{timbre} · {role}"
 
 
-def remap_text(render: RenderResult, *, too_large: list[str]) -> str:
-    lines = [f"🔁 **New mix (version {render.version})**" + (f": {render.change}" if render.change else "")]
-    summary = cast_summary(render.report)
+def remap_text(result: JobResult, render: RenderResult, *, too_large: list[str]) -> str:
+    change = describe_change(render.change, {s.variant_id: s.name for s in result.sources})
+    lines = [f"🔁 **New mix (version {render.version})**: {change}"]
+    before = previous_render(result.renders, render.version)
+    summary = cast_summary(render.report, before.report if before and before.report else {})
     if summary:
         lines.append(summary)
     for name in too_large:
@@ -50,8 +52,3 @@ def remap_text(render: RenderResult, *, too_large: list[str]) -> str:
 def thread_name(result: JobResult) -> str:
     scene = (result.scene or "your picture").strip().rstrip(".")
     return f"WAVE · {scene}"[:100]
-
-
-def song_title(render: RenderResult | None) -> str:
-    song = (render.report or {}).get("song") or {} if render else {}
-    return song.get("title") or "a WAVE mix"

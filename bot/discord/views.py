@@ -9,6 +9,7 @@ import discord
 
 from bot.common import CANCEL, error_text, log_unexpected
 from bot.discord.access import interaction_is_admin
+from bot.discord.once import first_time
 
 if TYPE_CHECKING:
     from bot.discord.app import WaveBot
@@ -24,6 +25,9 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button], template=r"wave:ca
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
                              match: re.Match[str]) -> "CancelButton":
         return cls(match["job_id"])
+
+    async def interaction_check(self, interaction: discord.Interaction["WaveBot"], /) -> bool:
+        return await first_time(interaction)
 
     async def callback(self, interaction: discord.Interaction["WaveBot"]) -> None:
         bot = interaction.client

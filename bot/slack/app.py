@@ -6,19 +6,30 @@ import asyncio
 import logging
 import re
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.common import REMAP_DEBOUNCE_S, SLACK_HELP_TEXT, error_text, log_unexpected
 from bot.debounce import RemapDebouncer
 from bot.slack import gallery
-from bot.slack.context import SlackContext
+from bot.slack.context import PLATFORM, SlackContext
 from bot.slack.delivery import Delivery
-from bot.slack.intake import start_request, split_mention
+from bot.slack.intake import split_mention, start_request
 from bot.slack.pictures import complete, first_picture
 from bot.slack.reactions import Reactions
-from bot.slack.views import (IMAGE_BLOCK, PICTURE_SHORTCUT, REQUEST_CALLBACK, SONG_BLOCK, RequestOrigin,
-                             read_submission, request_modal, song_options)
+from bot.slack.texts import home_view
+from bot.slack.views import (
+    IMAGE_BLOCK,
+    PICTURE_SHORTCUT,
+    REQUEST_CALLBACK,
+    SONG_BLOCK,
+    RequestOrigin,
+    read_submission,
+    request_modal,
+    song_options,
+)
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
 from pipeline.types import Session
@@ -71,6 +82,18 @@ class SlackWave:
     def _register(self) -> None:
         app, ctx = self.app, self.ctx
 
+        @app.middleware
+        async def once_per_event(body: dict, request, next_) -> BoltResponse | None:
+            """Slack sends an event again when it thinks the app missed it (``X-Slack-Retry-Num``); the same
+            ``event_id`` is handled once, even when the retry reaches another process or comes after a restart."""
+            event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+            if event_id and not await ctx.seen.first_time(PLATFORM, event_id):
+                retry = (request.headers.get("x-slack-retry-num") or ["?"])[0]
+                log.info("slack event %s came again (retry %s); already handled", event_id, retry)
+                return BoltResponse(status=200, body="")
+            await next_()
+            return None
+
         @app.error
         async def on_error(error: Exception, body: dict) -> None:
             log_unexpected(f"slack {body.get('type') or body.get('command') or 'request'}", error)
@@ -103,7 +126,7 @@ class SlackWave:
             try:
                 file = first_picture(message.get("files") or [])
             except WaveInputError as exc:
-                await client.chat_postEphemeral(channel=channel, user=user_id, text=error_text(exc.user_message))
+                await ctx.tell_privately(channel, user_id, error_text(exc.user_message))
                 return
             origin = RequestOrigin(channel=channel, thread_ts=message.get("thread_ts") or message["ts"],
                                    file_id=file["id"], file_name=file.get("name"))
@@ -134,11 +157,28 @@ class SlackWave:
             if text.lower() == "help" or not event.get("files"):
                 hint = SLACK_HELP_TEXT if text.lower() == "help" else (
                     "Attach a photo to your message (`@WAVE [song] [a few words]`) and WAVE will make music from it.")
-                await client.chat_postMessage(channel=event["channel"], thread_ts=thread, text=hint)
+                await ctx.tell_privately(event["channel"], event["user"], hint, thread_ts=thread)
                 return
             song, cue = split_mention(text)
             self._start(team_id=body.get("team_id") or event.get("team", ""), user_id=event["user"],
                         channel=event["channel"], thread_ts=thread, files=event["files"], song=song, cue=cue)
+
+        @app.event("app_home_opened")
+        async def home_opened(event: dict) -> None:
+            if event.get("tab", "home") != "home":
+                return
+            user_id = event["user"]
+            recent = await ctx.records.recent_jobs(user_id)
+            links = {}
+            for job in recent:
+                ref = job.reply_ref or {}
+                if ref.get("channel") and ref.get("ts"):
+                    try:
+                        links[job.job_id] = (await ctx.client.chat_getPermalink(
+                            channel=ref["channel"], message_ts=ref["ts"]))["permalink"]
+                    except SlackApiError:  # a removed message: the line stays, without its link
+                        pass
+            await ctx.client.views_publish(user_id=user_id, view=home_view(SLACK_HELP_TEXT, recent, links))
 
         @app.event("reaction_added")
         async def reaction_added(event: dict, body: dict) -> None:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Awaitable
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.budget import SLACK_EDIT_LIMITS, RateBudget
 from bot.common import log_unexpected
+from bot.dedupe import SeenEvents
+from bot.progress import WaitEstimates
 from bot.records import ChatRecords
+from bot.slack.live import LiveMessage, share_rate_limits
 from jobs.client import JobsClient
 from jobs.runtime import Runtime
 from wave_app.settings import Settings
@@ -40,12 +45,23 @@ class SlackContext:
     client: AsyncWebClient
     jobs: JobsClient
     records: ChatRecords
+    budget: RateBudget
+    seen: SeenEvents
+    estimates: WaitEstimates
     _tasks: set[asyncio.Task] = field(default_factory=set)
     _admins: dict[str, tuple[bool, float]] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, settings: Settings, runtime: Runtime, client: AsyncWebClient) -> "SlackContext":
-        return cls(settings, runtime, client, JobsClient(runtime), ChatRecords(runtime, PLATFORM))
+    def create(cls, settings: Settings, runtime: Runtime, client: AsyncWebClient, *,
+               budget: RateBudget | None = None) -> SlackContext:
+        budget = budget or RateBudget(SLACK_EDIT_LIMITS)
+        share_rate_limits(client, budget)
+        return cls(settings, runtime, client, JobsClient(runtime), ChatRecords(runtime, PLATFORM), budget,
+                   SeenEvents(runtime.redis, settings.queue_prefix), WaitEstimates(runtime))
+
+    def live(self, channel: str, ts: str, *, text: str = "") -> LiveMessage:
+        """A message edited in place within the app's shared edit budget."""
+        return LiveMessage(self.client, channel, ts, text=text, budget=self.budget)
 
     @property
     def download_headers(self) -> dict[str, str]:
@@ -66,6 +82,22 @@ class SlackContext:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def tell_privately(self, channel: str, user_id: str, text: str, *, thread_ts: str | None = None,
+                             replacing_ts: str | None = None) -> None:
+        """An error or refusal only ``user_id`` sees (``chat.postEphemeral``); ``replacing_ts``, the public message
+        it stands in for (a progress message), is deleted."""
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user_id, text=text, thread_ts=thread_ts)
+        except SlackApiError as exc:  # not in the channel any more: the app's direct message still reaches them
+            log.info("could not answer %s privately in %s (%s); writing to them", user_id, channel,
+                     exc.response.get("error"))
+            await self.client.chat_postMessage(channel=user_id, text=text)
+        if replacing_ts:
+            try:
+                await self.client.chat_delete(channel=channel, ts=replacing_ts)
+            except SlackApiError as exc:
+                log.warning("could not remove %s/%s: %s", channel, replacing_ts, exc.response.get("error"))
 
     async def is_admin(self, user_id: str) -> bool:
         """Workspace admins and owners may remap or cancel anyone's mix and set the gallery channel."""

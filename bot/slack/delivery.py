@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.common import SESSION_SLACK_EMOJI, error_text, log_unexpected, progress_text
+from bot.common import SESSION_SLACK_EMOJI, error_text, log_unexpected
+from bot.progress import ProgressLines, ticking
 from bot.slack.context import SlackContext, message_ref
 from bot.slack.live import LiveMessage
 from bot.slack.texts import remap_done_text, remap_started_text, result_text, source_text
@@ -53,9 +54,10 @@ class Delivery:
         """Stage and queue position in place until the job ends, then the result."""
         self._followed[job_id] += 1
         try:
-            async for event in self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s):
+            lines = ProgressLines(self.ctx.estimates)
+            async for event in ticking(self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s)):
                 if not event.finished:
-                    live.show(progress_text(event))
+                    live.show(await lines.text(event))
             await live.settle()
             await self.deliver_job(job_id, live)
         finally:
@@ -74,9 +76,13 @@ class Delivery:
             if ref is None:
                 log.warning("job %s has no Slack message to answer; skipped", job_id)
                 return
-            live = live or LiveMessage(self.ctx.client, ref.channel, ref.ts)
+            live = live or self.ctx.live(ref.channel, ref.ts)
+            if result.status == JobStatus.CANCELLED:
+                await live.show_now("Cancelled.")
+                return
             if result.status != JobStatus.DONE or result.latest is None:
-                await live.show_now(_unfinished_text(result))
+                await self.ctx.tell_privately(ref.channel, result.owner, _failure_text(result),
+                                              thread_ts=ref.thread_ts, replacing_ts=ref.ts)
                 return
             await live.show_now(result_text(result))
             await self._post_result_files(result, ref)
@@ -131,22 +137,24 @@ class Delivery:
         try:
             version = await self.ctx.jobs.remap_many(job_id, moves)
         except WaveInputError as exc:
-            await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
-                                                   text=error_text(exc.user_message))
+            await self.ctx.tell_privately(ref.channel, result.owner, error_text(exc.user_message),
+                                          thread_ts=ref.thread)
             return
         except Exception as exc:  # noqa: BLE001 - the person gets an error id, the log gets the details
-            await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread, text=error_text(
-                "The new mix could not be started; try again in a moment.", log_unexpected("slack remap", exc)))
+            await self.ctx.tell_privately(ref.channel, result.owner, error_text(
+                "The new mix could not be started; try again in a moment.", log_unexpected("slack remap", exc)),
+                thread_ts=ref.thread)
             return
-        change = next((r.change for r in (await self.ctx.jobs.result(job_id)).renders if r.version == version), None)
-        posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
-                                                        text=remap_started_text(change))
-        live = LiveMessage(self.ctx.client, ref.channel, posted["ts"], text=remap_started_text(change))
+        result = await self.ctx.jobs.result(job_id)
+        started = remap_started_text(result, next((r.change for r in result.renders if r.version == version), None))
+        posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread, text=started)
+        live = self.ctx.live(ref.channel, posted["ts"], text=started)
         self._followed[job_id] += 1
         try:
-            async for event in self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s):
+            lines = ProgressLines(steps=False)
+            async for event in ticking(self.ctx.jobs.events(job_id, timeout_s=self._follow_timeout_s)):
                 if not event.finished and event.render_version in (None, version):
-                    live.show(f"{remap_started_text(change)}\n{progress_text(event)}")
+                    live.show(f"{started}\n{await lines.text(event)}")
             await live.settle()
             await self.deliver_render(job_id, version, live)
         finally:
@@ -167,14 +175,17 @@ class Delivery:
         if not await records.claim_render_delivery(job_id, version):
             return
         try:
+            if render.status != "done":
+                await self.ctx.tell_privately(
+                    ref.channel, result.owner, error_text(result.error or "The new mix could not be made.",
+                                                          result.error_id),
+                    thread_ts=ref.thread, replacing_ts=live.ts if live else None)
+                return
             if live is None:
                 posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
-                                                                text=remap_started_text(render.change))
-                live = LiveMessage(self.ctx.client, ref.channel, posted["ts"])
-            if render.status != "done":
-                await live.show_now(error_text(result.error or "The new mix could not be made.", result.error_id))
-                return
-            await live.show_now(remap_done_text(render))
+                                                                text=remap_started_text(result, render.change))
+                live = self.ctx.live(ref.channel, posted["ts"])
+            await live.show_now(remap_done_text(result, render))
             await self.ctx.client.files_upload_v2(
                 channel=ref.channel, thread_ts=ref.thread,
                 file_uploads=[_upload(render.mix_compressed or render.mix, f"wave-mix-v{version}",
@@ -211,9 +222,7 @@ def _reply_ref(result: JobResult) -> ReplyRef | None:
         return None
 
 
-def _unfinished_text(result: JobResult) -> str:
-    if result.status == JobStatus.CANCELLED:
-        return "Cancelled."
+def _failure_text(result: JobResult) -> str:
     return error_text(result.error or "WAVE could not finish this one.", result.error_id)
 
 

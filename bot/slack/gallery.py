@@ -7,9 +7,9 @@ import re
 
 from slack_sdk.errors import SlackApiError
 
-from bot.common import SLACK_STAR
+from bot.common import gallery_title
 from bot.slack.context import SlackContext, message_ref, parse_message_ref
-from bot.slack.texts import gallery_post_text, song_title, top_text
+from bot.slack.texts import gallery_post_text, top_text
 from jobs.client import JobResult
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,9 @@ async def _ensure_gallery(ctx: SlackContext, team_id: str) -> None:
 async def share(ctx: SlackContext, team_id: str, result: JobResult, user_id: str) -> None:
     """Post the job's latest mix in the gallery channel (raises WaveInputError with the reason it cannot)."""
     await _ensure_gallery(ctx, team_id)
-    title = song_title(result.latest)
-    entry = await ctx.records.share(result.job_id, user_id, title=title)
+    entry = await ctx.records.share(result.job_id, user_id, title=gallery_title(result.latest.report if result.latest
+                                                                                else None))
+    title = entry.title
     if entry.message_ref:
         return  # already in the gallery
     latest = result.latest
@@ -62,8 +63,7 @@ async def share(ctx: SlackContext, team_id: str, result: JobResult, user_id: str
         await ctx.client.files_upload_v2(channel=entry.channel_id, thread_ts=posted["ts"],
                                          file_uploads=[{"file": str(mix), "filename": f"wave-mix{mix.suffix}",
                                                         "title": title}])
-    # The app's own star shows people where to vote; Bolt drops the app's own reaction events.
-    await ctx.client.reactions_add(channel=entry.channel_id, timestamp=posted["ts"], name=SLACK_STAR)
+    # No star of the app's own: Slack's count under the post is then the vote count `/wave top` shows.
 
 
 async def vote(ctx: SlackContext, ref: str, user_id: str, *, up: bool) -> bool:

@@ -9,7 +9,6 @@ from slack_sdk.errors import SlackApiError
 from bot.common import clean_cue, error_text, log_unexpected
 from bot.slack.context import PLATFORM, SlackContext, message_ref
 from bot.slack.delivery import RESULT, Delivery, ReplyRef
-from bot.slack.live import LiveMessage
 from bot.slack.pictures import download_picture
 from jobs.client import SubmitRequest
 from pipeline.errors import WaveInputError
@@ -48,7 +47,7 @@ async def start_request(ctx: SlackContext, delivery: Delivery, *, team_id: str, 
     posted_in, ts = await _post_progress(ctx, user_id, channel, thread_ts)
     if posted_in != channel:
         channel, thread_ts = posted_in, None
-    live = LiveMessage(ctx.client, channel, ts)
+    live = ctx.live(channel, ts)
     reply = ReplyRef(channel=channel, ts=ts, thread_ts=thread_ts)
     try:
         _, image = await download_picture(ctx, files)
@@ -57,10 +56,11 @@ async def start_request(ctx: SlackContext, delivery: Delivery, *, team_id: str, 
             channel_id=channel, reply_ref=reply.model_dump(),
         ))
     except WaveInputError as exc:
-        await live.show_now(error_text(exc.user_message))
+        await ctx.tell_privately(channel, user_id, error_text(exc.user_message), thread_ts=thread_ts, replacing_ts=ts)
         return
     except Exception as exc:  # noqa: BLE001 - the person gets an error id, the log gets the details
-        await live.show_now(error_text(UNEXPECTED, log_unexpected("slack request", exc)))
+        await ctx.tell_privately(channel, user_id, error_text(UNEXPECTED, log_unexpected("slack request", exc)),
+                                 thread_ts=thread_ts, replacing_ts=ts)
         return
     await ctx.records.remember_message(message_ref(channel, ts), job_id, RESULT)
     await delivery.follow(job_id, live)

@@ -6,8 +6,9 @@ from bot.common import MAX_IMAGE_BYTES, check_upload
 from bot.download import fetch
 from bot.slack.context import SlackContext
 from pipeline.errors import WaveInputError
+from pipeline.vision.intake import PICTURE_FORMATS
 
-NO_PICTURE = "Attach a photo (PNG, JPEG, WebP or GIF) and WAVE will make music from it."
+NO_PICTURE = f"Attach a photo ({PICTURE_FORMATS}) and WAVE will make music from it."
 
 
 def first_picture(files: list[dict]) -> dict:

@@ -14,6 +14,8 @@ from pipeline.errors import WaveInputError
 
 log = logging.getLogger(__name__)
 
+TOO_LATE_TO_CANCEL = "This mix had already finished, so there was nothing left to cancel."
+
 
 def emoji_name(reaction: str) -> str:
     """``thumbsup::skin-tone-2`` -> ``thumbsup``."""
@@ -41,7 +43,7 @@ class Reactions:
         elif info.kind == RESULT and name == SLACK_STAR:
             await self._share(team_id, info, user_id, channel)
         elif info.kind == RESULT and name == SLACK_CANCEL and await self._may_change(info, user_id):
-            await self.ctx.jobs.cancel(info.job_id)
+            await self._cancel(info, user_id, channel)
 
     async def removed(self, *, user_id: str, reaction: str, channel: str, ts: str) -> None:
         if emoji_name(reaction) == SLACK_STAR:
@@ -50,6 +52,10 @@ class Reactions:
     async def _may_change(self, info: MessageInfo, user_id: str) -> bool:
         return user_id == info.owner or await self.ctx.is_admin(user_id)
 
+    async def _cancel(self, info: MessageInfo, user_id: str, channel: str) -> None:
+        if not await self.ctx.jobs.cancel(info.job_id):  # a cancel that comes too late says so
+            await self.ctx.tell_privately(channel, user_id, TOO_LATE_TO_CANCEL)
+
     async def _share(self, team_id: str, info: MessageInfo, user_id: str, channel: str) -> None:
         if user_id != info.owner:
             return  # a star from someone else on a result is just a star
@@ -57,4 +63,4 @@ class Reactions:
         try:
             await gallery.share(self.ctx, team_id, result, user_id)
         except WaveInputError as exc:
-            await self.ctx.client.chat_postEphemeral(channel=channel, user=user_id, text=error_text(exc.user_message))
+            await self.ctx.tell_privately(channel, user_id, error_text(exc.user_message))

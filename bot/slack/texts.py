@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary
-from bot.records import TopEntry
+from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary, describe_change, previous_render
+from bot.records import RecentJob, TopEntry
 from jobs.client import JobResult, RenderResult, SourceResult
+from pipeline.songs import list_songs
 from pipeline.types import SESSIONS
 
 REACT_HINT = "React on a sound with " + " ".join(
@@ -43,13 +44,18 @@ def source_text(index: int, source: SourceResult, effect_link: str | None = None
     return line + (f"\n<{effect_link}|Hear the sound>" if effect_link else "")
 
 
-def remap_started_text(change: str | None) -> str:
-    return f"🔁 Playing it again: {change or 'new casting'}…"
+def change_text(result: JobResult, change: str | None) -> str:
+    return describe_change(change, {s.variant_id: s.name for s in result.sources})
 
 
-def remap_done_text(render: RenderResult) -> str:
-    summary = mrkdwn(cast_summary(render.report))
-    return f"🔁 Version {render.version}: {render.change or 'new casting'}\n{summary}".rstrip()
+def remap_started_text(result: JobResult, change: str | None) -> str:
+    return f"🔁 Playing it again: {change_text(result, change)}…"
+
+
+def remap_done_text(result: JobResult, render: RenderResult) -> str:
+    before = previous_render(result.renders, render.version)
+    summary = mrkdwn(cast_summary(render.report, before.report if before and before.report else {}))
+    return f"🔁 Version {render.version}: {change_text(result, render.change)}\n{summary}".rstrip()
 
 
 def gallery_post_text(title: str, owner: str) -> str:
@@ -67,3 +73,22 @@ def top_text(entries: list[TopEntry], permalinks: dict[int, str] | None = None) 
         votes = f"{entry.votes} vote{'s' if entry.votes != 1 else ''}"
         lines.append(f"{rank}. {title} by <@{entry.shared_by}> · {votes}")
     return "\n".join(lines)
+
+
+HOME_STATUS = {"done": "ready", "failed": "could not be made", "cancelled": "cancelled"}
+
+
+def home_view(help_text: str, recent: list[RecentJob], permalinks: dict[str, str]) -> dict:
+    """The App Home tab: how WAVE works and the person's latest mixes (linked to their threads)."""
+    lines = []
+    for job in recent:
+        title = next((s.title for s in list_songs() if s.id == job.song), job.song.replace("_", " "))
+        link = permalinks.get(job.job_id)
+        lines.append(f"• {f'<{link}|{title}>' if link else title} — {HOME_STATUS.get(job.status, 'in the making')}")
+    mixes = "\n".join(lines) or "No mixes yet: try `/wave` in a channel, or mention @WAVE with a photo."
+    return {"type": "home", "blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": "WAVE"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(help_text)[:3000]}},
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your latest mixes*\n{mixes}"[:3000]}},
+    ]}

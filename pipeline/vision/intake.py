@@ -38,7 +38,8 @@ MAX_CUE_CHARS = 200
 # Formats WAVE decodes. Restricting Image.open keeps plugins that shell out (EPS via Ghostscript) or that are
 # rarely hardened out of reach of uploads.
 _READABLE_FORMATS = ["JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF", "HEIF"]
-_SEND_INSTEAD = "send a JPEG, PNG or WebP photo"
+PICTURE_FORMATS = "JPEG, PNG or WebP"  # the one wording for what to send, shared by the CLI and the chat bots
+_SEND_INSTEAD = f"send a {PICTURE_FORMATS} photo"
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 

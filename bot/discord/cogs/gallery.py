@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import CANCEL, STAR
+from bot.common import CANCEL, STAR, gallery_title
 from bot.discord import texts
 from bot.discord.access import is_server_admin
 from bot.discord.replies import attach, fit, jump_url, message_ref, parse_ref, plan_files
@@ -61,7 +61,9 @@ class GalleryCog(commands.Cog):
                 entry = await self.bot.records.entry_by_message(ref)
                 if entry is None:
                     return
-                if emoji == STAR:
+                if emoji == STAR and str(payload.user_id) == info.owner:
+                    await self._take_back(payload)  # sharing is not voting: one's own star is not counted
+                elif emoji == STAR:
                     await self.bot.records.vote(entry.id, str(payload.user_id), up=True)
                 else:
                     await self._remove(entry.id, payload)
@@ -82,9 +84,8 @@ class GalleryCog(commands.Cog):
     async def _share(self, job_id: str, version: int, payload: discord.RawReactionActionEvent) -> None:
         result = await self.bot.jobs.result(job_id)
         render = next((r for r in result.renders if r.version == version and r.status == "done"), result.latest)
-        title = texts.song_title(render) + (f" · {result.scene}" if result.scene else "")
         entry = await self.bot.records.share(job_id, str(payload.user_id), version=render.version if render else None,
-                                             title=title[:200])
+                                             title=gallery_title(render.report if render else None))
         if entry.message_ref:
             return  # already in the gallery
         plan = plan_files([render.mix_compressed] if render else [])
@@ -98,7 +99,7 @@ class GalleryCog(commands.Cog):
         ref = message_ref(gallery.id, posted.id)
         await self.bot.records.set_entry_message(entry.id, ref)
         await self.bot.records.remember_message(ref, job_id, "gallery", render_version=render.version if render else None)
-        await posted.add_reaction(STAR)  # one click to vote; the bot's own star is not a vote
+        # No star of the bot's own: Discord's count under the post is then the vote count /wave-top shows.
 
     async def _remove(self, entry_id: int, payload: discord.RawReactionActionEvent) -> None:
         entry = await self.bot.records.remove_entry(entry_id, str(payload.user_id),
@@ -106,6 +107,13 @@ class GalleryCog(commands.Cog):
         if entry.message_ref:
             channel_id, message_id = parse_ref(entry.message_ref)
             await self.bot.get_partial_messageable(channel_id).get_partial_message(message_id).delete()
+
+    async def _take_back(self, payload: discord.RawReactionActionEvent) -> None:
+        message = self.bot.get_partial_messageable(payload.channel_id).get_partial_message(payload.message_id)
+        try:
+            await message.remove_reaction(payload.emoji, discord.Object(payload.user_id))
+        except discord.HTTPException as error:  # without Manage Messages the star stays, still not counted
+            log.info("could not take back a self-vote: %s", error)
 
     async def _tell(self, payload: discord.RawReactionActionEvent, text: str) -> None:
         try:

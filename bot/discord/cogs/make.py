@@ -8,8 +8,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import MAX_IMAGE_BYTES, CANCEL, check_upload, clean_cue, error_text, log_unexpected, progress_text
+from bot.common import (
+    CANCEL,
+    MAX_IMAGE_BYTES,
+    check_upload,
+    clean_cue,
+    error_text,
+    log_unexpected,
+    progress_text,
+)
 from bot.discord.access import may_steer
+from bot.discord.delivery import edit_scopes
 from bot.discord.replies import Reply, message_ref, reply_ref_for
 from bot.discord.views import progress_view
 from bot.download import fetch
@@ -64,16 +73,17 @@ class MakeCog(commands.Cog):
                 channel_id=str(interaction.channel_id), reply_ref=reply.reply_ref,
             ))
         except (QuotaExceeded, WaveInputError) as refused:
-            await reply.edit_original(error_text(refused.user_message))
+            await reply.answer_privately(error_text(refused.user_message))
             return
         except Exception as exc:
             error_id = log_unexpected("/wave", exc)
-            await reply.edit_original(error_text("WAVE could not take this request.", error_id))
+            await reply.answer_privately(error_text("WAVE could not take this request.", error_id))
             return
         if reply_id is not None:  # remembered before it shows the Cancel button, so that ❌ on it always works
             await self.bot.records.remember_message(message_ref(interaction.channel_id, reply_id), job_id, "request")
         status = await self.bot.jobs.status(job_id)
         shown = progress_text(status)
+        await self.bot.budget.wait_turn(edit_scopes(interaction.channel_id))
         await reply.edit_original(shown, view=None if status.finished else progress_view(job_id))
         self.bot.delivery.watch(job_id, reply, shown=shown)
 
