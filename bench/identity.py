@@ -11,7 +11,7 @@ Identity, with three independent embeddings (MFCC statistics, long-term spectral
 - same session: the nearest instrument from another band was built for the same session (25% is chance; a high
   share means the session, not the sound, decides the timbre).
 Tuning: pyin on single notes of the melodic instruments (median cents error, voiced share). Sustain: how long a
-4 s guitar note stays above -40 dB of its peak. Build: median seconds to build one band of four instruments.
+4 s guitar note stays above -40 dB of its peak. Build: median CPU seconds to build one band of four instruments.
 
     python bench/identity.py [--json] [--bands N]
 """
@@ -149,7 +149,11 @@ def identity_scores(sources: np.ndarray, played: np.ndarray, players: list[Playe
     sessions = np.array([p.session.value for p in players])
     own = np.arange(len(players))
     in_band = np.where(bands[None, :] == bands[:, None], to_sources, np.inf)
-    among_band = np.mean(np.argmin(in_band, axis=1) == own)
+    hits = np.argmin(in_band, axis=1) == own
+    for session in BAND_SESSIONS:
+        mine = sessions == session.value
+        print(f"  {session.value:<9} found among 4: {100 * np.mean(hits[mine]):.0f}%", file=sys.stderr)
+    among_band = np.mean(hits)
     among_all = np.mean(np.argmin(to_sources, axis=1) == own)
     other_band = np.where(bands[None, :] != bands[:, None], to_played, np.inf)
     same_session = np.mean(sessions[np.argmin(other_band, axis=1)] == sessions)
@@ -231,27 +235,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="one JSON line per result row (for bench/run)")
     parser.add_argument("--bands", type=int, default=None, help="use only the first N bands")
+    parser.add_argument("--character", type=float, default=None, help="build at this character (default: WAVE's)")
     args = parser.parse_args()
     bands = load_bands(args.bands)
     players: list[Player] = []
     build_times = []
     with tempfile.TemporaryDirectory(prefix="wave-identity-") as tmp:
         for b, band in enumerate(bands):
-            started = time.perf_counter()
-            built = [build_instrument(effect, session, Path(tmp) / f"b{b}" / session.value, sample_rate=BUILD_SR)
+            started = time.process_time()
+            built = [build_instrument(
+                    effect, session, Path(tmp) / f"b{b}" / session.value, sample_rate=BUILD_SR,
+                    character=None if session == Session.DRUMS else args.character,
+                )
                      for (effect, _), session in zip(band, BAND_SESSIONS)]
-            build_times.append(time.perf_counter() - started)
+            build_times.append(time.process_time() - started)
             for (effect, _), session, instrument in zip(band, BAND_SESSIONS, built):
                 reference = pitch_shift_reference(effect, session, Path(tmp) / f"b{b}" / f"{session.value}_ref")
                 players.append(Player(b, session, effect.id, instrument, reference))
-            print(f"band {b}: built in {build_times[-1]:.2f} s", file=sys.stderr, flush=True)
+            print(f"band {b}: built in {build_times[-1]:.2f} s CPU", file=sys.stderr, flush=True)
 
         sources = embed_all([[source_clip(EffectInput(id=p.source, path=_path_of(bands, p)))] for p in players])
         methods = {
             "wave": embed_all([notes_of(p.instrument, p.session) for p in players]),
             "shift": embed_all([notes_of(p.reference, p.session) for p in players]),
         }
-        scores = {m: {e: identity_scores(sources[e], emb[e], players) for e in EMBEDDINGS} for m, emb in methods.items()}
+        scores: dict[str, dict[str, Identity]] = {}
+        for method, embedded in methods.items():
+            scores[method] = {}
+            for e in EMBEDDINGS:
+                print(f"{method} {e}:", file=sys.stderr)
+                scores[method][e] = identity_scores(sources[e], embedded[e], players)
 
         tuning: dict[str, list[tuple[float, float]]] = {"wave": [], "shift": []}
         sustain = []

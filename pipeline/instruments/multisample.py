@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 ZONE_SPACING = 3  # semitones between root keys; each zone plays its root +-1, so no sample is stretched further
 EDGE_EXTENSION = 12  # the outer zones also answer this many keys beyond the session's range
 LOOP_CROSSFADE_S = 0.02
-TARGET_RMS_DB = -20.0
+TARGET_RMS_DB = -12.0  # hot enough that other SoundFont players sound it like a General MIDI bank
 PEAK_CEILING_DB = -1.0
 
 
@@ -75,25 +75,32 @@ def _rising_zero_crossings(audio: np.ndarray, start: int, stop: int) -> np.ndarr
 def find_loop(audio: np.ndarray, sample_rate: int, f0: float, earliest: int, min_length: int) -> tuple[int, int]:
     """A loop ``[start, end)`` on rising zero crossings, a whole number of periods of ``f0`` long.
 
-    ``start`` is the first rising zero crossing at or after ``earliest``. Every rising crossing within a quarter
+    ``start`` is the first rising zero crossing at or after ``earliest`` that has candidate ends. Every rising crossing within a quarter
     period of a whole number of periods after ``start``, between ``min_length`` and twice that, is a candidate
-    end; the one whose following stretch best matches the stretch after ``start`` wins (least squared difference
-    over two periods). ``end`` is exclusive: the sample played after ``end - 1`` is ``start``.
+    end (those within a twentieth of a period first); the one whose following stretch best matches the stretch
+    after ``start`` wins (least squared difference over two periods). ``end`` is exclusive: the sample played
+    after ``end - 1`` is ``start``.
     """
     period = sample_rate / f0
     window = max(8, int(2 * period))
     crossings = _rising_zero_crossings(audio, earliest, earliest + int(4 * period) + 2)
-    start = int(crossings[0]) if len(crossings) else earliest
-    ends = _rising_zero_crossings(audio, start + min_length, start + 2 * min_length + int(period) + 2)
-    offset_in_periods = (ends - start) / period
-    ends = ends[np.abs(offset_in_periods - np.round(offset_in_periods)) <= 0.25]
-    ends = ends[ends + window <= len(audio)]
-    if start + window > len(audio) or not len(ends):
-        raise ValueError("the sample is too short for a loop of that length")
-    reference = audio[start : start + window]
-    stretches = audio[ends[:, None] + np.arange(window)[None, :]]
-    errors = np.sum((stretches - reference[None, :]) ** 2, axis=1)
-    return start, int(ends[int(np.argmin(errors))])
+    # A waveform may cross zero upwards more than once per period; try each crossing of the first periods as start.
+    # A sound that is not periodic at f0 there (the effect's own sustain) loops on its best-matching crossing.
+    # Ends within 1/20 of a period of a whole number of periods are preferred, then within a quarter.
+    starts = [int(c) for c in crossings] or [earliest]
+    attempts = [(s, 0.05) for s in starts] + [(s, 0.25) for s in starts] + [(starts[0], None)]
+    for start, tolerance in attempts:
+        ends = _rising_zero_crossings(audio, start + min_length, start + 2 * min_length + int(period) + 2)
+        if tolerance is not None:
+            offset_in_periods = (ends - start) / period
+            ends = ends[np.abs(offset_in_periods - np.round(offset_in_periods)) <= tolerance]
+        ends = ends[ends + window <= len(audio)]
+        if start + window <= len(audio) and len(ends):
+            reference = audio[start : start + window]
+            stretches = audio[ends[:, None] + np.arange(window)[None, :]]
+            errors = np.sum((stretches - reference[None, :]) ** 2, axis=1)
+            return start, int(ends[int(np.argmin(errors))])
+    raise ValueError("the sample is too short for a loop of that length")
 
 
 def crossfade_loop(audio: np.ndarray, start: int, end: int, seconds: float, sample_rate: int) -> np.ndarray:
@@ -115,3 +122,50 @@ def zone_gains(samples: list[np.ndarray], sample_rate: int, window_s: float = 0.
     peaks = np.array([float(np.max(np.abs(s))) for s in samples]) * gains
     ceiling = 10 ** (PEAK_CEILING_DB / 20)
     return gains * min(1.0, ceiling / max(float(peaks.max()), 1e-12))
+
+
+def loop_at_steady_level(
+    audio: np.ndarray,
+    sample_rate: int,
+    f0: float,
+    *,
+    earliest: int,
+    min_length: int,
+    tail: int,
+    crossfade_s: float = 0.05,
+    min_level_db: float = -12.0,
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Cut ``audio`` to a loop ``[start, end)`` of whole periods of ``f0`` plus a ``tail`` that fades out.
+
+    ``audio`` must run at least ``2 * min_length`` plus two periods past ``earliest``.
+
+    A ringing sound still decays inside its loop, which would make every pass jump back up; the level is first
+    evened out over the loop (a gain that rises in dB at the rate the sound falls, held after the loop), then the
+    loop's end is crossfaded into what precedes its start (:func:`crossfade_loop`). A loop quieter than
+    ``min_level_db`` below the loudest 20 ms of the sample is raised to it over the half second before the loop,
+    so a held note stays audible (the amplitude envelope decides how fast it fades).
+    """
+    start, end = find_loop(audio, sample_rate, f0, earliest, min_length)
+    span = end - start
+    quarter = max(1, span // 4)
+    level_start = float(np.sqrt(np.mean(audio[start : start + quarter] ** 2))) + 1e-12
+    level_end = float(np.sqrt(np.mean(audio[end - quarter : end] ** 2))) + 1e-12
+    slope = np.log(level_start / level_end) / max(1, span - quarter)  # nepers per frame
+    fade = min(int(crossfade_s * sample_rate), start)
+    ramp_from = start - fade
+    gain = np.ones(len(audio), np.float32)
+    gain[ramp_from:] = np.exp(slope * np.minimum(np.arange(len(audio) - ramp_from), end - ramp_from)).astype(np.float32)
+    frame = max(1, int(0.02 * sample_rate))
+    framed = audio[: len(audio) // frame * frame].reshape(-1, frame)
+    loudest = float(np.sqrt(np.max(np.mean(framed**2, axis=1)))) + 1e-12
+    lift = loudest * 10 ** (min_level_db / 20) / level_start
+    if lift > 1.0:
+        rise_from = max(0, ramp_from - int(0.5 * sample_rate))
+        rise = np.ones(len(audio), np.float32)
+        rise[rise_from:ramp_from] = np.exp(np.linspace(0.0, np.log(lift), ramp_from - rise_from, dtype=np.float32))
+        rise[ramp_from:] = lift
+        gain *= rise
+    steady = crossfade_loop(audio * gain, start, end, crossfade_s, sample_rate)[: end + tail]
+    tail = len(steady) - end
+    steady[end:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
+    return steady.astype(np.float32), (start, end)
