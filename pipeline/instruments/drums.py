@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 import librosa
@@ -493,7 +493,7 @@ def _percussive(sound: np.ndarray, time_constant_s: float, sample_rate: int) -> 
     return sound * decay_envelope(len(sound), time_constant_s, sample_rate)
 
 
-DERIVED_TEXTURE_SHARE = 0.5  # share of a derived piece that is the hit itself, shaped like the piece
+DERIVED_TEXTURE_SHARE = 0.25  # share of a derived piece that is the hit itself, shaped like the piece
 
 
 def _keep_texture(derived: np.ndarray, hit: np.ndarray, sample_rate: int) -> np.ndarray:

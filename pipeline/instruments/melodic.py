@@ -54,7 +54,7 @@ class SessionSound:
 
 SESSION_SOUNDS: dict[Session, SessionSound] = {
     Session.BASS: SessionSound(
-        voicing=Voicing(decay_s=3.0, damping_hz=2500.0, tilt_db_per_octave=9.0, pluck_share=0.3, dry_share=0.6,
+        voicing=Voicing(decay_s=3.0, damping_hz=2500.0, tilt_db_per_octave=9.0, pluck_share=0.6, dry_share=0.6,
                         soft_cutoff_harmonic=5.0, fundamental_within_db=-10.0),
         envelope=Envelope(attack_s=0.002, decay_s=14.0, sustain_level=0.0, release_s=0.12),
         amp_veltrack=70.0,
@@ -72,7 +72,7 @@ SESSION_SOUNDS: dict[Session, SessionSound] = {
                         soft_cutoff_harmonic=6.0, fundamental_within_db=-6.0),
         envelope=Envelope(attack_s=0.004, decay_s=1.5, sustain_level=0.7, release_s=0.35),
         amp_veltrack=80.0,
-        character=0.6,
+        character=0.5,
     ),
 }
 
@@ -105,15 +105,13 @@ def _segments(source: Source, seed: int) -> list[_Segment]:
     return segments
 
 
-def _drive(source: Source, segment: _Segment, f0: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], bool]:
-    """The segment moved onto the note's pitch class when it has a pitch, with its colour moved alike; and
-    whether its own pitch then lies under the note."""
+def _drive(source: Source, segment: _Segment, f0: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The segment moved onto the note's pitch class when it has a pitch, with its colour moved alike."""
     if source.root_hz is None:
-        return segment.audio, segment.colour, False
+        return segment.audio, segment.colour
     shift = folded_shift(source.root_hz, f0)
     freqs, magnitude = segment.colour
-    below = source.root_hz * 2.0 ** (shift / 12.0) < 0.75 * f0
-    return pitch_to(segment.audio, shift), (freqs * np.float32(2.0 ** (shift / 12.0)), magnitude), below
+    return pitch_to(segment.audio, shift), (freqs * np.float32(2.0 ** (shift / 12.0)), magnitude)
 
 
 def _render_zone(
@@ -126,10 +124,10 @@ def _render_zone(
     tail = int(TAIL_AFTER_LOOP_S * sr)
     rendered = []
     for segment in segments:
-        drive, colour, below = _drive(source, segment, f0)
+        drive, colour = _drive(source, segment, f0)
         length = int(np.clip(segment.seconds + RING_S, MIN_SAMPLE_S, MAX_SAMPLE_S) * sr)
         room = 2 * loop_length + int(3 * sr / f0) + tail
-        layers = string_notes(drive, colour, sr, f0, sound.voicing, character, length + room, pitched_below=below)
+        layers = string_notes(drive, colour, sr, f0, sound.voicing, character, length + room)
         pair = []
         for note in layers:
             audio, loop = loop_at_steady_level(

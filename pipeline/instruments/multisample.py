@@ -73,34 +73,44 @@ def _rising_zero_crossings(audio: np.ndarray, start: int, stop: int) -> np.ndarr
 
 
 def find_loop(audio: np.ndarray, sample_rate: int, f0: float, earliest: int, min_length: int) -> tuple[int, int]:
-    """A loop ``[start, end)`` on rising zero crossings, a whole number of periods of ``f0`` long.
+    """A loop ``[start, end)`` starting on a rising zero crossing, a whole number of periods of ``f0`` long.
 
-    ``start`` is the first rising zero crossing at or after ``earliest`` that has candidate ends. Every rising crossing within a quarter
-    period of a whole number of periods after ``start``, between ``min_length`` and twice that, is a candidate
-    end (those within a twentieth of a period first); the one whose following stretch best matches the stretch
-    after ``start`` wins (least squared difference over two periods). ``end`` is exclusive: the sample played
-    after ``end - 1`` is ``start``.
+    ``start`` is a rising zero crossing at or after ``earliest`` (the first one that has candidate ends). Every
+    rising crossing within a twentieth of a period of a whole number of periods after ``start``, between
+    ``min_length`` and twice that, is a candidate end; the one whose following stretch best matches the stretch
+    after ``start`` wins (least squared difference over two periods). Where no crossing qualifies, the ends are
+    exact whole numbers of periods (rounded to a sample). ``end`` is exclusive: the sample played after
+    ``end - 1`` is ``start``.
     """
     period = sample_rate / f0
     window = max(8, int(2 * period))
     crossings = _rising_zero_crossings(audio, earliest, earliest + int(4 * period) + 2)
+    later = _rising_zero_crossings(audio, earliest + int(4 * period) + 2, earliest + int(40 * period) + 2)
     # A waveform may cross zero upwards more than once per period; try each crossing of the first periods as start.
-    # A sound that is not periodic at f0 there (the effect's own sustain) loops on its best-matching crossing.
-    # Ends within 1/20 of a period of a whole number of periods are preferred, then within a quarter.
+    # Ends on a rising crossing within 1/20 of a period of a whole number of periods are preferred; a sound whose
+    # crossings drift (its own texture over the note) ends exactly a whole number of periods after the start instead.
     starts = [int(c) for c in crossings] or [earliest]
-    attempts = [(s, 0.05) for s in starts] + [(s, 0.25) for s in starts] + [(starts[0], None)]
-    for start, tolerance in attempts:
+    for start in [*starts, *(int(c) for c in later[:32])]:
         ends = _rising_zero_crossings(audio, start + min_length, start + 2 * min_length + int(period) + 2)
-        if tolerance is not None:
-            offset_in_periods = (ends - start) / period
-            ends = ends[np.abs(offset_in_periods - np.round(offset_in_periods)) <= tolerance]
+        offset_in_periods = (ends - start) / period
+        ends = ends[np.abs(offset_in_periods - np.round(offset_in_periods)) <= 0.05]
         ends = ends[ends + window <= len(audio)]
         if start + window <= len(audio) and len(ends):
-            reference = audio[start : start + window]
-            stretches = audio[ends[:, None] + np.arange(window)[None, :]]
-            errors = np.sum((stretches - reference[None, :]) ** 2, axis=1)
-            return start, int(ends[int(np.argmin(errors))])
+            return start, _best_end(audio, start, ends, window)
+    start = starts[0]
+    counts = np.arange(int(np.ceil(min_length / period)), int(2 * min_length / period) + 1)
+    ends = start + np.round(counts * period).astype(int)
+    ends = ends[ends + window <= len(audio)]
+    if start + window <= len(audio) and len(ends):
+        return start, _best_end(audio, start, ends, window)
     raise ValueError("the sample is too short for a loop of that length")
+
+
+def _best_end(audio: np.ndarray, start: int, ends: np.ndarray, window: int) -> int:
+    """The end whose following stretch best matches the stretch after ``start`` (least squared difference)."""
+    reference = audio[start : start + window]
+    stretches = audio[ends[:, None] + np.arange(window)[None, :]]
+    return int(ends[int(np.argmin(np.sum((stretches - reference[None, :]) ** 2, axis=1)))])
 
 
 def crossfade_loop(audio: np.ndarray, start: int, end: int, seconds: float, sample_rate: int) -> np.ndarray:

@@ -27,7 +27,7 @@ MAX_FOLDED_SHIFT = 6.0  # semitones a pitched effect is resampled by at most; wh
 MAX_FUNDAMENTAL_LIFT_DB = 30.0
 HARMONICS_CHECKED_HZ = 8000.0
 SOFT_CUTOFF_MAX_HZ = 3000.0
-BRIEF_RING_S = 0.2  # T60 of the string the near-dry sound passes through
+BRIEF_RING_S = 0.1  # T60 of the string the near-dry sound passes through
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,10 @@ def string_notes(
     voicing: Voicing,
     character: float,
     length: int,
-    *,
-    pitched_below: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(hard, soft) velocity layers of ``length`` samples: ``drive`` played through a string tuned to ``f0``.
 
     ``colour`` is the drive's long-term spectral envelope (:func:`~pipeline.instruments.spectrum.average_envelope`).
-    ``pitched_below``: the drive has a pitch of its own an octave or more under ``f0``, which must not sound
-    through the near-dry part (it would be heard as the note an octave down).
     """
     n_fft = fft.next_fast_len(length, real=True)
     freqs = fft.rfftfreq(n_fft, 1.0 / sample_rate).astype(np.float32)
@@ -134,12 +130,12 @@ def string_notes(
     pluck *= np.float32(voicing.pluck_share * (1.0 - 0.7 * character) * _rms(drive_spectrum) / _rms(pluck))
 
     string = (drive_spectrum + pluck) * string_response(freqs, sample_rate, f0, _decay_for(voicing, f0), voicing.damping_hz)
-    # The near-dry sound keeps what lies under the note (a thump under a high note: only a gentle high-pass at
-    # f0 / 3) and its texture, through a string that rings only briefly: wide harmonic peaks, a periodic lilt
-    # the ear and pyin hear as the note, and the noise between them left in place.
-    brief = string_response(freqs, sample_rate, f0, BRIEF_RING_S, voicing.damping_hz)
-    under = highpass_curve(freqs, 0.7 * f0, order=4) if pitched_below else highpass_curve(freqs, f0 / 3.0, order=2)
-    dry = coloured * under * brief
+    # The near-dry sound keeps the effect's texture, through a string that rings only briefly: wide harmonic
+    # peaks, a periodic lilt the ear and pyin hear as the note, and the noise between them left in place. The
+    # fundamental's band belongs to the tuned string: a strong sound under or near it (a hum an octave down)
+    # would pull the note's pitch.
+    brief = string_response(freqs, sample_rate, f0, BRIEF_RING_S, 4.0 * voicing.damping_hz)
+    dry = coloured * highpass_curve(freqs, 1.5 * f0, order=8) * brief
     note = string / np.float32(_rms(string)) + dry * np.float32(voicing.dry_share * character / _rms(dry))
     _lift_fundamental(note, freqs, f0, voicing.fundamental_within_db)
     hard = fft.irfft(note, n_fft)[:length].astype(np.float32)
