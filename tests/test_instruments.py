@@ -304,10 +304,12 @@ def test_key_spans_are_contiguous_for_any_range() -> None:
         assert all(span.lokey <= span.root <= span.hikey for span in spans)
 
 
-def fluidsynth_note(sf2: Path, note: int, tmp_path: Path) -> np.ndarray:
+def fluidsynth_note(sf2: Path, note: int, tmp_path: Path, program: int | None = None) -> np.ndarray:
     midi = mido.MidiFile(ticks_per_beat=480)
     track = mido.MidiTrack()
     midi.tracks.append(track)
+    if program is not None:
+        track.append(mido.Message("program_change", program=program, time=0))
     track.append(mido.Message("note_on", note=note, velocity=110, time=0))
     track.append(mido.Message("note_off", note=note, velocity=0, time=1920))
     midi_path = tmp_path / f"n{note}.mid"
@@ -324,8 +326,19 @@ def fluidsynth_note(sf2: Path, note: int, tmp_path: Path) -> np.ndarray:
     return audio.mean(axis=1)
 
 
+GM_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+GM_PROGRAMS = {Session.BASS: 33, Session.GUITAR: 25, Session.KEYBOARD: 0}
+
+
+def level_db(audio: np.ndarray) -> float:
+    """RMS level in dBFS of the first second after the onset."""
+    onset = int(np.argmax(np.abs(audio) > 0.1 * np.abs(audio).max()))
+    clip = audio[onset : onset + SR]
+    return float(20 * np.log10(np.sqrt(np.mean(clip**2)) + 1e-12))
+
+
 @pytest.mark.parametrize("session", MELODIC_SESSIONS)
-def test_sf2_plays_in_fluidsynth_at_the_right_pitch(built, session: Session, tmp_path: Path) -> None:
+def test_sf2_plays_in_fluidsynth_in_tune_at_a_usable_level(built, session: Session, tmp_path: Path) -> None:
     instrument = built("vinyl_hiss", session)
     sf2 = instrument.directory / instrument.sf2
     assert sf2.read_bytes()[8:12] == b"sfbk"
@@ -336,6 +349,11 @@ def test_sf2_plays_in_fluidsynth_at_the_right_pitch(built, session: Session, tmp
         onset = int(np.argmax(np.abs(audio) > 0.1 * np.abs(audio).max()))
         voiced, cents = measure_pitch(audio[onset:], SR, midi_to_hz(note))
         assert voiced >= 0.9 and abs(cents) <= 10, (note, voiced, cents)
+    # A usable level: within 12 dB of the General MIDI bank's own instrument for the session, same note and player.
+    note = (low + high) // 2
+    ours = fluidsynth_note(sf2, note, tmp_path)
+    general_midi = fluidsynth_note(GM_SOUNDFONT, note, tmp_path, program=GM_PROGRAMS[session])
+    assert level_db(ours) >= level_db(general_midi) - 12.0, (level_db(ours), level_db(general_midi))
 
 
 # ------------------------------------------------------------------------------------------------ bad input
