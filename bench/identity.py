@@ -312,9 +312,11 @@ def main() -> None:
                  "ok": shortest >= SUSTAIN_NOTE[1] - 0.05})
     warm = statistics.median(build_times[1:] or build_times)
     rows.append({"measure": "build 4 instruments (one band)", "wave": round(warm, 3), "reference": 1.0,
-                 "target": "<= 1 s", "unit": "s", "note": f"median of {len(build_times)} bands, first excluded; "
+                 "target": "<= 1 s", "unit": "s",
+                 "note": f"CPU seconds (shared machine), median of {len(build_times)} bands, first excluded; "
                  f"{os.cpu_count()} cores", "ok": warm <= 1.0})
     for row in rows:
+        row["ok"] = bool(row["ok"])  # numpy comparisons give numpy booleans, which json does not write
         if args.json:
             print(json.dumps(row))
         else:
