@@ -49,6 +49,8 @@ class PlayOptions(BaseModel):
     compressed_format: Literal["mp3", "ogg"] = "mp3"
     seed: int = 0
     mood: str = ""
+    # 0 clean instrument .. 1 raw sound, per melodic session; a session left out gets its measured default
+    character: dict[Session, float] = Field(default_factory=dict)
 
 
 class _Timer:
@@ -260,9 +262,11 @@ def _build_instruments(
                 engine=engine,
                 rave_model=rave_model,
                 seed=options.seed,
+                character=options.character.get(session),
             )
             instruments[session] = instrument
             report = reports[session]
+            report.character = instrument.character
             report.sfz = str(instrument.sfz_path.relative_to(out_dir))
             if instrument.sf2:
                 report.sf2 = str((instrument.directory / instrument.sf2).relative_to(out_dir))

@@ -14,6 +14,7 @@ class SessionReport(BaseModel):
     sf2: str | None = None
     reason: str = ""
     fallback: str | None = None  # set when the session is not played by its own cast effect
+    character: float | None = None  # 0 clean instrument .. 1 raw sound (melodic sessions)
     notes: list[str] = Field(default_factory=list)
 
 

@@ -171,6 +171,9 @@ class Zone(Model):
     tune_cents: float = 0.0
     volume_db: float = 0.0
     pan: float = Field(default=0.0, ge=-1.0, le=1.0)
+    # Round robins, as SFZ seq_length/seq_position: zones with the same key and velocity ranges take turns.
+    seq_length: int = Field(default=1, ge=1, le=100)
+    seq_position: int = Field(default=1, ge=1, le=100)
 
 
 class Envelope(Model):
@@ -192,6 +195,7 @@ class Instrument(Model):
     zones: list[Zone]
     envelope: Envelope = Field(default_factory=Envelope)
     amp_veltrack: float = Field(default=80.0, ge=0, le=100)  # percent, as SFZ
+    character: float | None = Field(default=None, ge=0, le=1)  # 0 clean instrument .. 1 raw sound; None: drums
     sfz: str = "instrument.sfz"
     sf2: str | None = None
     notes: list[str] = Field(default_factory=list)  # fallbacks taken while building, for the report

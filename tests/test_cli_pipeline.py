@@ -58,10 +58,11 @@ def test_play_writes_every_promised_file(effects, short_song, tmp_path: Path):
 def test_play_pins_an_effect_with_cast(effects, short_song, tmp_path: Path):
     out = tmp_path / "pinned"
     argv = ["play", "--effects", *map(str, effects), "--song", str(short_song), "--out", str(out), "--quiet",
-            "--cast", "bass=loop_amen"]
+            "--cast", "bass=loop_amen", "--character", "0.7", "bass=0.9"]
     assert run(argv) == 0
     report = report_of(out)
     assert report["sessions"]["bass"]["effect"] == "loop_amen"
+    assert [report["sessions"][s].get("character") for s in ("drums", "bass", "guitar", "keyboard")] == [None, 0.9, 0.7, 0.7]
     assert "your choice" in report["sessions"]["bass"]["reason"]
     assert len({entry["effect"] for entry in report["sessions"].values()}) == 4
 
@@ -117,6 +118,14 @@ def test_broken_effects_are_repaired_and_reported(sample, short_song, tmp_path: 
     assert "600 s long" in notes
     assert "NaN" in notes
     assert report_of(out)["loudness_lufs"] == pytest.approx(-14.0, abs=1.0)
+
+
+def test_a_bad_character_is_a_clear_error(effects, short_song, tmp_path: Path, capsys):
+    code = run(["play", "--effects", *map(str, effects), "--song", str(short_song), "--out", str(tmp_path / "x"),
+                "--quiet", "--character", "bass=loud"])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT
+    assert "bass=loud" in err and "Traceback" not in err
 
 
 def test_unreadable_effect_is_a_clear_error(sample, short_song, tmp_path: Path, capsys):

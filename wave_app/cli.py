@@ -118,11 +118,13 @@ def cmd_songs(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
+    from pipeline.instruments.character import parse_character
     from pipeline.play import play
     from wave_app.engines import play_options
     from wave_app.settings import get_settings
 
     options = play_options(get_settings(), seed=args.seed, mood=args.mood or "", timbre=args.timbre)
+    options = options.model_copy(update={"character": parse_character(args.character)})
     with progress_bar(not args.quiet) as progress:
         report = play(
             effect_inputs_from_files(args.effects), args.song, args.out, options=options,
@@ -185,6 +187,7 @@ def cmd_hear(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import image_to_music
+    from pipeline.instruments.character import parse_character
     from pipeline.songs import check_song
     from wave_app.engines import effects_engine, play_options, vision_engine
     from wave_app.settings import get_settings
@@ -198,6 +201,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         vision = vision_engine(settings)
         effects = effects_engine(settings)
     options = play_options(settings, seed=args.seed, timbre=args.timbre)
+    options = options.model_copy(update={"character": parse_character(args.character)})
     with progress_bar(not args.quiet) as progress:
         report = image_to_music(
             image, args.song, args.out, vision=vision, effects_engine=effects, cue=args.cue, options=options,
@@ -279,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
         p.add_argument("--cast", nargs="+", metavar="SESSION=ID", help="pin effects to sessions, e.g. bass=rain-1")
         p.add_argument("--timbre", choices=["dsp", "rave"], help="timbre engine (default from WAVE_TIMBRE_ENGINE)")
+        p.add_argument("--character", nargs="+", metavar="[SESSION=]AMOUNT",
+                       help="0 clean instrument .. 1 raw sound, for all melodic sessions (0.7) or one (bass=0.8)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = add("play", cmd_play, "Play a song with instruments built from your sound effects.")

@@ -1,8 +1,8 @@
 """Instruments: one effect + one session -> a playable multisample (WAV samples, SFZ, SF2, instrument.json).
 
 :func:`build_instrument` is the stage's entry point. Drums are sliced into a kit by
-:mod:`pipeline.instruments.drums`; bass, guitar and keyboard are synthesised in tune from the effect by
-:mod:`pipeline.instruments.melodic`. The ``rave`` engine first re-voices the effect with a RAVE model, then builds
+:mod:`pipeline.instruments.drums`; bass, guitar and keyboard are played in tune by the effect itself
+(:mod:`pipeline.instruments.melodic`), with a per-session ``character`` from 0 (clean instrument) to 1 (raw sound). The ``rave`` engine first re-voices the effect with a RAVE model, then builds
 the same way, so the in-tune guarantee holds for both engines.
 """
 
@@ -74,14 +74,19 @@ def build_instrument(
     engine: str = "dsp",
     rave_model: Path | None = None,
     seed: int = 0,
+    character: float | None = None,
 ) -> Instrument:
     """Build ``session``'s instrument from ``effect`` into ``out_dir`` and return it.
+
+    ``character`` (melodic sessions; 0 clean instrument .. 1 raw sound) defaults to the session's measured default.
 
     Writes the samples, ``instrument.sfz``, ``instrument.sf2`` and ``instrument.json``. Repairs made to the
     effect (silence, NaNs, length) and fallbacks taken are listed in ``Instrument.notes``.
     """
     if engine not in ENGINES:
         raise WaveInputError(f"Unknown instrument engine '{engine}'; choose one of: {', '.join(ENGINES)}.")
+    if character is not None and not (np.isfinite(character) and 0.0 <= character <= 1.0):
+        raise WaveInputError(f"Character {character} is outside 0 (clean instrument) .. 1 (raw sound).")
     if not 8000 <= sample_rate <= 192000:
         raise WaveInputError(f"Sample rate {sample_rate} Hz is outside 8000..192000 Hz.")
     session = Session(session)
@@ -100,7 +105,7 @@ def build_instrument(
     else:
         instrument = build_melodic_instrument(
             loaded, session, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed,
-            engine=engine,
+            engine=engine, character=character,
         )
     write_sf2(instrument, out_dir / SF2_FILE_NAME)
     instrument.sf2 = SF2_FILE_NAME

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 import librosa
@@ -452,13 +452,11 @@ def _kick_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.n
 
 
 def _snare_from(source: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Band-passed tone of the source plus a noise body (the wires), half of it coloured by the source."""
+    """Band-passed tone of the source plus a noise body (the wires) coloured by the source."""
     n = int(0.45 * sample_rate)
     tone = bandpass(_fit(_normalised(source), n), 150.0, 2500.0, sample_rate, order=4)
     tone *= decay_envelope(n, 0.05, sample_rate)
-    coloured = bandpass(coloured_noise(source, 0.45, 0.09, sample_rate, rng), 1500.0, 9000.0, sample_rate, order=4)
-    white = bandpass(rng.standard_normal(n).astype(np.float32), 1500.0, 9000.0, sample_rate, order=4)
-    wires = _normalised(coloured) + _normalised(white * decay_envelope(n, 0.09, sample_rate))
+    wires = bandpass(coloured_noise(source, 0.45, 0.09, sample_rate, rng), 1500.0, 9000.0, sample_rate, order=4)
     return 0.7 * _normalised(tone) + 0.6 * _normalised(wires)
 
 
@@ -493,6 +491,25 @@ def _cymbal_tail(source: np.ndarray, length_s: float, sample_rate: int, rng: np.
 def _percussive(sound: np.ndarray, time_constant_s: float, sample_rate: int) -> np.ndarray:
     """Give a sustained sound a hit's shape (used when the effect has no hits at all)."""
     return sound * decay_envelope(len(sound), time_constant_s, sample_rate)
+
+
+DERIVED_TEXTURE_SHARE = 0.25  # share of a derived piece that is the hit itself, shaped like the piece
+
+
+def _keep_texture(derived: np.ndarray, hit: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Blend the hit itself back into a piece derived from it, under the derived piece's own loudness contour,
+    so a kick made from a teaspoon still sounds like the teaspoon."""
+    frame = max(1, int(0.005 * sample_rate))
+    n = len(derived) // frame * frame
+    if n == 0:
+        return derived
+    contour = np.sqrt(np.mean(derived[:n].reshape(-1, frame) ** 2, axis=1))
+    contour = np.repeat(contour / (contour.max() + 1e-12), frame)
+    own = _fit(_normalised(hit), n)
+    own_contour = np.repeat(np.sqrt(np.mean(own.reshape(-1, frame) ** 2, axis=1)), frame)
+    shaped = own * contour / np.maximum(own_contour, own_contour.max() * 1e-2 + 1e-12)
+    blend = (1.0 - DERIVED_TEXTURE_SHARE) * _normalised(derived[:n]) + DERIVED_TEXTURE_SHARE * _normalised(shaped)
+    return np.concatenate([blend, derived[n:] * 0.0]).astype(np.float32)
 
 
 BORROW_MIN_HITS = 3
@@ -588,6 +605,7 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
         else:
             h = max(pool, key=lambda x: x.typicality)
             derived = h.audio
+        derived = _keep_texture(derived, h.audio, sample_rate)
         where = f"at {h.start_s:.2f} s" if material == "hit" else ""
         note = f"{family.value}: derived from the {h.hit_class.value}-like {material} {where}".rstrip()
         sources[family] = FamilySource(family, derived=derived, note=note)

@@ -1,8 +1,11 @@
-"""Melodic instruments (bass, guitar, keyboard) built from one effect.
+"""Melodic instruments (bass, guitar, keyboard) played by the effect itself.
 
-Bass and guitar are plucked strings excited by the effect's attack; keyboard rings the attack into a steady,
-looped tone coloured like the effect (see :mod:`pipeline.instruments.synthesis`). Every zone's root is synthesised
-directly at its pitch, so each sample is exactly in tune; the sampler only stretches it by a semitone either way.
+Every zone's sample is the effect (from one of its events) driving a string tuned exactly to the zone's root
+(:mod:`pipeline.instruments.resonator`); an effect with a pitch of its own is first resampled onto the note's pitch
+class. Each zone has two velocity layers and two round robins cut from different events of the effect. Samples
+end in a seamless loop at a steady level, so a note rings for as long as it is held; plucked sessions fade it with
+their amplitude envelope. ``character`` runs from 0 (a clean instrument coloured by the effect) to 1 (mostly the raw
+sound, still in tune).
 """
 
 from __future__ import annotations
@@ -14,24 +17,31 @@ import numpy as np
 
 from pipeline.audio import LoadedEffect
 from pipeline.errors import WaveInputError
-from pipeline.instruments.excitation import Excitation, extract_excitation
-from pipeline.instruments.samplefiles import write_pcm16
 from pipeline.instruments.multisample import (
-    LOOP_CROSSFADE_S,
     VELOCITY_LAYERS,
-    crossfade_loop,
-    find_loop,
+    KeySpan,
     key_spans,
+    loop_at_steady_level,
     midi_to_hz,
     zone_gains,
 )
-from pipeline.instruments.synthesis import Voicing, plucked_notes, sustained_notes
+from pipeline.instruments.resonator import Voicing, folded_shift, pitch_to, string_notes
+from pipeline.instruments.samplefiles import write_pcm16
+from pipeline.instruments.source import Source, prepare_source
+from pipeline.instruments.spectrum import average_envelope
+from pipeline.instruments.texture import continue_texture
 from pipeline.types import SESSION_RANGES, Envelope, Instrument, Session, Zone
 
 SAMPLES_DIR = "samples"
 SOFT_LAYER_DB = -3.0
-LOOP_S = 0.25  # length of the keyboard's steady loop
-TAIL_AFTER_LOOP_S = 0.08
+ROUND_ROBINS = 2
+ZONE_SPACING = 6  # semitones between roots: a sample is never resampled by more than three semitones
+RING_S = 1.0  # how long a sample rings past the end of its drive before its loop
+MIN_SAMPLE_S = 1.2
+MAX_SAMPLE_S = 2.5
+LOOP_S = 0.4
+TAIL_AFTER_LOOP_S = 0.05
+HELD_LEVEL_DB = -18.0  # a held note's loop is at least this loud against the sample's loudest moment
 
 
 @dataclass(frozen=True)
@@ -39,63 +49,116 @@ class SessionSound:
     voicing: Voicing
     envelope: Envelope
     amp_veltrack: float
-    sustained: bool
+    character: float  # the default, chosen by measurement (bench/identity.py)
 
 
 SESSION_SOUNDS: dict[Session, SessionSound] = {
     Session.BASS: SessionSound(
-        voicing=Voicing(
-            seconds=2.4, decay_s=2.2, damping_hz=3000.0, excitation_s=0.06, colour_share=0.8, colour_range_db=-40.0,
-            tilt_db_per_octave=9.0, transient_share=0.4, transient_s=0.08, soft_cutoff_harmonic=5.0,
-        ),
-        envelope=Envelope(attack_s=0.002, decay_s=0.0, sustain_level=1.0, release_s=0.12),
+        voicing=Voicing(decay_s=3.0, damping_hz=2500.0, tilt_db_per_octave=9.0, pluck_share=0.6, dry_share=0.6,
+                        soft_cutoff_harmonic=5.0, fundamental_within_db=-10.0),
+        envelope=Envelope(attack_s=0.002, decay_s=14.0, sustain_level=0.0, release_s=0.12),
         amp_veltrack=70.0,
-        sustained=False,
+        character=0.6,
     ),
     Session.GUITAR: SessionSound(
-        voicing=Voicing(
-            seconds=2.0, decay_s=1.8, damping_hz=6000.0, excitation_s=0.04, colour_share=0.8, colour_range_db=-36.0,
-            tilt_db_per_octave=6.0, transient_share=0.4, transient_s=0.06, soft_cutoff_harmonic=7.0,
-        ),
-        envelope=Envelope(attack_s=0.001, decay_s=0.0, sustain_level=1.0, release_s=0.25),
+        voicing=Voicing(decay_s=3.0, damping_hz=5000.0, tilt_db_per_octave=6.0, pluck_share=0.3, dry_share=0.6,
+                        soft_cutoff_harmonic=7.0, fundamental_within_db=-10.0),
+        envelope=Envelope(attack_s=0.001, decay_s=16.0, sustain_level=0.0, release_s=0.25),
         amp_veltrack=75.0,
-        sustained=False,
+        character=0.6,
     ),
     Session.KEYBOARD: SessionSound(
-        voicing=Voicing(
-            seconds=0.5, decay_s=0.35, damping_hz=6000.0, excitation_s=0.05, colour_share=0.8, colour_range_db=-30.0,
-            tilt_db_per_octave=6.0, transient_share=0.2, transient_s=0.03, soft_cutoff_harmonic=6.0,
-        ),
+        voicing=Voicing(decay_s=4.0, damping_hz=6000.0, tilt_db_per_octave=6.0, pluck_share=0.3, dry_share=0.6,
+                        soft_cutoff_harmonic=6.0, fundamental_within_db=-6.0),
         envelope=Envelope(attack_s=0.004, decay_s=1.5, sustain_level=0.7, release_s=0.35),
         amp_veltrack=80.0,
-        sustained=True,
+        character=0.5,
     ),
 }
+
+
+def default_character(session: Session) -> float:
+    return SESSION_SOUNDS[session].character
 
 
 @dataclass
 class _Sample:
     audio: np.ndarray
-    loop: tuple[int, int] | None  # [start, end) in frames
+    loop: tuple[int, int]  # [start, end) in frames
 
 
-def _render_zone(excitation: Excitation, sound: SessionSound, root: int, seed: int) -> tuple[_Sample, _Sample]:
-    """The (hard, soft) velocity layers of one zone, synthesised at the zone's root."""
+@dataclass
+class _Segment:
+    audio: np.ndarray  # the effect from one event on, its texture carried on past its end
+    seconds: float  # how long the effect itself lasts in it
+    colour: tuple[np.ndarray, np.ndarray]  # long-term spectral envelope
+
+
+def _segments(source: Source, seed: int) -> list[_Segment]:
+    sr = source.sample_rate
+    room = int(1.5 * (MAX_SAMPLE_S + 2 * LOOP_S + 0.2) * sr)  # enough for a sample after a shift down
+    segments = []
+    for round_robin in range(ROUND_ROBINS):
+        own = source.segment(round_robin)[: int(MAX_SAMPLE_S * sr)]
+        audio = continue_texture(own, sr, room, np.random.default_rng([seed, round_robin]))
+        segments.append(_Segment(audio, len(own) / sr, average_envelope(own, sr)))
+    return segments
+
+
+def _drive(source: Source, segment: _Segment, f0: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The segment moved onto the note's pitch class when it has a pitch, with its colour moved alike."""
+    if source.root_hz is None:
+        return segment.audio, segment.colour
+    shift = folded_shift(source.root_hz, f0)
+    freqs, magnitude = segment.colour
+    return pitch_to(segment.audio, shift), (freqs * np.float32(2.0 ** (shift / 12.0)), magnitude)
+
+
+def _render_zone(
+    source: Source, segments: list[_Segment], sound: SessionSound, root: int, character: float
+) -> list[tuple[_Sample, _Sample]]:
+    """For each round robin, the (hard, soft) velocity layers of one zone, made at the zone's root."""
+    sr = source.sample_rate
     f0 = midi_to_hz(root)
-    if not sound.sustained:
-        hard, soft = plucked_notes(excitation, f0, sound.voicing)
-        return _Sample(hard, None), _Sample(soft, None)
-    rng = np.random.default_rng([seed, root])
-    notes, loop_length = sustained_notes(excitation, f0, sound.voicing, loop_s=LOOP_S, rng=rng)
-    sr = excitation.sample_rate
+    loop_length = int(LOOP_S * sr)
     tail = int(TAIL_AFTER_LOOP_S * sr)
-    samples = []
-    for note in notes:
-        start, end = find_loop(note, sr, f0, int(sound.voicing.seconds * sr), int(0.9 * loop_length))
-        audio = crossfade_loop(note, start, end, LOOP_CROSSFADE_S, sr)[: end + tail]
-        audio[-tail:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
-        samples.append(_Sample(audio, (start, end)))
-    return samples[0], samples[1]
+    rendered = []
+    for segment in segments:
+        drive, colour = _drive(source, segment, f0)
+        length = int(np.clip(segment.seconds + RING_S, MIN_SAMPLE_S, MAX_SAMPLE_S) * sr)
+        room = 2 * loop_length + int(3 * sr / f0) + tail
+        layers = string_notes(drive, colour, sr, f0, sound.voicing, character, length + room)
+        pair = []
+        for note in layers:
+            audio, loop = loop_at_steady_level(
+                note, sr, f0, earliest=length, min_length=loop_length, tail=tail, min_level_db=HELD_LEVEL_DB
+            )
+            pair.append(_Sample(audio, loop))
+        rendered.append((pair[0], pair[1]))
+    return rendered
+
+
+def _zones_for(span: KeySpan, session: Session, files: list[list[str]], loops: list[list[tuple[int, int]]]) -> list[Zone]:
+    zones = []
+    for layer_index, layer in enumerate(VELOCITY_LAYERS):
+        for round_robin in range(ROUND_ROBINS):
+            loop = loops[round_robin][layer_index]
+            zones.append(
+                Zone(
+                    sample=files[round_robin][layer_index],
+                    lokey=span.lokey,
+                    hikey=span.hikey,
+                    pitch_keycenter=span.root,
+                    lovel=layer.lovel,
+                    hivel=layer.hivel,
+                    loop_mode="loop_sustain",
+                    loop_start=loop[0],
+                    loop_end=loop[1] - 1,
+                    seq_length=ROUND_ROBINS,
+                    seq_position=round_robin + 1,
+                )
+            )
+    return zones
 
 
 def build_melodic_instrument(
@@ -108,8 +171,9 @@ def build_melodic_instrument(
     sample_rate: int,
     seed: int = 0,
     engine: str = "dsp",
+    character: float | None = None,
 ) -> Instrument:
-    """Synthesise every zone and velocity layer, write the WAVs under ``out_dir/samples`` and describe them.
+    """Make every zone, layer and round robin, write the WAVs under ``out_dir/samples`` and describe them.
 
     The caller writes the SFZ/SF2/JSON files; this returns the :class:`Instrument` with its zones.
     """
@@ -118,34 +182,39 @@ def build_melodic_instrument(
     if loaded.sample_rate != sample_rate:
         raise WaveInputError(f"effect is at {loaded.sample_rate} Hz but the instrument is built at {sample_rate} Hz.")
     sound = SESSION_SOUNDS[session]
-    excitation = extract_excitation(loaded, seed=seed)
+    character = sound.character if character is None else float(np.clip(character, 0.0, 1.0))
+    source = prepare_source(loaded, seed=seed)
     low, high = SESSION_RANGES[session]
-    spans = key_spans(low, high)
-    rendered = {span.root: _render_zone(excitation, sound, span.root, seed) for span in spans}
-    gains = dict(zip(rendered, zone_gains([hard.audio for hard, _ in rendered.values()], sample_rate)))
+    spans = key_spans(low, high, spacing=ZONE_SPACING)
+    segments = _segments(source, seed)
+    rendered = {span.root: _render_zone(source, segments, sound, span.root, character) for span in spans}
+    hard_samples = [rr[0].audio for zone in rendered.values() for rr in zone]
+    gains = zone_gains(hard_samples, sample_rate)
 
     samples_dir = Path(out_dir) / SAMPLES_DIR
     samples_dir.mkdir(parents=True, exist_ok=True)
     zones: list[Zone] = []
+    gain_index = 0
     for span in spans:
-        for layer in VELOCITY_LAYERS:
-            sample = rendered[span.root][1 if layer.soft else 0]
-            gain = gains[span.root] * (10 ** (SOFT_LAYER_DB / 20) if layer.soft else 1.0)
-            file_name = f"{session.value}_{span.root:03d}_{layer.name}.wav"
-            write_pcm16(samples_dir / file_name, sample.audio * gain, sample_rate)
-            zones.append(
-                Zone(
-                    sample=f"{SAMPLES_DIR}/{file_name}",
-                    lokey=span.lokey,
-                    hikey=span.hikey,
-                    pitch_keycenter=span.root,
-                    lovel=layer.lovel,
-                    hivel=layer.hivel,
-                    loop_mode="loop_sustain" if sample.loop else "no_loop",
-                    loop_start=sample.loop[0] if sample.loop else None,
-                    loop_end=sample.loop[1] - 1 if sample.loop else None,
-                )
-            )
+        files: list[list[str]] = []
+        loops: list[list[tuple[int, int]]] = []
+        for round_robin, (hard, soft) in enumerate(rendered[span.root]):
+            gain = float(gains[gain_index])
+            gain_index += 1
+            names, layer_loops = [], []
+            for layer in VELOCITY_LAYERS:
+                sample = soft if layer.soft else hard
+                level = gain * (10 ** (SOFT_LAYER_DB / 20) if layer.soft else 1.0)
+                file_name = f"{session.value}_{span.root:03d}_{layer.name}_rr{round_robin + 1}.wav"
+                write_pcm16(samples_dir / file_name, sample.audio * level, sample_rate)
+                names.append(f"{SAMPLES_DIR}/{file_name}")
+                layer_loops.append(sample.loop)
+            files.append(names)
+            loops.append(layer_loops)
+        zones += _zones_for(span, session, files, loops)
+    notes = list(loaded.notes) + source.notes
+    pitch = f"pitched at {source.root_hz:.1f} Hz" if source.root_hz is not None else "no clear pitch"
+    notes.append(f"played by the effect itself ({pitch}), character {character:.2f}")
     return Instrument(
         session=session,
         name=name,
@@ -156,5 +225,6 @@ def build_melodic_instrument(
         zones=zones,
         envelope=sound.envelope,
         amp_veltrack=sound.amp_veltrack,
-        notes=list(loaded.notes) + excitation.notes,
+        character=character,
+        notes=notes,
     )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 ZONE_SPACING = 3  # semitones between root keys; each zone plays its root +-1, so no sample is stretched further
 EDGE_EXTENSION = 12  # the outer zones also answer this many keys beyond the session's range
 LOOP_CROSSFADE_S = 0.02
-TARGET_RMS_DB = -20.0
+TARGET_RMS_DB = -12.0  # hot enough that other SoundFont players sound it like a General MIDI bank
 PEAK_CEILING_DB = -1.0
 
 
@@ -73,27 +73,44 @@ def _rising_zero_crossings(audio: np.ndarray, start: int, stop: int) -> np.ndarr
 
 
 def find_loop(audio: np.ndarray, sample_rate: int, f0: float, earliest: int, min_length: int) -> tuple[int, int]:
-    """A loop ``[start, end)`` on rising zero crossings, a whole number of periods of ``f0`` long.
+    """A loop ``[start, end)`` starting on a rising zero crossing, a whole number of periods of ``f0`` long.
 
-    ``start`` is the first rising zero crossing at or after ``earliest``. Every rising crossing within a quarter
-    period of a whole number of periods after ``start``, between ``min_length`` and twice that, is a candidate
-    end; the one whose following stretch best matches the stretch after ``start`` wins (least squared difference
-    over two periods). ``end`` is exclusive: the sample played after ``end - 1`` is ``start``.
+    ``start`` is a rising zero crossing at or after ``earliest`` (the first one that has candidate ends). Every
+    rising crossing within a twentieth of a period of a whole number of periods after ``start``, between
+    ``min_length`` and twice that, is a candidate end; the one whose following stretch best matches the stretch
+    after ``start`` wins (least squared difference over two periods). Where no crossing qualifies, the ends are
+    exact whole numbers of periods (rounded to a sample). ``end`` is exclusive: the sample played after
+    ``end - 1`` is ``start``.
     """
     period = sample_rate / f0
     window = max(8, int(2 * period))
     crossings = _rising_zero_crossings(audio, earliest, earliest + int(4 * period) + 2)
-    start = int(crossings[0]) if len(crossings) else earliest
-    ends = _rising_zero_crossings(audio, start + min_length, start + 2 * min_length + int(period) + 2)
-    offset_in_periods = (ends - start) / period
-    ends = ends[np.abs(offset_in_periods - np.round(offset_in_periods)) <= 0.25]
+    later = _rising_zero_crossings(audio, earliest + int(4 * period) + 2, earliest + int(40 * period) + 2)
+    # A waveform may cross zero upwards more than once per period; try each crossing of the first periods as start.
+    # Ends on a rising crossing within 1/20 of a period of a whole number of periods are preferred; a sound whose
+    # crossings drift (its own texture over the note) ends exactly a whole number of periods after the start instead.
+    starts = [int(c) for c in crossings] or [earliest]
+    for start in [*starts, *(int(c) for c in later[:32])]:
+        ends = _rising_zero_crossings(audio, start + min_length, start + 2 * min_length + int(period) + 2)
+        offset_in_periods = (ends - start) / period
+        ends = ends[np.abs(offset_in_periods - np.round(offset_in_periods)) <= 0.05]
+        ends = ends[ends + window <= len(audio)]
+        if start + window <= len(audio) and len(ends):
+            return start, _best_end(audio, start, ends, window)
+    start = starts[0]
+    counts = np.arange(int(np.ceil(min_length / period)), int(2 * min_length / period) + 1)
+    ends = start + np.round(counts * period).astype(int)
     ends = ends[ends + window <= len(audio)]
-    if start + window > len(audio) or not len(ends):
-        raise ValueError("the sample is too short for a loop of that length")
+    if start + window <= len(audio) and len(ends):
+        return start, _best_end(audio, start, ends, window)
+    raise ValueError("the sample is too short for a loop of that length")
+
+
+def _best_end(audio: np.ndarray, start: int, ends: np.ndarray, window: int) -> int:
+    """The end whose following stretch best matches the stretch after ``start`` (least squared difference)."""
     reference = audio[start : start + window]
     stretches = audio[ends[:, None] + np.arange(window)[None, :]]
-    errors = np.sum((stretches - reference[None, :]) ** 2, axis=1)
-    return start, int(ends[int(np.argmin(errors))])
+    return int(ends[int(np.argmin(np.sum((stretches - reference[None, :]) ** 2, axis=1)))])
 
 
 def crossfade_loop(audio: np.ndarray, start: int, end: int, seconds: float, sample_rate: int) -> np.ndarray:
@@ -115,3 +132,50 @@ def zone_gains(samples: list[np.ndarray], sample_rate: int, window_s: float = 0.
     peaks = np.array([float(np.max(np.abs(s))) for s in samples]) * gains
     ceiling = 10 ** (PEAK_CEILING_DB / 20)
     return gains * min(1.0, ceiling / max(float(peaks.max()), 1e-12))
+
+
+def loop_at_steady_level(
+    audio: np.ndarray,
+    sample_rate: int,
+    f0: float,
+    *,
+    earliest: int,
+    min_length: int,
+    tail: int,
+    crossfade_s: float = 0.05,
+    min_level_db: float = -12.0,
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Cut ``audio`` to a loop ``[start, end)`` of whole periods of ``f0`` plus a ``tail`` that fades out.
+
+    ``audio`` must run at least ``2 * min_length`` plus two periods past ``earliest``.
+
+    A ringing sound still decays inside its loop, which would make every pass jump back up; the level is first
+    evened out over the loop (a gain that rises in dB at the rate the sound falls, held after the loop), then the
+    loop's end is crossfaded into what precedes its start (:func:`crossfade_loop`). A loop quieter than
+    ``min_level_db`` below the loudest 20 ms of the sample is raised to it over the half second before the loop,
+    so a held note stays audible (the amplitude envelope decides how fast it fades).
+    """
+    start, end = find_loop(audio, sample_rate, f0, earliest, min_length)
+    span = end - start
+    quarter = max(1, span // 4)
+    level_start = float(np.sqrt(np.mean(audio[start : start + quarter] ** 2))) + 1e-12
+    level_end = float(np.sqrt(np.mean(audio[end - quarter : end] ** 2))) + 1e-12
+    slope = np.log(level_start / level_end) / max(1, span - quarter)  # nepers per frame
+    fade = min(int(crossfade_s * sample_rate), start)
+    ramp_from = start - fade
+    gain = np.ones(len(audio), np.float32)
+    gain[ramp_from:] = np.exp(slope * np.minimum(np.arange(len(audio) - ramp_from), end - ramp_from)).astype(np.float32)
+    frame = max(1, int(0.02 * sample_rate))
+    framed = audio[: len(audio) // frame * frame].reshape(-1, frame)
+    loudest = float(np.sqrt(np.max(np.mean(framed**2, axis=1)))) + 1e-12
+    lift = loudest * 10 ** (min_level_db / 20) / level_start
+    if lift > 1.0:
+        rise_from = max(0, ramp_from - int(0.5 * sample_rate))
+        rise = np.ones(len(audio), np.float32)
+        rise[rise_from:ramp_from] = np.exp(np.linspace(0.0, np.log(lift), ramp_from - rise_from, dtype=np.float32))
+        rise[ramp_from:] = lift
+        gain *= rise
+    steady = crossfade_loop(audio * gain, start, end, crossfade_s, sample_rate)[: end + tail]
+    tail = len(steady) - end
+    steady[end:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
+    return steady.astype(np.float32), (start, end)

@@ -109,12 +109,17 @@ def _read_pcm16(path: Path) -> tuple[np.ndarray, int]:
 
 
 def render_sf2(instrument: Instrument) -> bytes:
-    """The SoundFont file's bytes for ``instrument`` (samples are read from its directory)."""
+    """The SoundFont file's bytes for ``instrument`` (samples are read from its directory).
+
+    SoundFont has no round robins: a player would sound every matching zone at once, so only the first of each
+    round-robin set is written.
+    """
+    zones = [zone for zone in instrument.zones if zone.seq_position == 1]
     sample_ids: dict[str, int] = {}
     sample_data: list[bytes] = []
     headers: list[bytes] = []
     cursor = 0
-    for zone in instrument.zones:
+    for zone in zones:
         if zone.sample in sample_ids:
             continue
         pcm, sample_rate = _read_pcm16(instrument.sample_path(zone))
@@ -136,7 +141,7 @@ def render_sf2(instrument: Instrument) -> bytes:
 
     ibag, igen = [], []
     generator_index = 0
-    for zone in instrument.zones:
+    for zone in zones:
         generators = _zone_generators(zone, instrument.envelope, sample_ids[zone.sample])
         ibag.append(struct.pack("<HH", generator_index, 0))
         igen.append(generators)
@@ -150,7 +155,7 @@ def render_sf2(instrument: Instrument) -> bytes:
     phdr += _name("EOP") + struct.pack("<HHHIII", 0, 0, 1, 0, 0, 0)  # terminal record: bag index = bags in use
     pbag = struct.pack("<HH", 0, 0) + struct.pack("<HH", 1, 0)
     pgen = _gen(GEN_INSTRUMENT, 0) + bytes(4)
-    inst = _name(title) + struct.pack("<H", 0) + _name("EOI") + struct.pack("<H", len(instrument.zones))
+    inst = _name(title) + struct.pack("<H", 0) + _name("EOI") + struct.pack("<H", len(zones))
 
     info = _list(
         b"INFO",

@@ -19,6 +19,8 @@ def _region(zone: Zone) -> str:
     ]
     if zone.loop_start is not None and zone.loop_end is not None:
         opcodes += [f"loop_start={zone.loop_start}", f"loop_end={zone.loop_end}"]
+    if zone.seq_length > 1:
+        opcodes += [f"seq_length={zone.seq_length}", f"seq_position={zone.seq_position}"]
     if zone.tune_cents:
         opcodes.append(f"tune={round(zone.tune_cents)}")
     if zone.volume_db:

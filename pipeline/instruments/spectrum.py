@@ -63,5 +63,5 @@ def lowpass_curve(freqs: np.ndarray, cutoff_hz: float, order: int = 2) -> np.nda
 
 def highpass_curve(freqs: np.ndarray, cutoff_hz: float, order: int = 4) -> np.ndarray:
     """Magnitude of a Butterworth-like high-pass; removes rumble (and the resonator's DC mode) below a note."""
-    ratio = np.maximum(freqs / cutoff_hz, 1e-3)
+    ratio = np.maximum(freqs.astype(np.float64) / cutoff_hz, 1e-3)
     return (1.0 / np.sqrt(1.0 + ratio ** (-2 * order))).astype(np.float32)

@@ -49,7 +49,29 @@ def choose_zones(zones: list[Zone], pitch: np.ndarray, velocity: np.ndarray) -> 
     v = velocity[:, None]
     key_distance = np.maximum(np.maximum(lokey - p, p - hikey), 0)
     vel_distance = np.maximum(np.maximum(lovel - v, v - hivel), 0)
-    return np.argmin(key_distance * 1000 + vel_distance, axis=1)
+    chosen = np.argmin(key_distance * 1000 + vel_distance, axis=1)
+    return _take_turns(zones, chosen)
+
+
+def _take_turns(zones: list[Zone], chosen: np.ndarray) -> np.ndarray:
+    """SFZ round robins: the n-th note (in time order) that lands on a set of zones sharing key and velocity
+    ranges plays the set's zone whose ``seq_position`` is ``n % seq_length + 1``."""
+    if all(z.seq_length == 1 for z in zones):
+        return chosen
+    sets: dict[tuple[int, int, int, int], dict[int, int]] = {}
+    for index, z in enumerate(zones):
+        sets.setdefault((z.lokey, z.hikey, z.lovel, z.hivel), {}).setdefault(z.seq_position, index)
+    played: dict[tuple[int, int, int, int], int] = {}
+    turned = chosen.copy()
+    for note, index in enumerate(chosen):
+        z = zones[index]
+        if z.seq_length == 1:
+            continue
+        key = (z.lokey, z.hikey, z.lovel, z.hivel)
+        turn = played.get(key, 0)
+        played[key] = turn + 1
+        turned[note] = sets[key].get(turn % z.seq_length + 1, index)
+    return turned
 
 
 def pedal_release_times(part: Part, note_end: np.ndarray) -> np.ndarray:
