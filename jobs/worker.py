@@ -11,6 +11,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 from db.migrate import upgrade
+from jobs.readiness import ReadinessBeacon
 from jobs.reaper import reap
 from jobs.runner import WavePipeline
 from jobs.runtime import CPU, GPU, Runtime
@@ -30,12 +31,14 @@ def worker_settings(settings: Settings, queue: str, *, pipeline: PipelineRunner 
     async def on_startup(ctx: dict[str, Any]) -> None:
         runtime = await Runtime.open(settings, migrate=False)  # run_workers migrated once before starting
         runner = pipeline or WavePipeline(settings)
-        if queue == GPU and hasattr(runner, "warm_up"):
-            await asyncio.to_thread(runner.warm_up)
-        ctx.update(runtime=runtime, pipeline=runner)
+        beacon = ReadinessBeacon(runtime.redis, settings.queue_prefix, queue, settings.profile)
+        ctx.update(runtime=runtime, pipeline=runner, readiness=beacon)
         shared["runtime"] = runtime
+        await beacon.warm_up(getattr(runner, "warm_up", None) if queue == GPU else None)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        if ctx.get("readiness") is not None:
+            await ctx["readiness"].stop()
         runtime = ctx.get("runtime")
         if runtime is not None:
             await runtime.close()

@@ -24,9 +24,11 @@ from wave_app.settings import Settings, get_settings
 out = Console()
 
 ModelKind = Literal["transformers", "diffusers"]
-WEIGHT_SUFFIXES = (".safetensors", ".bin")
-# Formats the torch engines never load: skipping them saves gigabytes.
-IGNORE_PATTERNS = ["*.msgpack", "*.h5", "*.onnx", "*.onnx_data", "*.ot", "flax_model*", "tf_model*", "*.tflite"]
+# The engines load safetensors only (no pickled weights): a model repository that also carries *.bin copies would
+# otherwise be downloaded twice.
+WEIGHT_SUFFIXES = (".safetensors",)
+IGNORE_PATTERNS = ["*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.msgpack", "*.h5", "*.onnx", "*.onnx_data", "*.ot",
+                   "*.gguf", "flax_model*", "tf_model*", "*.tflite"]
 MARKER_FILE: dict[ModelKind, str] = {"transformers": "config.json", "diffusers": "model_index.json"}
 
 
@@ -108,7 +110,7 @@ def _missing_weights(directory: Path) -> list[str]:
         return sorted(shard for shard in shards if not (directory / shard).is_file())
     if any(path.is_file() and path.suffix in WEIGHT_SUFFIXES for path in directory.iterdir()):
         return []
-    return ["weights (*.safetensors or *.bin)"]
+    return ["weights (*.safetensors)"]
 
 
 def _size(directory: Path) -> int:

@@ -9,7 +9,6 @@ to the model.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -106,7 +105,11 @@ class QwenVision:
     # --------------------------------------------------------------------------------------------- loading
 
     def load(self) -> QwenVision:
-        """Load model and processor once; later calls return at once."""
+        """Load model and processor once; later calls return at once.
+
+        Only files already on disk are read (a local directory or the Hugging Face cache): nothing waits on the
+        Hub, and missing weights fail at once with the command that fetches them.
+        """
         if self.model is not None:
             return self
         torch, transformers = _import_model_stack()
@@ -120,6 +123,8 @@ class QwenVision:
                 attn_implementation="sdpa",
                 cache_dir=self.cache_dir,
                 device_map=self.device if on_cuda else None,
+                local_files_only=True,
+                use_safetensors=True,
             )
         except OSError as exc:
             raise _missing_weights_error(self.model_id, exc) from exc
@@ -132,11 +137,20 @@ class QwenVision:
         self.model = model.eval()
         return self
 
+    def warm_up(self) -> QwenVision:
+        """Load, then run one short turn on a blank picture, so the first job does not pay for loading and for
+        the device picking its kernels."""
+        self.load()
+        blank = Image.new("RGB", (56, 56), "gray")
+        self.reply(blank, prompt.build_conversation(), max_new_tokens=2, loop_guard=False)
+        return self
+
     def _load_processor(self, transformers: Any) -> Any:
         from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-        tokenizer = transformers.AutoTokenizer.from_pretrained(self.model_id, cache_dir=self.cache_dir)
-        image_processor = Qwen2VLImageProcessorPil.from_pretrained(self.model_id, cache_dir=self.cache_dir)
+        local = {"cache_dir": self.cache_dir, "local_files_only": True}
+        tokenizer = transformers.AutoTokenizer.from_pretrained(self.model_id, **local)
+        image_processor = Qwen2VLImageProcessorPil.from_pretrained(self.model_id, **local)
         return build_processor(tokenizer, image_processor, self.min_pixels, self.max_pixels)
 
     # ------------------------------------------------------------------------------------------- describing
@@ -312,17 +326,12 @@ def _missing_weights_error(model_id: str, exc: Exception) -> WaveEngineError:
             "directory with its config, weights, tokenizer and preprocessor files"
         )
     else:
-        offline = " (HF_HUB_OFFLINE is set, so nothing is downloaded)" if _hub_offline() else ""
         message = (
-            f"the Qwen2.5-VL weights for {model_id} are not on this machine{offline}. Download them with "
+            f"the Qwen2.5-VL weights for {model_id} are not on this machine. Download them with "
             f"`wave models download --profile gpu` (or `hf download {model_id}`), or set {MODEL_SETTING} to a local "
             "directory that holds them"
         )
     return WaveEngineError(message, detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-
-
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,56 @@
+"""Workers load and warm their engines before taking jobs and report it in Redis; `wave doctor` reads the reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.readiness import read_readiness
+from jobs.runtime import GPU
+from jobs.worker import worker_settings
+from pipeline.errors import WaveEngineError
+from wave_app import doctor
+
+
+async def _cleanup(redis, prefix: str) -> None:
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await redis.delete(*keys)
+
+
+async def test_gpu_worker_reports_ready_engines_and_withdraws_on_shutdown(jobs_settings):
+    options = worker_settings(jobs_settings, GPU, run_reaper=False)
+    ctx: dict = {}
+    await options["on_startup"](ctx)
+    redis = ctx["runtime"].redis
+    try:
+        (report,) = await read_readiness(redis, jobs_settings.queue_prefix)
+        assert report.queue == GPU and report.ready and report.error is None
+        assert report.engines == {"vision": "lite", "effects": "lite"}
+        check = await doctor.check_workers(jobs_settings.redis_url, jobs_settings.queue_prefix)
+        assert check.level == "ok" and "ready, vision lite, effects lite" in check.detail
+    finally:
+        await options["on_shutdown"](ctx)
+    check = await doctor.check_workers(jobs_settings.redis_url, jobs_settings.queue_prefix)
+    assert check.level == "warn" and "wave worker" in check.fix
+
+
+async def test_worker_whose_weights_are_missing_fails_to_start_and_doctor_says_why(jobs_settings, tmp_path):
+    settings = jobs_settings.model_copy(update={
+        "profile": "gpu", "device": "cpu", "qwen_model": "wave-tests/no-such-qwen", "model_dir": tmp_path / "empty",
+    })
+    options = worker_settings(settings, GPU, run_reaper=False)
+    ctx: dict = {}
+    with pytest.raises(WaveEngineError, match="wave models download"):
+        await options["on_startup"](ctx)
+    await options["on_shutdown"](ctx)
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        (report,) = await read_readiness(redis, settings.queue_prefix)
+        assert not report.ready and "wave models download" in report.error
+        check = await doctor.check_workers(settings.redis_url, settings.queue_prefix)
+        assert check.level == "fail" and "no-such-qwen" in check.detail
+    finally:
+        await _cleanup(redis, settings.queue_prefix)
+        await redis.aclose()
