@@ -18,6 +18,7 @@ def vision_engine(settings: Settings):
             device=settings.device,
             max_pixels=settings.qwen_max_pixels,
             max_new_tokens=settings.qwen_max_new_tokens,
+            constrained=settings.qwen_constrained,
             cache_dir=settings.model_dir,
         )
     return get_vision_engine(name)

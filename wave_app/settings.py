@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     qwen_model: str = Field("Qwen/Qwen2.5-VL-7B-Instruct", description="Hub id or local directory of the Qwen2.5-VL model (the 3B model works too).")
     qwen_max_pixels: int = Field(1024 * 28 * 28, description="Upper bound on image pixels fed to Qwen2.5-VL (caps image tokens).")
     qwen_max_new_tokens: int = Field(1024, description="Token budget for one sheet.")
+    qwen_constrained: bool = Field(True, description="Decode the sheet under its JSON schema (xgrammar), so the model can only write a valid sheet.")
 
     # Effects
     effects_engine: Literal["lite", "audioldm2"] | None = Field(None, description="Overrides the profile's effects engine.")

@@ -1,9 +1,10 @@
 """The ``qwen`` vision engine: Qwen2.5-VL (via transformers) writes the sound sheet for a photo.
 
 The model and processor are loaded once per engine object and kept warm. Decoding is greedy (or seeded
-sampling), the reply is started with the sheet's first key, and a guard stops generation that has fallen into
-a loop. A reply that cannot be parsed or breaks the sheet's rules gets one more try with the problem fed back
-to the model.
+sampling) and the reply is started with the sheet's first key. Decoding is constrained by the sheet's JSON schema
+(:mod:`pipeline.vision.grammar`), so the model can only write a complete, valid sheet; without xgrammar, a guard
+stops generation that has fallen into a loop instead. A reply that still cannot be parsed or breaks the sheet's
+rules gets one more try with the problem fed back to the model.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from PIL import Image
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
+from pipeline.vision.grammar import SheetGrammar, xgrammar_available
 from pipeline.vision.jsonrepair import SheetParseError, parse_sound_sheet
+from pipeline.vision.schema import DEFAULT_LIMITS, SheetLimits
 
 if TYPE_CHECKING:
     import torch
@@ -73,6 +76,8 @@ class QwenVision:
         temperature: float = 0.0,
         min_pixels: int = DEFAULT_MIN_PIXELS,
         static_cache: bool = False,
+        constrained: bool = True,
+        sheet_limits: SheetLimits = DEFAULT_LIMITS,
     ) -> None:
         if max_pixels < 28 * 28:
             raise WaveInputError(f"max_pixels must be at least {28 * 28} (one image token), not {max_pixels}")
@@ -89,6 +94,9 @@ class QwenVision:
         # A static KV cache lets generate compile the decoding step on CUDA: slow first call, faster tokens
         # after.
         self.static_cache = bool(static_cache)
+        self.constrained = bool(constrained)
+        self.sheet_limits = sheet_limits
+        self._grammar: SheetGrammar | None = None
         self.model: Any = None
         self.processor: Any = None
         self.device: str | None = None
@@ -142,6 +150,7 @@ class QwenVision:
         the device picking its kernels."""
         self.load()
         blank = Image.new("RGB", (56, 56), "gray")
+        _ = self.grammar  # compiled now, not on the first job
         self.reply(blank, prompt.build_conversation(), max_new_tokens=2, loop_guard=False)
         return self
 
@@ -178,6 +187,21 @@ class QwenVision:
     def _parse(self, reply: str, cue: str | None) -> SoundSheet:
         return parse_sound_sheet(reply, engine=self.name, model=self.model_id, cue=prompt.clean_cue(cue))
 
+    @property
+    def grammar(self) -> SheetGrammar | None:
+        """The sheet grammar for this model's vocabulary (compiled on first use), or None when decoding is free."""
+        if not self.constrained:
+            return None
+        if self._grammar is None:
+            if not xgrammar_available():
+                log.warning("xgrammar is not installed: sheets are decoded without the schema constraint")
+                self.constrained = False
+                return None
+            self.load()
+            vocab_size = self.model.get_output_embeddings().weight.shape[0]
+            self._grammar = SheetGrammar(self.processor.tokenizer, vocab_size, self.sheet_limits)
+        return self._grammar
+
     def reply(
         self,
         image: Image.Image,
@@ -186,13 +210,24 @@ class QwenVision:
         min_new_tokens: int | None = None,
         max_new_tokens: int | None = None,
         loop_guard: bool = True,
+        constrained: bool = True,
     ) -> str:
-        """One model turn for ``conversation`` (one image slot): raw text starting with the reply prefix."""
+        """One model turn for ``conversation`` (one image slot): raw text starting with the reply prefix.
+
+        Constrained (the default when the engine is), the reply can only be a sheet of the schema: the loop guard
+        is not needed, and the token budget is at most what the longest such sheet takes."""
         self.load()
         import torch
 
         inputs = self.prepare_inputs(image, conversation).to(self.device)
         prompt_length = inputs["input_ids"].shape[1]
+        grammar = self.grammar if constrained else None
+        budget = max_new_tokens or self.max_new_tokens
+        processors = []
+        if grammar is not None:
+            processors.append(grammar.logits_processor(prefix=prompt.REPLY_PREFIX))
+            budget = min(budget, grammar.max_new_tokens)
+            loop_guard = False
         stopping = [RepeatingTailStop(prompt_length)] if loop_guard else []
         sampling = self.temperature > 0
         if self.seed is not None:
@@ -200,8 +235,9 @@ class QwenVision:
         with torch.inference_mode(), _out_of_memory_as_engine_error(torch):
             output = self.model.generate(
                 **inputs,
-                max_new_tokens=max_new_tokens or self.max_new_tokens,
+                max_new_tokens=budget,
                 min_new_tokens=min_new_tokens,
+                logits_processor=processors,
                 do_sample=sampling,
                 temperature=self.temperature if sampling else None,
                 top_p=0.9 if sampling else None,
