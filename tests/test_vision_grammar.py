@@ -16,13 +16,13 @@ pytest.importorskip("transformers")
 xgr = pytest.importorskip("xgrammar")
 jsonschema = pytest.importorskip("jsonschema")
 
-import torch  # noqa: E402
-from qwen_tiny import save_tiny_qwen  # noqa: E402
+import torch
+from qwen_tiny import save_tiny_qwen
 
-from pipeline.sheet import SoundSheet  # noqa: E402
-from pipeline.vision import prompt  # noqa: E402
-from pipeline.vision.qwen import QwenVision  # noqa: E402
-from pipeline.vision.schema import CONFIDENCE_VALUES, SheetLimits, max_reply_characters, sheet_output_schema  # noqa: E402
+from pipeline.sheet import SoundSheet
+from pipeline.vision import prompt
+from pipeline.vision.qwen import QwenVision
+from pipeline.vision.schema import CONFIDENCE_VALUES, SheetLimits, max_reply_characters, sheet_output_schema
 
 # Short strings and exactly six sources keep 100 random sheets quick to decode on a CPU; the grammar is the same
 # construction as with the default limits.

@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", type=Path, metavar="IMAGE")
     p.add_argument("--cue", help="a few words that steer the mood, e.g. 'make it melancholic'")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "qwen"], help="vision engine (default from the profile)")
+    p.add_argument("--engine", choices=["lite", "qwen", "openai"], help="vision engine (default from the profile)")
 
     p = add("hear", cmd_hear, "Make one sound effect per variant of a sheet; writes effects/<variant-id>.wav.")
     p.add_argument("sheet", type=Path, metavar="SHEET.json")

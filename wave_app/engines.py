@@ -21,6 +21,17 @@ def vision_engine(settings: Settings):
             constrained=settings.qwen_constrained,
             cache_dir=settings.model_dir,
         )
+    if name == "openai":
+        return get_vision_engine(
+            "openai",
+            base_url=settings.openai_base_url,
+            model=settings.openai_model,
+            api_key=settings.openai_api_key,
+            timeout_s=settings.openai_timeout_s,
+            retries=settings.openai_retries,
+            max_pixels=settings.qwen_max_pixels,
+            max_tokens=settings.qwen_max_new_tokens,
+        )
     return get_vision_engine(name)
 
 

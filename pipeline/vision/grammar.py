@@ -31,9 +31,14 @@ def xgrammar_available() -> bool:
 
 
 class SheetGrammar:
-    """The sheet schema compiled for one tokenizer and vocabulary size (the model's, which may be padded)."""
+    """The sheet schema compiled for one tokenizer and vocabulary size (the model's, which may be padded).
 
-    def __init__(self, tokenizer: Any, vocab_size: int, limits: SheetLimits = DEFAULT_LIMITS) -> None:
+    ``schema`` replaces the one built from ``limits`` (a server compiles the schema a request sent); the token
+    budget then comes from ``limits`` all the same."""
+
+    def __init__(
+        self, tokenizer: Any, vocab_size: int, limits: SheetLimits = DEFAULT_LIMITS, schema: dict | None = None
+    ) -> None:
         try:
             import xgrammar as xgr
         except ImportError as exc:
@@ -44,7 +49,7 @@ class SheetGrammar:
         self.limits = limits
         info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size)
         self.compiled = xgr.GrammarCompiler(info).compile_json_schema(
-            json.dumps(sheet_output_schema(limits)), any_whitespace=False,
+            json.dumps(schema or sheet_output_schema(limits)), any_whitespace=False,
             separators=(ITEM_SEPARATOR, KEY_SEPARATOR),
         )
         # Each generated token is at least one character of the reply.
