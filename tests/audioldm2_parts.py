@@ -190,3 +190,40 @@ def five_variant_sheet() -> SoundSheet:
         },
         engine="test",
     )
+
+
+def build_tiny_stable_audio(directory: Path, *, seed: int = 0) -> Path:
+    """Save a tiny Stable Audio Open pipeline with random weights (the component classes of
+    stabilityai/stable-audio-open-1.0: Oobleck VAE, T5 encoder, DiT, cosine DPM-Solver) at 8 kHz stereo, up to
+    0.256 s of audio."""
+    import torch
+    from diffusers import (
+        AutoencoderOobleck,
+        CosineDPMSolverMultistepScheduler,
+        StableAudioDiTModel,
+        StableAudioPipeline,
+        StableAudioProjectionModel,
+    )
+    from transformers import T5Config, T5EncoderModel
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    _, t5 = local_tokenizers(directory, CORPUS)
+    torch.manual_seed(seed)
+    transformer = StableAudioDiTModel(
+        sample_size=64, in_channels=4, num_layers=2, attention_head_dim=8, num_attention_heads=2,
+        num_key_value_attention_heads=1, out_channels=4, cross_attention_dim=16, time_proj_dim=8,
+        global_states_input_dim=32, cross_attention_input_dim=16,  # start and end seconds, 16 each
+    )
+    vae = AutoencoderOobleck(
+        encoder_hidden_size=6, downsampling_ratios=[4, 8], decoder_channels=6, decoder_input_channels=4,
+        audio_channels=2, channel_multiples=[1, 2], sampling_rate=8000,
+    )
+    text_encoder = T5EncoderModel(T5Config(vocab_size=len(t5), d_model=16, d_ff=32, d_kv=8, num_heads=2, num_layers=2))
+    projection = StableAudioProjectionModel(text_encoder_dim=16, conditioning_dim=16, min_value=0, max_value=32)
+    scheduler = CosineDPMSolverMultistepScheduler(solver_order=2, prediction_type="v_prediction", sigma_data=1.0,
+                                                  sigma_schedule="exponential")
+    pipe = StableAudioPipeline(vae=vae, text_encoder=text_encoder, projection_model=projection, tokenizer=t5,
+                               transformer=transformer, scheduler=scheduler)
+    pipe.save_pretrained(directory / "pipeline")
+    return directory / "pipeline"

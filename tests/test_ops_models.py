@@ -142,3 +142,16 @@ def test_download_fetches_safetensors_and_no_pickled_copies(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "pytorch_model.bin").write_bytes(b"0" * 16)
     assert missing_parts(tmp_path, "transformers") == ["weights (*.safetensors)"]
+
+
+def test_stable_audio_weights_are_checked_like_any_pipeline(tmp_path):
+    from tests.audioldm2_parts import build_tiny_stable_audio
+
+    model = build_tiny_stable_audio(tmp_path / "stable-audio")
+    settings = Settings(profile="gpu", vision_engine="lite", effects_engine="stable_audio", stable_audio_model=str(model))
+    (state,) = check_models(settings)
+    assert state.spec.setting == "WAVE_STABLE_AUDIO_MODEL" and state.present
+    missing = Settings(profile="gpu", vision_engine="lite", effects_engine="stable_audio", model_dir=tmp_path / "empty")
+    (absent,) = check_models(missing)
+    assert not absent.present and "stabilityai/stable-audio-open-1.0" == absent.spec.ref
+    assert "wave models download --profile gpu" in absent.fix

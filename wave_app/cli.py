@@ -284,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("hear", cmd_hear, "Make one sound effect per variant of a sheet; writes effects/<variant-id>.wav.")
     p.add_argument("sheet", type=Path, metavar="SHEET.json")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "audioldm2"], help="effects engine (default from the profile)")
+    p.add_argument("--engine", choices=["lite", "audioldm2", "stable_audio"], help="effects engine (default from the profile)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

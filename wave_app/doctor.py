@@ -32,7 +32,7 @@ DISTRIBUTION = "wave-band"
 FALLBACK_REQUIREMENTS = {
     "base": ["numpy", "scipy", "soundfile", "librosa", "mido", "pedalboard", "pyloudnorm", "pillow", "scikit-image",
              "matplotlib", "pydantic", "pydantic-settings", "rich"],
-    "models": ["torch", "transformers", "diffusers", "accelerate", "huggingface_hub", "xgrammar"],
+    "models": ["torch", "transformers", "diffusers", "accelerate", "huggingface_hub", "xgrammar", "torchsde"],
 }
 # What workers and bots import besides the pipeline; checked even when the installed metadata predates them.
 SERVICE_PACKAGES = ["arq", "redis", "sqlalchemy", "alembic", "aiosqlite", "asyncpg", "prometheus-client"]

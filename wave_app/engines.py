@@ -51,6 +51,16 @@ def effects_engine(settings: Settings):
             cache_dir=settings.model_dir,
             effects_cache_dir=cache_dir,
         )
+    if name == "stable_audio":
+        return get_effects_engine(
+            "stable_audio",
+            model_id=settings.stable_audio_model,
+            device=settings.device,
+            steps=settings.stable_audio_steps,
+            seconds=settings.effect_seconds,
+            cache_dir=settings.model_dir,
+            effects_cache_dir=cache_dir,
+        )
     return get_effects_engine(name, effects_cache_dir=cache_dir)
 
 

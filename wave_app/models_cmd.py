@@ -1,6 +1,6 @@
 """``wave models download|check``: the model weights a profile needs, fetched from the Hugging Face Hub or found on disk.
 
-A model setting (``WAVE_QWEN_MODEL``, ``WAVE_AUDIOLDM2_MODEL``) is either a Hub id, kept in the Hugging Face cache
+A model setting (``WAVE_QWEN_MODEL``, ``WAVE_AUDIOLDM2_MODEL``, ``WAVE_STABLE_AUDIO_MODEL``) is either a Hub id, kept in the Hugging Face cache
 (``WAVE_MODEL_DIR`` when set, else ``HF_HOME``), or a local directory. Downloads resume where they stopped. With
 ``HF_HUB_OFFLINE=1`` nothing is downloaded: weights must already be on disk.
 """
@@ -63,6 +63,9 @@ def models_for(settings: Settings, profile: str | None = None) -> list[ModelSpec
         specs.append(ModelSpec(role="vision", setting="WAVE_QWEN_MODEL", ref=settings.qwen_model, kind="transformers"))
     if settings.resolved_effects_engine == "audioldm2":
         specs.append(ModelSpec(role="effects", setting="WAVE_AUDIOLDM2_MODEL", ref=settings.audioldm2_model, kind="diffusers"))
+    if settings.resolved_effects_engine == "stable_audio":
+        specs.append(ModelSpec(role="effects", setting="WAVE_STABLE_AUDIO_MODEL", ref=settings.stable_audio_model,
+                               kind="diffusers"))
     return specs
 
 

@@ -33,10 +33,12 @@ class Settings(BaseSettings):
     openai_retries: int = Field(3, description="Retries (exponential backoff) after connection errors, timeouts, 429 and 5xx answers.")
 
     # Effects
-    effects_engine: Literal["lite", "audioldm2"] | None = Field(None, description="Overrides the profile's effects engine.")
+    effects_engine: Literal["lite", "audioldm2", "stable_audio"] | None = Field(None, description="Overrides the profile's effects engine (stable_audio: Stable Audio Open, whose licence allows commercial use below a revenue threshold).")
     audioldm2_model: str = Field("cvssp/audioldm2", description="Hub id or local directory of the AudioLDM2 pipeline.")
     audioldm2_steps: int = Field(25, description="Diffusion steps (DPM-Solver multistep).")
     audioldm2_waveforms_per_prompt: int | None = Field(None, description="Candidates per effect ranked with CLAP (default 2 on a GPU, 1 on CPU).")
+    stable_audio_model: str = Field("stabilityai/stable-audio-open-1.0", description="Hub id or local directory of the Stable Audio Open pipeline (gated: accept its licence on the Hub first).")
+    stable_audio_steps: int = Field(50, description="Diffusion steps for Stable Audio Open (cosine DPM-Solver).")
     effect_seconds: float = Field(5.0, description="Length of each generated effect in seconds.")
     model_dir: Path | None = Field(None, description="Directory for downloaded model weights (Hugging Face cache).")
 

@@ -18,6 +18,7 @@ from transformers import GPT2LMHeadModel
 from pipeline.effects.base import CachedEffectsEngine, EffectRequest
 from pipeline.effects.cache import DEFAULT_CACHE_DIR
 from pipeline.effects.clap_features import log_mel_features, resample, supports_on_device
+from pipeline.effects.loading import missing_pipeline_error, resolve_device
 from pipeline.effects.prompts import NEGATIVE_PROMPT
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.types import ProgressCallback
@@ -73,18 +74,6 @@ class RankedAudioLDM2Pipeline(AudioLDM2Pipeline):
         return extractor(list(resampled), return_tensors="pt", sampling_rate=clap_rate).input_features
 
 
-def resolve_device(device: str) -> torch.device:
-    if device in ("", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise WaveInputError(f"Unknown device {device!r}; use auto, cuda, cuda:N or cpu.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise WaveEngineError("The audioldm2 engine was asked to run on CUDA, but no CUDA device is available.")
-    return resolved
-
-
 def load_audioldm2(model_id: str, device: torch.device, *, cache_dir: Path | str | None = None) -> RankedAudioLDM2Pipeline:
     """Load the pipeline (fp16 on CUDA, fp32 on CPU) with its GPT-2 as a language-model head and DPM-Solver.
 
@@ -99,15 +88,7 @@ def load_audioldm2(model_id: str, device: torch.device, *, cache_dir: Path | str
         language_model = GPT2LMHeadModel.from_pretrained(model_id, subfolder="language_model", **common)
         pipe = RankedAudioLDM2Pipeline.from_pretrained(model_id, language_model=language_model, **common)
     except (OSError, ValueError) as exc:
-        is_directory = Path(model_id).exists() or model_id.startswith(("/", ".", "~"))
-        where = "its local directory" if is_directory else "the Hugging Face cache"
-        hub_id = model_id if "/" in model_id and not is_directory else DEFAULT_MODEL
-        raise WaveEngineError(
-            f"The AudioLDM2 model {model_id!r} is not complete in {where} (safetensors weights). Download it with "
-            f"`wave models download --profile gpu` (or `hf download {hub_id}`), or set {MODEL_SETTING} to a local "
-            "directory that holds the pipeline.",
-            detail=f"{type(exc).__name__}: {exc}",
-        ) from exc
+        raise missing_pipeline_error("AudioLDM2", model_id, MODEL_SETTING, DEFAULT_MODEL, exc) from exc
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
@@ -138,7 +119,7 @@ class AudioLDM2EffectsEngine(CachedEffectsEngine):
         if waveforms_per_prompt is not None and waveforms_per_prompt < 1:
             raise WaveInputError(f"Candidates per effect must be at least 1 (got {waveforms_per_prompt}).")
         self.model_id = str(model_id)
-        self.device = resolve_device(device)
+        self.device = resolve_device(device, "audioldm2")
         self.steps = int(steps)
         self.seconds = float(seconds)
         self.guidance_scale = float(guidance_scale)
