@@ -21,8 +21,9 @@ from PIL import Image
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
+from pipeline.vision.correction import sheet_with_one_correction
 from pipeline.vision.grammar import SheetGrammar, xgrammar_available
-from pipeline.vision.jsonrepair import SheetParseError, parse_sound_sheet
+from pipeline.vision.jsonrepair import parse_sound_sheet
 from pipeline.vision.schema import DEFAULT_LIMITS, SheetLimits
 
 if TYPE_CHECKING:
@@ -168,21 +169,9 @@ class QwenVision:
         """The sound sheet for ``image``; :class:`WaveEngineError` when the model gives no usable sheet."""
         if not isinstance(image, Image.Image):
             raise WaveInputError("the vision stage needs a picture")
-        conversation = prompt.build_conversation(cue)
-        reply = self.reply(image, conversation)
-        try:
-            return self._parse(reply, cue)
-        except SheetParseError as first:
-            log.debug("qwen reply could not be used (%s): %s", first, reply)
-            conversation = conversation + prompt.correction_turns(reply, str(first))
-        reply = self.reply(image, conversation)
-        try:
-            return self._parse(reply, cue)
-        except SheetParseError as second:
-            log.debug("qwen reply on the second try could not be used (%s): %s", second, reply)
-            raise WaveEngineError(
-                "the vision model did not return a usable sound sheet", detail=str(second)
-            ) from second
+        return sheet_with_one_correction(
+            lambda turns: self.reply(image, turns), lambda reply: self._parse(reply, cue), prompt.build_conversation(cue)
+        )
 
     def _parse(self, reply: str, cue: str | None) -> SoundSheet:
         return parse_sound_sheet(reply, engine=self.name, model=self.model_id, cue=prompt.clean_cue(cue))

@@ -26,7 +26,8 @@ from PIL import Image
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
-from pipeline.vision.jsonrepair import SheetParseError, parse_sound_sheet
+from pipeline.vision.correction import sheet_with_one_correction
+from pipeline.vision.jsonrepair import parse_sound_sheet
 from pipeline.vision.schema import DEFAULT_LIMITS, SheetLimits, max_reply_characters, sheet_output_schema
 
 log = logging.getLogger(__name__)
@@ -85,20 +86,10 @@ class OpenAIVision:
         if not isinstance(image, Image.Image):
             raise WaveInputError("the vision stage needs a picture")
         image_url = image_data_url(image, self.max_pixels)
-        conversation = prompt.build_conversation(cue)
-        reply = self.reply(image_url, conversation)
-        try:
-            return self._parse(reply, cue)
-        except SheetParseError as first:
-            log.debug("served reply could not be used (%s): %s", first, reply)
-            conversation = conversation + prompt.correction_turns(reply, str(first))
-        reply = self.reply(image_url, conversation)
-        try:
-            return self._parse(reply, cue)
-        except SheetParseError as second:
-            raise WaveEngineError(
-                "the vision model did not return a usable sound sheet", detail=str(second)
-            ) from second
+        return sheet_with_one_correction(
+            lambda turns: self.reply(image_url, turns), lambda reply: self._parse(reply, cue),
+            prompt.build_conversation(cue),
+        )
 
     def _parse(self, reply: str, cue: str | None) -> SoundSheet:
         return parse_sound_sheet(reply, engine=self.name, model=self.model_id, cue=prompt.clean_cue(cue))
