@@ -112,3 +112,10 @@ def test_without_the_grammar_the_same_model_writes_no_sheet(engine, photo):
     reply = engine.reply(photo, prompt.build_conversation(), max_new_tokens=60, constrained=False)
     with pytest.raises(ValueError):
         json.loads(reply)
+
+
+def test_the_prompts_examples_are_sheets_of_the_schema():
+    from pipeline.vision.prompt import FEW_SHOT_EXAMPLES
+
+    for _title, example in FEW_SHOT_EXAMPLES:
+        jsonschema.validate(example, sheet_output_schema())

@@ -244,10 +244,12 @@ def test_loop_guard_stops_a_loop_but_not_a_sheet(engine):
 
 
 def test_loop_guard_cuts_a_looping_reply_short(engine, spy, astronaut):
-    # Decoding free of the grammar, random weights fall into a short repeating phrase well before 150 tokens.
+    # Decoding free of the grammar and kept from ending early, random weights fall into a short repeating phrase
+    # well before 150 tokens.
     conversation = prompt.build_conversation()
-    engine.reply(astronaut, conversation, max_new_tokens=150, loop_guard=False, constrained=False)
-    engine.reply(astronaut, conversation, max_new_tokens=150, loop_guard=True, constrained=False)
+    free = {"min_new_tokens": 150, "max_new_tokens": 150, "constrained": False}
+    engine.reply(astronaut, conversation, loop_guard=False, **free)
+    engine.reply(astronaut, conversation, loop_guard=True, **free)
 
     unguarded, guarded = spy.new_tokens
     assert unguarded == 150
