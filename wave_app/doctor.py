@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata as metadata
 import shutil
+from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
