@@ -27,8 +27,13 @@ class WavePipeline:
                 self._engines[profile] = (vision_engine(settings), effects_engine(settings))
             return self._engines[profile]
 
-    def warm_up(self) -> None:
-        self.engines(self.settings.profile)
+    def warm_up(self) -> dict[str, str]:
+        """Build, load and warm the engines of the configured profile; their names by stage."""
+        engines = dict(zip(("vision", "effects"), self.engines(self.settings.profile)))
+        for engine in engines.values():
+            if hasattr(engine, "warm_up"):
+                engine.warm_up()
+        return {stage: getattr(engine, "name", type(engine).__name__) for stage, engine in engines.items()}
 
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
                      progress: ProgressCallback) -> tuple[SoundSheet, dict[str, Path]]:

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from db.migrate import upgrade
 from jobs.liveness import Liveness, leased, render_stage, vision_stage
+from jobs.readiness import ReadinessBeacon
 from jobs.reaper import reap
 from jobs.runner import WavePipeline
 from jobs.runtime import CPU, GPU, Runtime, redis_settings
@@ -35,8 +36,6 @@ def worker_settings(settings: Settings, queue: str, *, runtime: Runtime, pipelin
     """The keyword arguments of an arq ``Worker`` serving ``queue`` ("gpu" or "cpu")."""
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        if queue == GPU and hasattr(pipeline, "warm_up"):
-            await asyncio.to_thread(pipeline.warm_up)  # engines are kept, so a reconnecting worker does not reload
         ctx.update(runtime=runtime, pipeline=pipeline, liveness=liveness)
 
     if queue == GPU:
@@ -71,8 +70,13 @@ async def run_workers(settings: Settings, queues: list[str], *, pipeline: Pipeli
             raise ValueError(f"unknown queue {queue!r}: use gpu or cpu")
     await upgrade(settings.database_url)
     runtime = await _open_runtime(settings)
-    liveness = Liveness(runtime, queues)
     runner = pipeline or WavePipeline(settings)
+    try:
+        beacons = await warm_engines(runtime, settings, queues, runner)
+    except BaseException:
+        await runtime.close()
+        raise
+    liveness = Liveness(runtime, queues)
     beating = asyncio.create_task(liveness.run(reap=reap), name="wave-heartbeat")
     waiters = [
         asyncio.create_task(_serve(worker_settings(settings, queue, runtime=runtime, pipeline=runner, liveness=liveness)),
@@ -91,8 +95,20 @@ async def run_workers(settings: Settings, queues: list[str], *, pipeline: Pipeli
         await asyncio.gather(*waiters, return_exceptions=True)
         beating.cancel()
         await asyncio.gather(beating, return_exceptions=True)
+        for beacon in beacons:
+            await beacon.stop()
         await liveness.close()
         await runtime.close()
+
+
+async def warm_engines(runtime: Runtime, settings: Settings, queues: list[str],
+                       runner: PipelineRunner) -> list[ReadinessBeacon]:
+    """Load and warm the engines once per process (a reconnecting worker keeps them) and report readiness per queue
+    in Redis for ``wave doctor``; raises, with the reason reported, when they cannot load."""
+    beacons = [ReadinessBeacon(runtime.redis, settings.queue_prefix, queue, settings.profile) for queue in queues]
+    for beacon in beacons:
+        await beacon.warm_up(getattr(runner, "warm_up", None) if beacon.state.queue == GPU else None)
+    return beacons
 
 
 async def _open_runtime(settings: Settings) -> Runtime:

@@ -12,88 +12,19 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from pipeline.effects import get_effects_engine  # noqa: E402
-from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine, RankedAudioLDM2Pipeline  # noqa: E402
-from pipeline.effects.prompts import NEGATIVE_PROMPT  # noqa: E402
-from pipeline.errors import WaveEngineError  # noqa: E402
+from audioldm2_parts import build_audioldm2, five_variant_sheet
 
-from audioldm2_parts import five_variant_sheet, local_tokenizers  # noqa: E402
+from pipeline.effects import get_effects_engine
+from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine, RankedAudioLDM2Pipeline
+from pipeline.effects.prompts import NEGATIVE_PROMPT
+from pipeline.errors import WaveEngineError
 
-CORPUS = [
-    "The sound of a wooden spoon tapping a ceramic bowl in a quiet kitchen.",
-    "Rain dripping on a metal roof, calm evening, natural non-musical sound effect.",
-    "Wind blowing through tall grass, realistic field recording.",
-    "music, melody, singing, speech, talking, voice, low quality, noise, static, distortion",
-    "glass bottle clinking, footsteps on gravel, fire crackling, birds chirping, a fridge humming",
-]
 SECONDS = 0.25
 
 
 def build_tiny_audioldm2(directory: Path) -> Path:
     """Save a tiny, randomly initialised AudioLDM2 pipeline (same component classes as cvssp/audioldm2)."""
-    from diffusers import (
-        AudioLDM2Pipeline,
-        AudioLDM2ProjectionModel,
-        AudioLDM2UNet2DConditionModel,
-        AutoencoderKL,
-        DDIMScheduler,
-    )
-    from transformers import (
-        ClapAudioConfig,
-        ClapConfig,
-        ClapFeatureExtractor,
-        ClapModel,
-        ClapTextConfig,
-        GPT2Config,
-        GPT2LMHeadModel,
-        SpeechT5HifiGan,
-        SpeechT5HifiGanConfig,
-        T5Config,
-        T5EncoderModel,
-    )
-
-    directory.mkdir(parents=True, exist_ok=True)
-    roberta, t5 = local_tokenizers(directory, CORPUS)
-    torch.manual_seed(0)
-    unet = AudioLDM2UNet2DConditionModel(
-        block_out_channels=(16, 32), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
-        norm_num_groups=8, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=([None, 16, 32], [None, 16, 32]),
-        attention_head_dim=4,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=[16, 32], in_channels=1, out_channels=1, norm_num_groups=8, latent_channels=4,
-        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-    )
-    text_config = ClapTextConfig(
-        bos_token_id=0, eos_token_id=2, pad_token_id=1, hidden_size=16, intermediate_size=37, num_attention_heads=2,
-        num_hidden_layers=2, vocab_size=len(roberta), projection_dim=16,
-    )
-    audio_config = ClapAudioConfig(
-        spec_size=64, window_size=4, num_mel_bins=64, intermediate_size=37, depths=[2, 2], num_attention_heads=[2, 2],
-        num_hidden_layers=2, hidden_size=192, projection_dim=16, patch_size=2, patch_stride=2,
-        patch_embed_input_channels=4,
-    )
-    clap = ClapModel(ClapConfig(text_config=text_config.to_dict(), audio_config=audio_config.to_dict(), projection_dim=16))
-    t5_encoder = T5EncoderModel(T5Config(vocab_size=len(t5), d_model=32, d_ff=37, d_kv=8, num_heads=2, num_layers=2))
-    language_model = GPT2LMHeadModel(GPT2Config(n_embd=16, n_head=2, n_layer=2, vocab_size=64, n_positions=512, bos_token_id=0, eos_token_id=0))
-    language_model.config.max_new_tokens = 4
-    projection = AudioLDM2ProjectionModel(text_encoder_dim=16, text_encoder_1_dim=32, langauge_model_dim=16)
-    vocoder = SpeechT5HifiGan(
-        SpeechT5HifiGanConfig(
-            model_in_dim=8, sampling_rate=16000, upsample_initial_channel=16, upsample_rates=[8, 8],
-            upsample_kernel_sizes=[16, 16], resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
-            normalize_before=False, initializer_range=0.3,  # audible output from random weights
-        )
-    )
-    pipe = AudioLDM2Pipeline(
-        unet=unet, vae=vae, text_encoder=clap, text_encoder_2=t5_encoder, tokenizer=roberta, tokenizer_2=t5,
-        feature_extractor=ClapFeatureExtractor(hop_length=7900), language_model=language_model,
-        projection_model=projection, vocoder=vocoder,
-        scheduler=DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False),
-    )
-    pipe.save_pretrained(directory / "pipeline")
-    return directory / "pipeline"
+    return build_audioldm2(directory)
 
 
 class CountingEngine(AudioLDM2EffectsEngine):
@@ -217,7 +148,7 @@ def test_missing_model_offline_gives_clear_error(monkeypatch, tmp_path: Path) ->
         engine.generate(five_variant_sheet(), tmp_path / "out")
     message = caught.value.user_message
     assert "WAVE_AUDIOLDM2_MODEL" in message and "hf download wave-tests/no-such-audioldm2" in message
-    assert "HF_HUB_OFFLINE=1" in message and "Traceback" not in message
+    assert "Traceback" not in message
 
     local = get_effects_engine("audioldm2", model_id=str(tmp_path / "empty"), device="cpu", effects_cache_dir=None)
     with pytest.raises(WaveEngineError, match="local directory"):
@@ -235,3 +166,131 @@ def test_batched_generation_on_cuda_in_fp16(tiny_model: Path, tmp_path: Path) ->
     for path in paths.values():
         info = sf.info(str(path))
         assert (info.samplerate, info.channels) == (16000, 1)
+
+
+# ------------------------------------------------------------------------------------- CLAP as in the checkpoint
+
+
+def test_clap_is_unfused_with_rand_trunc_and_its_features_are_made_on_the_device(tiny_model: Path) -> None:
+    """The checkpoint's unfused CLAP takes one mel channel cut with rand_trunc; the engine computes those features
+    with torch where the pipeline runs, and they equal transformers' numpy extractor's."""
+    pipe = _engine(tiny_model, None).pipe
+    extractor = pipe.feature_extractor
+    assert (extractor.truncation, extractor.frequency_min) == ("rand_trunc", 50)
+    assert pipe.text_encoder.config.audio_config.enable_fusion is False
+
+    audio = torch.randn(3, extractor.sampling_rate * 2, generator=torch.Generator().manual_seed(1)) * 0.3
+    from pipeline.effects.clap_features import log_mel_features
+
+    expected = extractor(list(audio.numpy()), return_tensors="pt", sampling_rate=extractor.sampling_rate)
+    features = log_mel_features(audio, extractor)
+    assert features.shape == expected.input_features.shape and features.shape[1] == 1
+    torch.testing.assert_close(features, expected.input_features.float(), atol=1e-3, rtol=1e-4)
+
+
+def test_one_candidate_per_effect_skips_clap(tiny_model: Path, tmp_path: Path, monkeypatch) -> None:
+    engine = _engine(tiny_model, None)
+    engine.waveforms_per_prompt = 1
+    calls = []
+    monkeypatch.setattr(engine.pipe.text_encoder, "forward", lambda *a, **k: calls.append(k))
+    engine.generate(five_variant_sheet(), tmp_path / "out", seed=2)
+    assert engine.batches == [5] and calls == [] and engine.pipe.last_scores is None
+
+
+# ------------------------------------------------------------------------------------ unusable model output
+
+
+def test_a_nan_effect_is_remade_once_with_a_new_seed(tiny_model: Path, tmp_path: Path) -> None:
+    from pipeline.effects.prompts import retry_seed
+
+    class FirstOutputBroken(CountingEngine):
+        def render(self, requests, progress):
+            audios = super().render(requests, progress)
+            if len(self.batches) == 1:
+                audios[2] = np.full_like(audios[2], np.nan)
+            return audios
+
+    engine = FirstOutputBroken(model_id=str(tiny_model), device="cpu", steps=3, seconds=SECONDS,
+                               waveforms_per_prompt=2, effects_cache_dir=tmp_path / "cache")
+    sheet = five_variant_sheet()
+    reference = five_variant_sheet()
+    _engine(tiny_model, None).generate(reference, tmp_path / "reference", seed=5)
+    paths = engine.generate(sheet, tmp_path / "out", seed=5)
+
+    assert engine.batches == [5, 1]
+    variants, first_try = [v for _, v in sheet.variants()], [v for _, v in reference.variants()]
+    assert variants[2].seed == retry_seed(first_try[2].seed)
+    assert [v.seed for i, v in enumerate(variants) if i != 2] == [v.seed for i, v in enumerate(first_try) if i != 2]
+    audio, _ = sf.read(paths[variants[2].id])
+    assert np.isfinite(audio).all() and np.max(np.abs(audio)) > 0.5
+
+
+def test_a_model_that_makes_nan_twice_fails_clearly(tiny_model: Path, tmp_path: Path) -> None:
+    engine = _engine(tiny_model, None)
+    with torch.no_grad():
+        for parameter in engine.pipe.vocoder.parameters():
+            parameter.fill_(float("nan"))
+
+    with pytest.raises(WaveEngineError) as caught:
+        engine.generate(five_variant_sheet(), tmp_path / "out", seed=0)
+
+    assert engine.batches == [5, 5]
+    message = caught.value.user_message
+    assert "twice" in message and "NaN" in message and "wave models check" in message
+    assert not list((tmp_path / "out").glob("*.wav"))
+
+
+# ------------------------------------------------------------------------------------------------- loading
+
+
+class ConnectionRecorder:
+    """Stands in for socket connections: records every address asked for and refuses it."""
+
+    def __init__(self) -> None:
+        self.addresses: list = []
+
+    def __call__(self, sock, address):
+        self.addresses.append(address)
+        raise OSError("network disabled in this test")
+
+
+def test_missing_weights_fail_at_once_without_asking_the_hub(monkeypatch, tmp_path: Path) -> None:
+    import socket
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    recorder = ConnectionRecorder()
+    monkeypatch.setattr(socket.socket, "connect", recorder)
+    monkeypatch.setattr(socket.socket, "connect_ex", recorder)
+    engine = get_effects_engine("audioldm2", model_id="wave-tests/no-such-audioldm2", device="cpu",
+                                cache_dir=tmp_path / "hub", effects_cache_dir=None)
+
+    with pytest.raises(WaveEngineError) as caught:
+        engine.load()
+
+    assert recorder.addresses == []
+    assert "wave models download --profile gpu" in caught.value.user_message
+
+
+def test_weights_on_disk_load_without_the_network(tiny_model: Path, monkeypatch) -> None:
+    import socket
+
+    recorder = ConnectionRecorder()
+    monkeypatch.setattr(socket.socket, "connect", recorder)
+    engine = _engine(tiny_model, None).load()
+    assert engine.pipe is not None and recorder.addresses == []
+
+
+def test_warm_up_runs_the_model_once(tiny_model: Path) -> None:
+    engine = _engine(tiny_model, None)
+    calls = []
+    original = RankedAudioLDM2Pipeline.__call__
+    engine.load()
+
+    class Recording(RankedAudioLDM2Pipeline):
+        def __call__(self, *args, **kwargs):
+            calls.append(kwargs)
+            return original(self, *args, **kwargs)
+
+    engine.pipe.__class__ = Recording
+    assert engine.warm_up() is engine
+    assert len(calls) == 1 and calls[0]["num_inference_steps"] == 2

@@ -4,6 +4,7 @@ lacks --json or needs a GPU that is not there."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -45,8 +46,8 @@ SCRIPTS = {
         print(json.dumps({"measure": "latency", "wave": 9.0, "reference": 5.0, "target": "<= 5 s", "unit": "s", "ok": False}))
     """,
     "gpu_model.py": """
-        import json
-        print(json.dumps({"measure": "gpu thing", "wave": 1.0}))
+        import json, sys
+        print(json.dumps({"measure": "gpu thing", "wave": 1.0, "note": " ".join(sys.argv[1:])}))
     """,
     "_helper.py": "raise SystemExit('helpers are not benchmarks')\n",
 }
@@ -62,7 +63,7 @@ def bench_dir(tmp_path_factory) -> Path:
 
 def run(bench_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(RUNNER), "--dir", str(bench_dir), "--timeout", "3", *args], capture_output=True,
-                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "WAVE_BENCH_PYTHON": sys.executable})
+                          text=True, timeout=120, check=False, env={"PATH": "/usr/bin:/bin", "WAVE_BENCH_PYTHON": sys.executable})
 
 
 def test_rows_from_every_kind_of_script(bench_dir):
@@ -80,8 +81,12 @@ def test_rows_from_every_kind_of_script(bench_dir):
     gpu = [r for (bench, _), r in rows.items() if bench == "gpu_model"]
     import torch
 
-    if not torch.cuda.is_available():
-        assert gpu[0]["status"] == "skipped" and "CUDA" in gpu[0]["note"]
+    if not torch.cuda.is_available():  # run on its tiny model on the CPU, and labelled so
+        assert gpu[0]["status"] == "ok" and gpu[0]["note"] == "no CUDA: tiny model on the CPU; --json --tiny --device cpu"
+        skipped = {r["bench"]: r for r in map(json.loads, run(bench_dir, "--json", "--skip-gpu").stdout.splitlines())}
+        assert skipped["gpu_model"]["status"] == "skipped" and "CUDA" in skipped["gpu_model"]["note"]
+    else:
+        assert gpu[0]["status"] == "ok" and gpu[0]["note"] == "--json"
     assert not any(bench == "_helper" for bench, _ in rows)
 
 
@@ -97,3 +102,17 @@ def test_one_table(bench_dir):
 
 def test_all_good_exits_zero(bench_dir):
     assert run(bench_dir, "--only", "speed").returncode == 0
+
+
+@pytest.mark.parametrize("script, measure", [("gpu_effects.py", "audioldm2 (tiny)"), ("gpu_vision.py", "qwen sheet (tiny")])
+def test_gpu_benches_run_their_tiny_models_on_the_cpu(script, measure):
+    """The GPU benches cannot rot where there is no GPU: their tiny mode runs the same engine path."""
+    pytest.importorskip("diffusers")
+    root = RUNNER.parent.parent
+    result = subprocess.run([sys.executable, str(root / "bench" / script), "--json", "--tiny", "--device", "cpu"],
+                            capture_output=True, text=True, timeout=600, cwd=root, check=False,
+                            env={**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    (row,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert row["measure"].startswith(measure) and row["ok"] is True
+    assert isinstance(row["wave"], float) and row["wave"] > 0 and row["note"].startswith("CPU")

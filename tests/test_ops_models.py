@@ -12,11 +12,11 @@ import pytest
 pytest.importorskip("huggingface_hub")
 torch = pytest.importorskip("torch")
 
-from pipeline.errors import WaveEngineError, WaveInputError  # noqa: E402
+from pipeline.errors import WaveEngineError, WaveInputError
 from tests.cli_helpers import run_command
-from wave_app import models_cmd  # noqa: E402
-from wave_app.models_cmd import check_models, download_model, missing_parts, models_for  # noqa: E402
-from wave_app.settings import Settings  # noqa: E402
+from wave_app import models_cmd
+from wave_app.models_cmd import check_models, download_model, missing_parts, models_for
+from wave_app.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_incomplete_directories_name_what_is_missing(tiny_audioldm2, tmp_path):
     shutil.copytree(tiny_audioldm2, broken)
     (broken / "unet" / "diffusion_pytorch_model.safetensors").unlink()
     shutil.rmtree(broken / "vocoder")
-    assert missing_parts(broken, "diffusers") == ["unet/weights (*.safetensors or *.bin)", "vocoder/"]
+    assert missing_parts(broken, "diffusers") == ["unet/weights (*.safetensors)", "vocoder/"]
     assert missing_parts(tmp_path / "nothing-here", "transformers") == ["config.json"]
 
     settings = Settings(profile="gpu", audioldm2_model=str(broken), qwen_model=str(tmp_path / "no-such-dir"))
@@ -100,7 +100,7 @@ def test_cached_snapshot_is_found_offline_and_loads(tiny_audioldm2, tmp_path):
     # with the weights present, download is offline-safe and returns the snapshot
     assert download_model(state.spec, settings) == snapshot
     # what `check` calls present is what the engine loads
-    pipe = load_audioldm2("acme/tiny-audioldm2", torch.device("cpu"), cache_dir=cache, local_files_only=True)
+    pipe = load_audioldm2("acme/tiny-audioldm2", torch.device("cpu"), cache_dir=cache)
     assert type(pipe).__name__ == "RankedAudioLDM2Pipeline"
 
 
@@ -121,3 +121,37 @@ def test_lite_profile_needs_no_weights(monkeypatch, capsys):
     assert run_cli(["models", "check"], settings, monkeypatch) == 0
     assert "needs no model weights" in capsys.readouterr().out
     assert [s.role for s in models_for(settings, "gpu")] == ["vision", "effects"]
+
+
+def test_download_fetches_safetensors_and_no_pickled_copies(tmp_path):
+    from huggingface_hub.utils import filter_repo_objects
+
+    repository = [  # the kinds of files a diffusers repository on the Hub holds
+        "model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+        "unet/diffusion_pytorch_model.bin", "vocoder/config.json", "vocoder/model.safetensors",
+        "vocoder/pytorch_model.bin", "text_encoder/flax_model.msgpack", "tokenizer_2/spiece.model",
+        "tokenizer/vocab.json", "audioldm2.ckpt", "language_model/model.safetensors",
+    ]
+    kept = set(filter_repo_objects(repository, ignore_patterns=models_cmd.IGNORE_PATTERNS))
+    assert kept == {
+        "model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors", "vocoder/config.json",
+        "vocoder/model.safetensors", "tokenizer_2/spiece.model", "tokenizer/vocab.json",
+        "language_model/model.safetensors",
+    }
+    # A directory with pickled weights only is not a model the engines load.
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "pytorch_model.bin").write_bytes(b"0" * 16)
+    assert missing_parts(tmp_path, "transformers") == ["weights (*.safetensors)"]
+
+
+def test_stable_audio_weights_are_checked_like_any_pipeline(tmp_path):
+    from tests.audioldm2_parts import build_tiny_stable_audio
+
+    model = build_tiny_stable_audio(tmp_path / "stable-audio")
+    settings = Settings(profile="gpu", vision_engine="lite", effects_engine="stable_audio", stable_audio_model=str(model))
+    (state,) = check_models(settings)
+    assert state.spec.setting == "WAVE_STABLE_AUDIO_MODEL" and state.present
+    missing = Settings(profile="gpu", vision_engine="lite", effects_engine="stable_audio", model_dir=tmp_path / "empty")
+    (absent,) = check_models(missing)
+    assert not absent.present and "stabilityai/stable-audio-open-1.0" == absent.spec.ref
+    assert "wave models download --profile gpu" in absent.fix

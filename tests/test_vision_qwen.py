@@ -17,7 +17,7 @@ from pipeline.vision.qwen import QwenVision, RepeatingTailStop
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from qwen_tiny import save_tiny_qwen  # noqa: E402
+from qwen_tiny import save_tiny_qwen
 
 TOKEN_SIDE = 28  # one image token per 28x28 block of the resized image
 CAP = 64 * TOKEN_SIDE * TOKEN_SIDE
@@ -175,6 +175,40 @@ def test_missing_weights_offline_names_the_setting_and_the_download(tmp_path, mo
     assert "Traceback" not in str(caught.value)
 
 
+def test_missing_weights_fail_at_once_without_asking_the_hub(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    addresses = []
+
+    def refuse(sock, address):
+        addresses.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    engine = QwenVision(model_id="Qwen/Qwen2.5-VL-3B-Instruct", device="cpu", cache_dir=tmp_path / "empty-cache")
+
+    with pytest.raises(WaveEngineError) as caught:
+        engine.load()
+
+    assert addresses == []
+    assert "wave models download --profile gpu" in caught.value.user_message
+
+
+def test_warm_up_loads_and_runs_one_short_turn(tiny_dir, monkeypatch):
+    engine = QwenVision(model_id=str(tiny_dir), device="cpu", max_pixels=CAP)
+    calls = []
+    original = QwenVision.reply
+
+    def recording_reply(self, image, conversation, **options):
+        calls.append(options)
+        return original(self, image, conversation, **options)
+
+    monkeypatch.setattr(QwenVision, "reply", recording_reply)
+    assert engine.warm_up() is engine
+    assert engine.model is not None and calls == [{"max_new_tokens": 2, "loop_guard": False}]
+
+
 def test_incomplete_local_directory_is_a_clear_error(tmp_path):
     (tmp_path / "config.json").write_text("{}")
 
@@ -210,10 +244,12 @@ def test_loop_guard_stops_a_loop_but_not_a_sheet(engine):
 
 
 def test_loop_guard_cuts_a_looping_reply_short(engine, spy, astronaut):
-    # Random weights fall into a short repeating phrase well before 150 tokens.
+    # Decoding free of the grammar and kept from ending early, random weights fall into a short repeating phrase
+    # well before 150 tokens.
     conversation = prompt.build_conversation()
-    engine.reply(astronaut, conversation, max_new_tokens=150, loop_guard=False)
-    engine.reply(astronaut, conversation, max_new_tokens=150, loop_guard=True)
+    free = {"min_new_tokens": 150, "max_new_tokens": 150, "constrained": False}
+    engine.reply(astronaut, conversation, loop_guard=False, **free)
+    engine.reply(astronaut, conversation, loop_guard=True, **free)
 
     unguarded, guarded = spy.new_tokens
     assert unguarded == 150

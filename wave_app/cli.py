@@ -7,9 +7,9 @@ import json
 import logging
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -302,12 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", type=Path, metavar="IMAGE")
     p.add_argument("--cue", help="a few words that steer the mood, e.g. 'make it melancholic'")
     p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "qwen"], help="vision engine (default from the profile)")
+    p.add_argument("--engine", choices=["lite", "qwen", "openai"], help="vision engine (default from the profile)")
 
     p = add("hear", cmd_hear, "Make one sound effect per variant of a sheet; writes effects/<variant-id>.wav.")
     p.add_argument("sheet", type=Path, metavar="SHEET.json")
     p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "audioldm2"], help="effects engine (default from the profile)")
+    p.add_argument("--engine", choices=["lite", "audioldm2", "stable_audio"], help="effects engine (default from the profile)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -1,16 +1,17 @@
 """``wave doctor``: one screen that says whether this machine can run WAVE for a profile, and how to fix what fails.
 
 Checks: Python packages (base, and the models extra for the gpu profile), the GPU and its memory, model weights,
-Redis, the database and its migration level, the artifact store, chat tokens and free disk. The exit code is 1
-when a check that the chosen profile needs fails; optional checks only warn.
+Redis, the database and its migration level, the artifact store, whether the running workers have loaded their
+engines, chat tokens and free disk. The exit code is 1 when a check that the chosen profile needs fails; optional
+checks only warn.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata as metadata
 import shutil
+from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +32,7 @@ DISTRIBUTION = "wave-band"
 FALLBACK_REQUIREMENTS = {
     "base": ["numpy", "scipy", "soundfile", "librosa", "mido", "pedalboard", "pyloudnorm", "pillow", "scikit-image",
              "matplotlib", "pydantic", "pydantic-settings", "rich"],
-    "models": ["torch", "transformers", "diffusers", "accelerate", "huggingface_hub"],
+    "models": ["torch", "transformers", "diffusers", "accelerate", "huggingface_hub", "xgrammar", "torchsde"],
 }
 # What workers and bots import besides the pipeline; checked even when the installed metadata predates them.
 SERVICE_PACKAGES = ["arq", "redis", "sqlalchemy", "alembic", "aiosqlite", "asyncpg", "prometheus-client"]
@@ -39,8 +40,8 @@ CHAT_PACKAGES = {"discord": ["discord.py"], "slack": ["slack-bolt", "slack-sdk"]
 # The gpu profile keeps Qwen2.5-VL-7B (bf16, about 17 GB) and AudioLDM2 (fp16) on one GPU, plus activations.
 GPU_MEMORY_NEEDED_GIB = 24
 MIN_FREE_DISK_GIB = 2
-# Qwen2.5-VL-7B (about 17 GB) and AudioLDM2 with its weights in two formats (about 10 GB), with some slack.
-WEIGHTS_DOWNLOAD_GIB = 30
+# Qwen2.5-VL-7B (about 17 GB) and AudioLDM2 (safetensors only, about 5 GB), with some slack.
+WEIGHTS_DOWNLOAD_GIB = 25
 TIMEOUT_S = 5
 
 
@@ -151,6 +152,40 @@ async def check_redis(url: str) -> Check:
         await redis.aclose()
 
 
+async def check_workers(url: str, prefix: str) -> Check:
+    """What the running workers reported about their engines (loaded and warm, or the error that stopped them)."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from jobs.readiness import read_readiness
+
+    redis = Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
+    try:
+        reports = await asyncio.wait_for(read_readiness(redis, prefix), TIMEOUT_S)
+    except (RedisError, OSError, TimeoutError) as exc:
+        return Check(name="workers", level="warn", detail=f"could not read worker reports: {_short(exc)}")
+    finally:
+        await redis.aclose()
+    if not reports:
+        return Check(name="workers", level="warn", detail="no worker has reported in the last minute",
+                     fix="start one with `wave worker` (its engines are loaded and warmed before it takes jobs)")
+    lines, failed = [], []
+    for report in reports:
+        where = f"{report.queue} worker {report.host}:{report.pid} ({report.profile})"
+        if report.ready:
+            engines = ", ".join(f"{stage} {name}" for stage, name in report.engines.items()) or "no model engines"
+            warm = f", warmed in {report.warm_up_s:g} s" if report.warm_up_s is not None else ""
+            lines.append(f"{where}: ready, {engines}{warm}")
+        elif report.error:
+            failed.append(f"{where}: {report.error}")
+        else:
+            lines.append(f"{where}: loading its engines")
+    if failed:
+        return Check(name="workers", level="fail", detail="; ".join(failed + lines),
+                     fix="fix what the worker says (often `wave models download --profile gpu`) and restart it")
+    return Check(name="workers", level="ok", detail="; ".join(lines))
+
+
 async def check_database(url: str) -> Check:
     from db.migrate import current_revision, head_revision
     from db.session import make_engine
@@ -251,7 +286,8 @@ def run_checks(settings: Settings, profile: str | None = None, chat: list[str] |
     if services:
         async def both() -> list[Check]:
             return list(await asyncio.gather(check_redis(settings.redis_url), check_database(settings.database_url),
-                                             asyncio.to_thread(check_store, settings)))
+                                             asyncio.to_thread(check_store, settings),
+                                             check_workers(settings.redis_url, settings.queue_prefix)))
 
         checks += asyncio.run(both())
     checks += check_chat(settings, chat or [])

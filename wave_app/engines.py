@@ -18,7 +18,19 @@ def vision_engine(settings: Settings):
             device=settings.device,
             max_pixels=settings.qwen_max_pixels,
             max_new_tokens=settings.qwen_max_new_tokens,
+            constrained=settings.qwen_constrained,
             cache_dir=settings.model_dir,
+        )
+    if name == "openai":
+        return get_vision_engine(
+            "openai",
+            base_url=settings.openai_base_url,
+            model=settings.openai_model,
+            api_key=settings.openai_api_key,
+            timeout_s=settings.openai_timeout_s,
+            retries=settings.openai_retries,
+            max_pixels=settings.qwen_max_pixels,
+            max_tokens=settings.qwen_max_new_tokens,
         )
     return get_vision_engine(name)
 
@@ -35,6 +47,16 @@ def effects_engine(settings: Settings):
             device=settings.device,
             steps=settings.audioldm2_steps,
             waveforms_per_prompt=settings.audioldm2_waveforms_per_prompt,
+            seconds=settings.effect_seconds,
+            cache_dir=settings.model_dir,
+            effects_cache_dir=cache_dir,
+        )
+    if name == "stable_audio":
+        return get_effects_engine(
+            "stable_audio",
+            model_id=settings.stable_audio_model,
+            device=settings.device,
+            steps=settings.stable_audio_steps,
             seconds=settings.effect_seconds,
             cache_dir=settings.model_dir,
             effects_cache_dir=cache_dir,

@@ -1,6 +1,6 @@
 """``wave models download|check``: the model weights a profile needs, fetched from the Hugging Face Hub or found on disk.
 
-A model setting (``WAVE_QWEN_MODEL``, ``WAVE_AUDIOLDM2_MODEL``) is either a Hub id, kept in the Hugging Face cache
+A model setting (``WAVE_QWEN_MODEL``, ``WAVE_AUDIOLDM2_MODEL``, ``WAVE_STABLE_AUDIO_MODEL``) is either a Hub id, kept in the Hugging Face cache
 (``WAVE_MODEL_DIR`` when set, else ``HF_HOME``), or a local directory. Downloads resume where they stopped. With
 ``HF_HUB_OFFLINE=1`` nothing is downloaded: weights must already be on disk.
 """
@@ -24,9 +24,11 @@ from wave_app.settings import Settings, get_settings
 out = Console()
 
 ModelKind = Literal["transformers", "diffusers"]
-WEIGHT_SUFFIXES = (".safetensors", ".bin")
-# Formats the torch engines never load: skipping them saves gigabytes.
-IGNORE_PATTERNS = ["*.msgpack", "*.h5", "*.onnx", "*.onnx_data", "*.ot", "flax_model*", "tf_model*", "*.tflite"]
+# The engines load safetensors only (no pickled weights): a model repository that also carries *.bin copies would
+# otherwise be downloaded twice.
+WEIGHT_SUFFIXES = (".safetensors",)
+IGNORE_PATTERNS = ["*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.msgpack", "*.h5", "*.onnx", "*.onnx_data", "*.ot",
+                   "*.gguf", "flax_model*", "tf_model*", "*.tflite"]
 MARKER_FILE: dict[ModelKind, str] = {"transformers": "config.json", "diffusers": "model_index.json"}
 
 
@@ -61,6 +63,9 @@ def models_for(settings: Settings, profile: str | None = None) -> list[ModelSpec
         specs.append(ModelSpec(role="vision", setting="WAVE_QWEN_MODEL", ref=settings.qwen_model, kind="transformers"))
     if settings.resolved_effects_engine == "audioldm2":
         specs.append(ModelSpec(role="effects", setting="WAVE_AUDIOLDM2_MODEL", ref=settings.audioldm2_model, kind="diffusers"))
+    if settings.resolved_effects_engine == "stable_audio":
+        specs.append(ModelSpec(role="effects", setting="WAVE_STABLE_AUDIO_MODEL", ref=settings.stable_audio_model,
+                               kind="diffusers"))
     return specs
 
 
@@ -108,7 +113,7 @@ def _missing_weights(directory: Path) -> list[str]:
         return sorted(shard for shard in shards if not (directory / shard).is_file())
     if any(path.is_file() and path.suffix in WEIGHT_SUFFIXES for path in directory.iterdir()):
         return []
-    return ["weights (*.safetensors or *.bin)"]
+    return ["weights (*.safetensors)"]
 
 
 def _size(directory: Path) -> int:

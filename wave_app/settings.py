@@ -23,16 +23,24 @@ class Settings(BaseSettings):
     device: str = Field("auto", description="Torch device for the model engines: auto, cuda, cuda:N or cpu.")
 
     # Vision
-    vision_engine: Literal["lite", "qwen"] | None = Field(None, description="Overrides the profile's vision engine.")
+    vision_engine: Literal["lite", "qwen", "openai"] | None = Field(None, description="Overrides the profile's vision engine (openai: a VLM behind an OpenAI-compatible server).")
     qwen_model: str = Field("Qwen/Qwen2.5-VL-7B-Instruct", description="Hub id or local directory of the Qwen2.5-VL model (the 3B model works too).")
     qwen_max_pixels: int = Field(1024 * 28 * 28, description="Upper bound on image pixels fed to Qwen2.5-VL (caps image tokens).")
-    qwen_max_new_tokens: int = Field(1024, description="Token budget for one sheet.")
+    qwen_max_new_tokens: int = Field(1024, description="Token budget for one sheet (qwen and openai engines).")
+    qwen_constrained: bool = Field(True, description="Decode the sheet under its JSON schema (xgrammar), so the model can only write a valid sheet.")
+    openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="Base URL of the OpenAI-compatible server for WAVE_VISION_ENGINE=openai (vLLM, SGLang, llama.cpp, Ollama: http://127.0.0.1:11434/v1).")
+    openai_model: str = Field("Qwen/Qwen2.5-VL-7B-Instruct", description="Model name the server knows the vision model by.")
+    openai_api_key: str | None = Field(None, description="Bearer key for the vision server, if it wants one.")
+    openai_timeout_s: float = Field(120.0, description="Seconds one vision request may take before it is retried.")
+    openai_retries: int = Field(3, description="Retries (exponential backoff) after connection errors, timeouts, 429 and 5xx answers.")
 
     # Effects
-    effects_engine: Literal["lite", "audioldm2"] | None = Field(None, description="Overrides the profile's effects engine.")
+    effects_engine: Literal["lite", "audioldm2", "stable_audio"] | None = Field(None, description="Overrides the profile's effects engine (stable_audio: Stable Audio Open, whose licence allows commercial use below a revenue threshold).")
     audioldm2_model: str = Field("cvssp/audioldm2", description="Hub id or local directory of the AudioLDM2 pipeline.")
     audioldm2_steps: int = Field(25, description="Diffusion steps (DPM-Solver multistep).")
     audioldm2_waveforms_per_prompt: int | None = Field(None, description="Candidates per effect ranked with CLAP (default 2 on a GPU, 1 on CPU).")
+    stable_audio_model: str = Field("stabilityai/stable-audio-open-1.0", description="Hub id or local directory of the Stable Audio Open pipeline (gated: accept its licence on the Hub first).")
+    stable_audio_steps: int = Field(50, description="Diffusion steps for Stable Audio Open (cosine DPM-Solver).")
     effect_seconds: float = Field(5.0, description="Length of each generated effect in seconds.")
     model_dir: Path | None = Field(None, description="Directory for downloaded model weights (Hugging Face cache).")
 

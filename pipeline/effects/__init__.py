@@ -1,12 +1,13 @@
 """The effects stage: one sound effect WAV per variant of a sound sheet.
 
-Engines: ``lite`` synthesises each effect from its words (no weights, CPU) and ``audioldm2`` runs diffusers'
-AudioLDM2 pipeline (the ``models`` extra). Both write ``<variant-id>.wav`` files and record on each variant its
+Engines: ``lite`` synthesises each effect from its words (no weights, CPU); ``audioldm2`` and ``stable_audio`` run
+diffusers' AudioLDM2 and Stable Audio Open pipelines (the ``models`` extra). All write ``<variant-id>.wav`` files and record on each variant its
 prompt, seed, engine and model.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -14,7 +15,11 @@ from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.types import ProgressCallback, no_progress
 
-EFFECTS_ENGINES = ("lite", "audioldm2")
+EFFECTS_ENGINES = ("lite", "audioldm2", "stable_audio")
+_MODEL_ENGINES = {
+    "audioldm2": ("pipeline.effects.audioldm2", "AudioLDM2EffectsEngine"),
+    "stable_audio": ("pipeline.effects.stable_audio", "StableAudioEffectsEngine"),
+}
 
 
 @runtime_checkable
@@ -32,23 +37,24 @@ class EffectsEngine(Protocol):
 def get_effects_engine(name: str, **options: Any) -> EffectsEngine:
     """Build an effects engine by name. Options go to the engine's constructor.
 
-    ``audioldm2`` is imported only when asked for: the base install has no torch or diffusers.
+    The model engines are imported only when asked for: the base install has no torch or diffusers.
     """
     key = (name or "").strip().lower()
     if key == "lite":
         from pipeline.effects.lite import LiteEffectsEngine
 
         return LiteEffectsEngine(**options)
-    if key == "audioldm2":
+    if key in _MODEL_ENGINES:
+        module_name, class_name = _MODEL_ENGINES[key]
         try:
-            from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine
+            module = importlib.import_module(module_name)
         except ImportError as exc:
             raise WaveEngineError(
-                "The audioldm2 effects engine needs torch, transformers and diffusers: install the models extra "
+                f"The {key} effects engine needs torch, transformers and diffusers: install the models extra "
                 "(pip install 'wave-band[models]').",
                 detail=str(exc),
             ) from exc
-        return AudioLDM2EffectsEngine(**options)
+        return getattr(module, class_name)(**options)
     raise WaveInputError(f"Unknown effects engine {name!r}; choose one of: {', '.join(EFFECTS_ENGINES)}.")
 
 

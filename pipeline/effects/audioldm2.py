@@ -7,7 +7,6 @@ this module only when asked for it.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,9 @@ from transformers import GPT2LMHeadModel
 
 from pipeline.effects.base import CachedEffectsEngine, EffectRequest
 from pipeline.effects.cache import DEFAULT_CACHE_DIR
+from pipeline.effects.clap_features import log_mel_features, resample, supports_on_device
+from pipeline.effects.loading import missing_pipeline_error, resolve_device
+from pipeline.effects.prompts import NEGATIVE_PROMPT
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.types import ProgressCallback
 
@@ -39,71 +41,54 @@ class RankedAudioLDM2Pipeline(AudioLDM2Pipeline):
     last_scores: torch.Tensor | None = None
 
     def score_waveforms(self, text, audio, num_waveforms_per_prompt, device, dtype):
-        if not is_librosa_available():
-            log.warning("librosa is missing: AudioLDM2 candidates are kept in generation order, not ranked by CLAP")
+        if num_waveforms_per_prompt < 2:  # nothing to choose between
+            self.last_scores = None
             return audio
-        import librosa
-
         prompts = [text] if isinstance(text, str) else list(text)
-        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, truncation=True)
-        resampled = librosa.resample(
-            audio.float().numpy(), orig_sr=self.vocoder.config.sampling_rate, target_sr=self.feature_extractor.sampling_rate
-        )
-        inputs["input_features"] = self.feature_extractor(
-            list(resampled), return_tensors="pt", sampling_rate=self.feature_extractor.sampling_rate
-        ).input_features.type(dtype)
-        inputs = inputs.to(device)
+        features = self.clap_features(audio, device)
+        if features is None:
+            return audio
+        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, truncation=True).to(device)
+        inputs["input_features"] = features.to(device, dtype)
         logits = self.text_encoder(**inputs).logits_per_text  # (prompts, prompts * candidates)
         count, k = len(prompts), num_waveforms_per_prompt
         own = logits.reshape(count, count, k)[torch.arange(count), torch.arange(count)]  # (prompts, candidates)
         order = torch.argsort(own, dim=1, descending=True)
         self.last_scores = torch.gather(own, 1, order).float().cpu()
-        indices = (order + torch.arange(count, device=order.device)[:, None] * k).reshape(-1).cpu()
-        return torch.index_select(audio, 0, indices)
+        indices = (order + torch.arange(count, device=order.device)[:, None] * k).reshape(-1)
+        return torch.index_select(audio, 0, indices.to(audio.device))
+
+    def clap_features(self, audio: torch.Tensor, device) -> torch.Tensor | None:
+        """CLAP's input features for the candidates: on ``device`` for the unfused CLAP of the published
+        checkpoints, through the (numpy) feature extractor otherwise; None when that needs the missing librosa."""
+        extractor = self.feature_extractor
+        vocoder_rate, clap_rate = self.vocoder.config.sampling_rate, extractor.sampling_rate
+        if supports_on_device(extractor):
+            return log_mel_features(resample(audio.to(device).float(), vocoder_rate, clap_rate), extractor)
+        if not is_librosa_available():
+            log.warning("librosa is missing: AudioLDM2 candidates are kept in generation order, not ranked by CLAP")
+            return None
+        import librosa
+
+        resampled = librosa.resample(audio.float().cpu().numpy(), orig_sr=vocoder_rate, target_sr=clap_rate)
+        return extractor(list(resampled), return_tensors="pt", sampling_rate=clap_rate).input_features
 
 
-def resolve_device(device: str) -> torch.device:
-    if device in ("", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise WaveInputError(f"Unknown device {device!r}; use auto, cuda, cuda:N or cpu.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise WaveEngineError("The audioldm2 engine was asked to run on CUDA, but no CUDA device is available.")
-    return resolved
+def load_audioldm2(model_id: str, device: torch.device, *, cache_dir: Path | str | None = None) -> RankedAudioLDM2Pipeline:
+    """Load the pipeline (fp16 on CUDA, fp32 on CPU) with its GPT-2 as a language-model head and DPM-Solver.
 
-
-def _offline_env() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def load_audioldm2(
-    model_id: str,
-    device: torch.device,
-    *,
-    cache_dir: Path | str | None = None,
-    local_files_only: bool | None = None,
-) -> RankedAudioLDM2Pipeline:
-    """Load the pipeline (fp16 on CUDA, fp32 on CPU) with its GPT-2 as a language-model head and DPM-Solver."""
+    Only weights already on disk are used (a local directory or the Hugging Face cache): a worker never waits on
+    the Hub, and missing weights fail at once with the command that fetches them.
+    """
     dtype = torch.float16 if device.type == "cuda" else torch.float32
-    offline = _offline_env() if local_files_only is None else bool(local_files_only)
-    common = {"dtype": dtype, "cache_dir": str(cache_dir) if cache_dir else None, "local_files_only": offline}
+    common = {"dtype": dtype, "cache_dir": str(cache_dir) if cache_dir else None, "local_files_only": True,
+              "use_safetensors": True}
     try:
         # AudioLDM2 calls the language model's generation head; the plain GPT2Model fails at call time.
         language_model = GPT2LMHeadModel.from_pretrained(model_id, subfolder="language_model", **common)
         pipe = RankedAudioLDM2Pipeline.from_pretrained(model_id, language_model=language_model, **common)
-    except (OSError, ValueError, EnvironmentError) as exc:
-        is_directory = Path(model_id).exists() or model_id.startswith(("/", ".", "~"))
-        where = "its local directory" if is_directory else "the Hugging Face cache"
-        mode = " with HF_HUB_OFFLINE=1 (no downloads)" if offline else ""
-        hub_id = model_id if "/" in model_id and not is_directory else DEFAULT_MODEL
-        raise WaveEngineError(
-            f"The AudioLDM2 model {model_id!r} could not be loaded from {where}{mode}. Download it with "
-            f"`wave models download --profile gpu` (or `hf download {hub_id}`), or set {MODEL_SETTING} to a local "
-            "directory that holds the pipeline.",
-            detail=f"{type(exc).__name__}: {exc}",
-        ) from exc
+    except (OSError, ValueError) as exc:
+        raise missing_pipeline_error("AudioLDM2", model_id, MODEL_SETTING, DEFAULT_MODEL, exc) from exc
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
@@ -124,8 +109,6 @@ class AudioLDM2EffectsEngine(CachedEffectsEngine):
         seconds: float = 5.0,
         guidance_scale: float = 3.5,
         cache_dir: Path | str | None = None,
-        local_files_only: bool | None = None,
-        offline: bool | None = None,
         effects_cache_dir: Path | str | None = DEFAULT_CACHE_DIR,
     ) -> None:
         super().__init__(effects_cache_dir=effects_cache_dir)
@@ -136,26 +119,34 @@ class AudioLDM2EffectsEngine(CachedEffectsEngine):
         if waveforms_per_prompt is not None and waveforms_per_prompt < 1:
             raise WaveInputError(f"Candidates per effect must be at least 1 (got {waveforms_per_prompt}).")
         self.model_id = str(model_id)
-        self.device = resolve_device(device)
+        self.device = resolve_device(device, "audioldm2")
         self.steps = int(steps)
         self.seconds = float(seconds)
         self.guidance_scale = float(guidance_scale)
         self.waveforms_per_prompt = waveforms_per_prompt or (2 if self.device.type == "cuda" else 1)
         self.hub_cache_dir = cache_dir
-        self.local_files_only = local_files_only if local_files_only is not None else offline
         self._pipe: RankedAudioLDM2Pipeline | None = None
 
     @property
     def pipe(self) -> RankedAudioLDM2Pipeline:
         if self._pipe is None:
-            self._pipe = load_audioldm2(
-                self.model_id, self.device, cache_dir=self.hub_cache_dir, local_files_only=self.local_files_only
-            )
+            self._pipe = load_audioldm2(self.model_id, self.device, cache_dir=self.hub_cache_dir)
         return self._pipe
 
-    def load(self) -> "AudioLDM2EffectsEngine":
+    def load(self) -> AudioLDM2EffectsEngine:
         """Load the weights now (workers do this at start-up) instead of on the first job."""
         _ = self.pipe
+        return self
+
+    def warm_up(self) -> AudioLDM2EffectsEngine:
+        """Load the weights and make one short effect, so the first job does not pay for loading and for the
+        device picking its kernels."""
+        with torch.inference_mode():
+            self.pipe(
+                prompt=["a door closing"], negative_prompt=[NEGATIVE_PROMPT], num_inference_steps=2,
+                guidance_scale=self.guidance_scale, audio_length_in_s=self.seconds,
+                num_waveforms_per_prompt=self.waveforms_per_prompt, output_type="np",
+            )
         return self
 
     @property

@@ -47,6 +47,18 @@ def normalise_level(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return (audio * gain).astype(np.float32)
 
 
+def audio_problem(audio: np.ndarray) -> str | None:
+    """Why a generated effect cannot be used ("NaN or infinite samples", "silence"), or None when it can."""
+    samples = np.asarray(audio, dtype=np.float32)
+    if samples.size == 0:
+        return "no samples"
+    if not np.isfinite(samples).all():
+        return "NaN or infinite samples"
+    if dbfs(to_mono(samples)) < SILENT_DBFS:
+        return "silence"
+    return None
+
+
 def finish_effect(audio: np.ndarray, sample_rate: int, out_rate: int | None = None) -> np.ndarray:
     """Mono float32 at ``out_rate`` (default: unchanged), trimmed, faded and level-normalised.
 

@@ -92,3 +92,9 @@ def variant_seed(seed: int, prompt: EffectPrompt) -> int:
     whatever else is in the batch."""
     digest = hashlib.sha256(f"{seed}\n{prompt.text}\n{prompt.negative}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def retry_seed(seed: int) -> int:
+    """A different, still deterministic seed for remaking an effect whose first try was unusable."""
+    digest = hashlib.sha256(f"retry\n{seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

@@ -1,6 +1,7 @@
 """Vision: a picture (and an optional text cue) -> the sound sheet.
 
-Engines: ``lite`` (embedded, no weights) and ``qwen`` (Qwen2.5-VL through transformers, loaded on demand).
+Engines: ``lite`` (embedded, no weights), ``qwen`` (Qwen2.5-VL through transformers, loaded on demand) and
+``openai`` (a vision-language model behind an OpenAI-compatible server: vLLM, SGLang, llama.cpp, Ollama).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pipeline.errors import WaveEngineError
 from pipeline.sheet import SoundSheet
 from pipeline.vision.intake import image_digest, load_image, normalise_cue
 
-VISION_ENGINES: tuple[str, ...] = ("lite", "qwen")
+VISION_ENGINES: tuple[str, ...] = ("lite", "qwen", "openai")
 
 __all__ = [
     "VISION_ENGINES",
@@ -56,6 +57,10 @@ def get_vision_engine(name: str, **options: Any) -> VisionEngine:
                 detail=str(exc),
             ) from exc
         return QwenVision(**options)
+    if key == "openai":
+        from pipeline.vision.served import OpenAIVision
+
+        return OpenAIVision(**options)
     raise WaveEngineError(f"Unknown vision engine {name!r}; choose one of: {', '.join(VISION_ENGINES)}.")
 
 

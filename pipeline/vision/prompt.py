@@ -31,7 +31,7 @@ Look at the photo and write a sound sheet: one JSON object with exactly this sha
 {"scene_description": "...", "mood_description": "...",
  "sound_sources": [{"name": "...", "material": "...",
    "variants": [{"play_method": "...", "timbre": ["...", "..."],
-                 "mapping_to_music_instrument": "drums|bass|guitar|keyboard|null", "confidence": 0.0}]}]}
+                 "mapping_to_music_instrument": "drums|bass|guitar|keyboard|null", "confidence": 0.75}]}]}
 
 Fields:
 - scene_description: one or two sentences on the place, the time of day and the space (open air, small \
@@ -47,7 +47,7 @@ crisp, deep, rattling).
 - mapping_to_music_instrument: the band session the sound suits best: drums for short hits, clicks and \
 knocks; bass for deep thuds and low hums; guitar for plucked, twanging or scraped sounds; keyboard for \
 ringing, chiming or sustained tones; null when none fits.
-- confidence: from 0.0 to 1.0, how sure you are that the object is in the photo and makes that sound.
+- confidence: one of 0.5, 0.625, 0.75, 0.875 or 1.0: how sure you are that the object is in the photo and makes that sound.
 
 Rules:
 1. List 5 to 12 variants in total. One object may have up to three variants (different actions on it).
@@ -80,7 +80,7 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "dragged over the stone quay",
                             "timbre": ["rattling", "metallic", "gritty"],
                             "mapping_to_music_instrument": "drums",
-                            "confidence": 0.9,
+                            "confidence": 0.875,
                         }
                     ],
                 },
@@ -92,13 +92,13 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "knocked against the quay by a small wave",
                             "timbre": ["deep", "hollow", "woody"],
                             "mapping_to_music_instrument": "bass",
-                            "confidence": 0.85,
+                            "confidence": 0.875,
                         },
                         {
                             "play_method": "water lapping against it",
                             "timbre": ["soft", "liquid", "gentle"],
                             "mapping_to_music_instrument": None,
-                            "confidence": 0.8,
+                            "confidence": 0.75,
                         },
                     ],
                 },
@@ -122,7 +122,7 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "struck once with its clapper",
                             "timbre": ["ringing", "bright", "long decay"],
                             "mapping_to_music_instrument": "keyboard",
-                            "confidence": 0.8,
+                            "confidence": 0.75,
                         }
                     ],
                 },
@@ -134,7 +134,7 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "wings flapping on take-off",
                             "timbre": ["fluttering", "airy", "soft"],
                             "mapping_to_music_instrument": "drums",
-                            "confidence": 0.7,
+                            "confidence": 0.75,
                         }
                     ],
                 },
@@ -156,7 +156,7 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "lid tapped with a spoon",
                             "timbre": ["bright", "metallic", "short"],
                             "mapping_to_music_instrument": "keyboard",
-                            "confidence": 0.85,
+                            "confidence": 0.875,
                         }
                     ],
                 },
@@ -168,7 +168,7 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "knife chopping through a crust",
                             "timbre": ["crisp", "woody", "dry"],
                             "mapping_to_music_instrument": "drums",
-                            "confidence": 0.9,
+                            "confidence": 0.875,
                         }
                     ],
                 },
@@ -180,13 +180,13 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "set down on the tiled counter",
                             "timbre": ["clinking", "hard", "short"],
                             "mapping_to_music_instrument": "drums",
-                            "confidence": 0.85,
+                            "confidence": 0.875,
                         },
                         {
                             "play_method": "rim rubbed with a wet finger",
                             "timbre": ["ringing", "pure", "sustained"],
                             "mapping_to_music_instrument": "keyboard",
-                            "confidence": 0.7,
+                            "confidence": 0.75,
                         },
                     ],
                 },
@@ -210,7 +210,7 @@ FEW_SHOT_EXAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
                             "play_method": "wires plucked with a thumb",
                             "timbre": ["twanging", "thin", "pitched"],
                             "mapping_to_music_instrument": "guitar",
-                            "confidence": 0.7,
+                            "confidence": 0.75,
                         }
                     ],
                 },

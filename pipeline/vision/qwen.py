@@ -1,15 +1,15 @@
 """The ``qwen`` vision engine: Qwen2.5-VL (via transformers) writes the sound sheet for a photo.
 
 The model and processor are loaded once per engine object and kept warm. Decoding is greedy (or seeded
-sampling), the reply is started with the sheet's first key, and a guard stops generation that has fallen into
-a loop. A reply that cannot be parsed or breaks the sheet's rules gets one more try with the problem fed back
-to the model.
+sampling) and the reply is started with the sheet's first key. Decoding is constrained by the sheet's JSON schema
+(:mod:`pipeline.vision.grammar`), so the model can only write a complete, valid sheet; without xgrammar, a guard
+stops generation that has fallen into a loop instead. A reply that still cannot be parsed or breaks the sheet's
+rules gets one more try with the problem fed back to the model.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -21,7 +21,10 @@ from PIL import Image
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
-from pipeline.vision.jsonrepair import SheetParseError, parse_sound_sheet
+from pipeline.vision.correction import sheet_with_one_correction
+from pipeline.vision.grammar import SheetGrammar, xgrammar_available
+from pipeline.vision.jsonrepair import parse_sound_sheet
+from pipeline.vision.schema import DEFAULT_LIMITS, SheetLimits
 
 if TYPE_CHECKING:
     import torch
@@ -74,6 +77,8 @@ class QwenVision:
         temperature: float = 0.0,
         min_pixels: int = DEFAULT_MIN_PIXELS,
         static_cache: bool = False,
+        constrained: bool = True,
+        sheet_limits: SheetLimits = DEFAULT_LIMITS,
     ) -> None:
         if max_pixels < 28 * 28:
             raise WaveInputError(f"max_pixels must be at least {28 * 28} (one image token), not {max_pixels}")
@@ -90,6 +95,9 @@ class QwenVision:
         # A static KV cache lets generate compile the decoding step on CUDA: slow first call, faster tokens
         # after.
         self.static_cache = bool(static_cache)
+        self.constrained = bool(constrained)
+        self.sheet_limits = sheet_limits
+        self._grammar: SheetGrammar | None = None
         self.model: Any = None
         self.processor: Any = None
         self.device: str | None = None
@@ -106,7 +114,11 @@ class QwenVision:
     # --------------------------------------------------------------------------------------------- loading
 
     def load(self) -> QwenVision:
-        """Load model and processor once; later calls return at once."""
+        """Load model and processor once; later calls return at once.
+
+        Only files already on disk are read (a local directory or the Hugging Face cache): nothing waits on the
+        Hub, and missing weights fail at once with the command that fetches them.
+        """
         if self.model is not None:
             return self
         torch, transformers = _import_model_stack()
@@ -120,6 +132,8 @@ class QwenVision:
                 attn_implementation="sdpa",
                 cache_dir=self.cache_dir,
                 device_map=self.device if on_cuda else None,
+                local_files_only=True,
+                use_safetensors=True,
             )
         except OSError as exc:
             raise _missing_weights_error(self.model_id, exc) from exc
@@ -132,11 +146,21 @@ class QwenVision:
         self.model = model.eval()
         return self
 
+    def warm_up(self) -> QwenVision:
+        """Load, then run one short turn on a blank picture, so the first job does not pay for loading and for
+        the device picking its kernels."""
+        self.load()
+        blank = Image.new("RGB", (56, 56), "gray")
+        _ = self.grammar  # compiled now, not on the first job
+        self.reply(blank, prompt.build_conversation(), max_new_tokens=2, loop_guard=False)
+        return self
+
     def _load_processor(self, transformers: Any) -> Any:
         from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-        tokenizer = transformers.AutoTokenizer.from_pretrained(self.model_id, cache_dir=self.cache_dir)
-        image_processor = Qwen2VLImageProcessorPil.from_pretrained(self.model_id, cache_dir=self.cache_dir)
+        local = {"cache_dir": self.cache_dir, "local_files_only": True}
+        tokenizer = transformers.AutoTokenizer.from_pretrained(self.model_id, **local)
+        image_processor = Qwen2VLImageProcessorPil.from_pretrained(self.model_id, **local)
         return build_processor(tokenizer, image_processor, self.min_pixels, self.max_pixels)
 
     # ------------------------------------------------------------------------------------------- describing
@@ -145,24 +169,27 @@ class QwenVision:
         """The sound sheet for ``image``; :class:`WaveEngineError` when the model gives no usable sheet."""
         if not isinstance(image, Image.Image):
             raise WaveInputError("the vision stage needs a picture")
-        conversation = prompt.build_conversation(cue)
-        reply = self.reply(image, conversation)
-        try:
-            return self._parse(reply, cue)
-        except SheetParseError as first:
-            log.debug("qwen reply could not be used (%s): %s", first, reply)
-            conversation = conversation + prompt.correction_turns(reply, str(first))
-        reply = self.reply(image, conversation)
-        try:
-            return self._parse(reply, cue)
-        except SheetParseError as second:
-            log.debug("qwen reply on the second try could not be used (%s): %s", second, reply)
-            raise WaveEngineError(
-                "the vision model did not return a usable sound sheet", detail=str(second)
-            ) from second
+        return sheet_with_one_correction(
+            lambda turns: self.reply(image, turns), lambda reply: self._parse(reply, cue), prompt.build_conversation(cue)
+        )
 
     def _parse(self, reply: str, cue: str | None) -> SoundSheet:
         return parse_sound_sheet(reply, engine=self.name, model=self.model_id, cue=prompt.clean_cue(cue))
+
+    @property
+    def grammar(self) -> SheetGrammar | None:
+        """The sheet grammar for this model's vocabulary (compiled on first use), or None when decoding is free."""
+        if not self.constrained:
+            return None
+        if self._grammar is None:
+            if not xgrammar_available():
+                log.warning("xgrammar is not installed: sheets are decoded without the schema constraint")
+                self.constrained = False
+                return None
+            self.load()
+            vocab_size = self.model.get_output_embeddings().weight.shape[0]
+            self._grammar = SheetGrammar(self.processor.tokenizer, vocab_size, self.sheet_limits)
+        return self._grammar
 
     def reply(
         self,
@@ -172,13 +199,24 @@ class QwenVision:
         min_new_tokens: int | None = None,
         max_new_tokens: int | None = None,
         loop_guard: bool = True,
+        constrained: bool = True,
     ) -> str:
-        """One model turn for ``conversation`` (one image slot): raw text starting with the reply prefix."""
+        """One model turn for ``conversation`` (one image slot): raw text starting with the reply prefix.
+
+        Constrained (the default when the engine is), the reply can only be a sheet of the schema: the loop guard
+        is not needed, and the token budget is at most what the longest such sheet takes."""
         self.load()
         import torch
 
         inputs = self.prepare_inputs(image, conversation).to(self.device)
         prompt_length = inputs["input_ids"].shape[1]
+        grammar = self.grammar if constrained else None
+        budget = max_new_tokens or self.max_new_tokens
+        processors = []
+        if grammar is not None:
+            processors.append(grammar.logits_processor(prefix=prompt.REPLY_PREFIX))
+            budget = min(budget, grammar.max_new_tokens)
+            loop_guard = False
         stopping = [RepeatingTailStop(prompt_length)] if loop_guard else []
         sampling = self.temperature > 0
         if self.seed is not None:
@@ -186,8 +224,9 @@ class QwenVision:
         with torch.inference_mode(), _out_of_memory_as_engine_error(torch):
             output = self.model.generate(
                 **inputs,
-                max_new_tokens=max_new_tokens or self.max_new_tokens,
+                max_new_tokens=budget,
                 min_new_tokens=min_new_tokens,
+                logits_processor=processors,
                 do_sample=sampling,
                 temperature=self.temperature if sampling else None,
                 top_p=0.9 if sampling else None,
@@ -312,17 +351,12 @@ def _missing_weights_error(model_id: str, exc: Exception) -> WaveEngineError:
             "directory with its config, weights, tokenizer and preprocessor files"
         )
     else:
-        offline = " (HF_HUB_OFFLINE is set, so nothing is downloaded)" if _hub_offline() else ""
         message = (
-            f"the Qwen2.5-VL weights for {model_id} are not on this machine{offline}. Download them with "
+            f"the Qwen2.5-VL weights for {model_id} are not on this machine. Download them with "
             f"`wave models download --profile gpu` (or `hf download {model_id}`), or set {MODEL_SETTING} to a local "
             "directory that holds them"
         )
     return WaveEngineError(message, detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-
-
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @lru_cache(maxsize=1)

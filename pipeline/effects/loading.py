@@ -1,0 +1,35 @@
+"""What the diffusers effects engines share to load a pipeline: the device and a clear error for missing weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from pipeline.errors import WaveEngineError, WaveInputError
+
+
+def resolve_device(device: str, engine: str) -> torch.device:
+    if device in ("", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise WaveInputError(f"Unknown device {device!r}; use auto, cuda, cuda:N or cpu.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise WaveEngineError(f"The {engine} engine was asked to run on CUDA, but no CUDA device is available.")
+    return resolved
+
+
+def missing_pipeline_error(label: str, model_id: str, setting: str, default_model: str, exc: Exception) -> WaveEngineError:
+    """The error for a pipeline that is not complete on disk (engines never download: ``wave models download``
+    does)."""
+    is_directory = Path(model_id).exists() or model_id.startswith(("/", ".", "~"))
+    where = "its local directory" if is_directory else "the Hugging Face cache"
+    hub_id = model_id if "/" in model_id and not is_directory else default_model
+    return WaveEngineError(
+        f"The {label} model {model_id!r} is not complete in {where} (safetensors weights). Download it with "
+        f"`wave models download --profile gpu` (or `hf download {hub_id}`), or set {setting} to a local "
+        "directory that holds the pipeline.",
+        detail=f"{type(exc).__name__}: {exc}",
+    )
