@@ -234,7 +234,7 @@ class JobsClient:
         try:
             current = await self.status(job_id)
             yield current
-            last_key = (current.status, current.progress, current.message, current.render_version)
+            last_key = _event_key(current)
             while not current.finished:
                 if deadline is not None and loop.time() >= deadline:
                     return
@@ -242,7 +242,7 @@ class JobsClient:
                 current = JobEvent.model_validate_json(message["data"]) if message else await self.status(job_id)
                 if current.finished and message:
                     current = await self.status(job_id)  # the row carries the error text and id
-                key = (current.status, current.progress, current.message, current.render_version)
+                key = _event_key(current)
                 if key != last_key:
                     last_key = key
                     yield current
@@ -411,6 +411,11 @@ def _check_song(song: str) -> str:
 def _minutes(seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _event_key(event: JobEvent) -> tuple:
+    """What a watcher must hear about: a new place in line counts as a change too."""
+    return (event.status, event.progress, event.message, event.render_version, event.queue_position)
 
 
 def _assignment(report: dict) -> dict[str, str]:

@@ -54,6 +54,17 @@ async def test_lifecycle_submit_to_done(runtime, jobs_settings):
     assert {s.session for s in result.sources if s.session} == {"drums", "bass", "guitar", "keyboard"}
 
 
+async def test_watchers_hear_when_their_place_in_line_changes(runtime):
+    client = JobsClient(runtime)
+    first = await client.submit(request("ana"))
+    second = await client.submit(request("ben", seed=1))
+    async with aclosing(client.events(second, poll_s=0.1, timeout_s=120)) as events:
+        assert (await anext(events)).queue_position == 2
+        assert await client.cancel(first)
+        moved = await anext(events)
+    assert moved.status == JobStatus.QUEUED and moved.queue_position == 1
+
+
 async def test_bad_input_is_refused_before_queueing(runtime):
     client = JobsClient(runtime)
     with pytest.raises(WaveInputError, match="(?i)image|picture"):
