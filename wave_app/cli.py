@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -340,12 +341,12 @@ def run(argv: list[str] | None = None) -> int:
         return args.func(args)
     except WaveError as exc:
         log.info("stopped: %s", exc)
-        console.print(f"[bold red]error:[/] {exc.user_message}", highlight=False)
+        _print_error(exc.user_message)
         return EXIT_ENGINE if isinstance(exc, WaveEngineError) else EXIT_INPUT
     except OSError as exc:
         # A full disk, a folder WAVE may not write to, a file where a folder should be: the person can fix these.
         log.info("stopped: %r", exc)
-        console.print(f"[bold red]error:[/] {os_error_message(exc)}", highlight=False)
+        _print_error(os_error_message(exc))
         return EXIT_INPUT
     except KeyboardInterrupt:
         console.print("[yellow]stopped[/]")
@@ -354,11 +355,13 @@ def run(argv: list[str] | None = None) -> int:
         error_id = uuid.uuid4().hex[:8]
         where = _log_unexpected(error_id)
         details = f"details in {where}" if where else "the details could not be written to the log either"
-        console.print(
-            f"[bold red]error:[/] something went wrong inside WAVE (error id {error_id}); {details}.",
-            highlight=False,
-        )
+        _print_error(f"something went wrong inside WAVE (error id {error_id}); {details}.")
         return EXIT_UNEXPECTED
+
+
+def _print_error(message: str) -> None:
+    """One line a person can read and copy: text from data is not markup, and paths are never wrapped."""
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 class _QuietFileHandler(logging.FileHandler):
