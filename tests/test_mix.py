@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.errors import WaveInputError
+from pipeline.errors import WaveInputError, os_error_message
 from pipeline.mix import (
     UPLOAD_LIMIT_BYTES,
     MasterResult,
@@ -26,6 +27,7 @@ from pipeline.mix.meters import SILENCE_LUFS
 from pipeline.mix.roles import ROLE_SOUND
 from pipeline.mix.spectrum import OCTAVE_CENTRES_HZ, octave_band_levels, tilt_deviation
 from pipeline.types import Session
+from tests.disk_faults import enospc
 
 SR = 44100
 
@@ -231,6 +233,24 @@ def test_ogg_copy_and_unknown_formats(tmp_path: Path) -> None:
     assert ogg.suffix == ".ogg" and rate == SR and abs(len(decoded) - len(result.audio)) < SR // 10
     with pytest.raises(WaveInputError, match="flac"):
         write_mix(result, tmp_path / "x", compressed_format="flac")
+
+
+def test_a_full_disk_while_writing_the_mix_is_named(tmp_path: Path, monkeypatch) -> None:
+    result = master(music_like(2.0), SR)
+    real_write_bytes = Path.write_bytes
+
+    def write_bytes(self: Path, data) -> int:
+        if self.name == "mix.wav":
+            raise enospc(self)
+        return real_write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    with pytest.raises(OSError) as failed:
+        write_mix(result, tmp_path)
+    assert failed.value.errno == errno.ENOSPC
+    message = os_error_message(failed.value)
+    assert "The disk is full" in message and "mix.wav" in message
+    assert (tmp_path / "mix.mp3").stat().st_size > 0  # the compressed copy, written beside it, is unharmed
 
 
 def _recorded_stereo(sample, name: str) -> np.ndarray:
