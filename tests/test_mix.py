@@ -329,3 +329,30 @@ def test_brightness_tilts_the_mix_in_the_direction_asked() -> None:
 
     dark, neutral, bright = slope(-1.0), slope(0.0), slope(1.0)
     assert dark < neutral - 0.4 and bright > neutral + 0.4
+
+
+def test_filter_cascades_sound_as_pedalboards_plugins() -> None:
+    from pedalboard import (
+        HighpassFilter,
+        HighShelfFilter,
+        LowpassFilter,
+        LowShelfFilter,
+        PeakFilter,
+        Pedalboard,
+    )
+
+    from pipeline.mix import filters
+
+    noise = np.random.default_rng(3).normal(0.0, 0.1, (2, SR)).astype(np.float32)
+    plugins = Pedalboard([
+        HighpassFilter(cutoff_frequency_hz=32.0), PeakFilter(cutoff_frequency_hz=130.0, gain_db=4.0, q=0.8),
+        PeakFilter(cutoff_frequency_hz=4000.0, gain_db=-10.0, q=0.6), LowShelfFilter(cutoff_frequency_hz=80.0, gain_db=2.0, q=0.7),
+        HighShelfFilter(cutoff_frequency_hz=9000.0, gain_db=-9.0, q=0.7), LowpassFilter(cutoff_frequency_hz=900.0),
+    ])
+    cascade = filters.chain(
+        filters.highpass(SR, 32.0), filters.peak(SR, 130.0, 4.0, 0.8), filters.peak(SR, 4000.0, -10.0, 0.6),
+        filters.low_shelf(SR, 80.0, 2.0, 0.7), filters.high_shelf(SR, 9000.0, -9.0, 0.7), filters.lowpass(SR, 900.0),
+    )
+    expected = plugins(noise, SR)
+    # float32 rounding through six sections stays 60 dB down; a wrong design would be off by whole dB
+    assert np.abs(filters.apply(cascade, noise) - expected).max() < 1e-3 * np.abs(expected).max()
