@@ -356,3 +356,24 @@ def test_filter_cascades_sound_as_pedalboards_plugins() -> None:
     expected = plugins(noise, SR)
     # float32 rounding through six sections stays 60 dB down; a wrong design would be off by whole dB
     assert np.abs(filters.apply(cascade, noise) - expected).max() < 1e-3 * np.abs(expected).max()
+
+
+def test_the_bass_drops_where_the_band_thins_out() -> None:
+    from pipeline.mix.placement import BASS_FOLLOW_FLOOR_DB, follow_band
+
+    rng = np.random.default_rng(5)
+    seconds = 20
+    band = rng.normal(0.0, 0.1, (2, seconds * SR)).astype(np.float32)
+    band[:, seconds * SR // 2 :] *= np.float32(10 ** (-6 / 20))  # the second half is 6 dB quieter
+    bass = np.sin(2 * np.pi * 55.0 * np.arange(seconds * SR) / SR).astype(np.float32)[None, :] * np.float32(0.3)
+    followed = follow_band(bass, band, SR)
+
+    def level(audio: np.ndarray, start_s: float, end_s: float) -> float:
+        part = audio[:, int(start_s * SR) : int(end_s * SR)]
+        return 10 * np.log10(np.mean(part**2))
+
+    assert level(followed, 2, 7) == pytest.approx(level(bass, 2, 7), abs=0.5)  # loud sections keep their bass
+    drop = level(bass, 13, 18) - level(followed, 13, 18)
+    assert 9.0 <= drop <= -BASS_FOLLOW_FLOOR_DB + 0.5  # twice the band's drop, held at the floor
+    gain = follow_band(np.ones_like(bass), band, SR)[0]
+    assert np.abs(np.diff(gain)).max() < 1e-3  # the gain glides between windows: no step reaches 0.01 dB

@@ -16,9 +16,10 @@ from pedalboard import (
     Pedalboard,
     Reverb,
 )
+from scipy.ndimage import uniform_filter1d
 
 from pipeline.mix import filters
-from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs
+from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, window_levels_db
 from pipeline.mix.roles import ROLE_SOUND, Role
 from pipeline.types import Session
 
@@ -37,6 +38,14 @@ MAX_STEM_LIFT_DB = 30.0
 SPREAD_TAPS = ((7.1, 0.42), (11.3, -0.38), (17.9, 0.34), (23.3, -0.3), (31.7, 0.26), (41.9, -0.22))
 SPREAD_HIGHPASS_HZ = 300.0  # the low end stays in the centre
 ROOM_HIGHPASS_HZ = 250.0  # the room carries no low end: the bass stays dry and mono
+# The bass follows the band: where the other parts play some dB under their loud sections, the bass drops by
+# BASS_FOLLOW times as many dB (at most BASS_FOLLOW_FLOOR_DB), so that sparse sections breathe instead of resting on
+# a steady low end. Levels are K-weighted, 400 ms windows smoothed over BASS_FOLLOW_SMOOTH_S.
+BASS_FOLLOW = 2.0
+BASS_FOLLOW_FLOOR_DB = -12.0
+BASS_FOLLOW_SMOOTH_S = 3.2
+BASS_FOLLOW_WINDOW_S = 0.4
+BASS_FOLLOW_LOUD_PERCENTILE = 90
 # JUCE's reverb scales its wet path by 3: a third is a wet path at unity.
 ROOM_WET_LEVEL = 1.0 / 3.0
 
@@ -110,6 +119,24 @@ def octave_harmonic(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return audio + harmonic * np.float32(rms / level * 10 ** (OCTAVE_HARMONIC_DB / 20))
 
 
+def follow_band(bass: np.ndarray, band: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The channel-first bass with its level riding the band's: unchanged where the band is at its loud sections'
+    level, lower where the band thins out (see ``BASS_FOLLOW``)."""
+    levels = window_levels_db(band, sample_rate, BASS_FOLLOW_WINDOW_S)
+    sounding = levels > levels.max() - 40 if len(levels) else levels.astype(bool)
+    if not sounding.any():
+        return bass
+    smooth = uniform_filter1d(levels, max(1, round(BASS_FOLLOW_SMOOTH_S / BASS_FOLLOW_WINDOW_S)), mode="nearest")
+    loud = np.percentile(smooth[sounding], BASS_FOLLOW_LOUD_PERCENTILE)
+    gain_db = np.clip((smooth - loud) * BASS_FOLLOW, BASS_FOLLOW_FLOOR_DB, 0.0)
+    # Window gains interpolated between window centres (every 32 samples: steps of at most hundredths of a dB).
+    size = int(BASS_FOLLOW_WINDOW_S * sample_rate)
+    centres = (np.arange(len(gain_db)) + 0.5) * size
+    hop = 32
+    coarse = np.interp(np.arange(0, bass.shape[1], hop), centres, 10 ** (gain_db / 20)).astype(np.float32)
+    return bass * np.repeat(coarse, hop)[: bass.shape[1]]
+
+
 def pan_and_width(audio: np.ndarray, pan: float, width: float) -> np.ndarray:
     """Scale the side signal by ``width``, then pan with a constant-power law (unity in the centre).
 
@@ -163,6 +190,18 @@ def place_stems(
         for session, value in loudness.items()
         if value > SILENCE_LUFS
     }
+    band = [session for session in wanted if roles[session] != Role.BASS]
+    basses = [session for session in wanted if roles[session] == Role.BASS]
+    if band and basses:
+        # The band as it will sound: every other part at its role's loudness.
+        others = np.zeros((2, max(shaped[other].shape[1] for other in band)), np.float32)
+        for other in band:
+            others[:, : shaped[other].shape[1]] += shaped[other] * np.float32(10 ** (wanted[other] / 20))
+        for session in basses:
+            shaped[session] = follow_band(shaped[session], others, sample_rate)
+            loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
+            if loudness[session] > SILENCE_LUFS:
+                wanted[session] = ROLE_SOUND[Role.BASS].loudness_lufs - loudness[session]
     least = min(wanted.values(), default=0.0)
     gains: dict[Session, float] = {}
     length = max(stem.shape[1] for stem in shaped.values())
