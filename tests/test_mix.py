@@ -377,3 +377,11 @@ def test_the_bass_drops_where_the_band_thins_out() -> None:
     assert 9.0 <= drop <= -BASS_FOLLOW_FLOOR_DB + 0.5  # twice the band's drop, held at the floor
     gain = follow_band(np.ones_like(bass), band, SR)[0]
     assert np.abs(np.diff(gain)).max() < 1e-3  # the gain glides between windows: no step reaches 0.01 dB
+
+
+def test_an_empty_stem_beside_real_ones_is_mixed_as_silence() -> None:
+    stems = music_like(3.0)
+    stems[Session.BASS] = np.zeros((0, 2), np.float32)
+    result = master(stems, SR, stem_roles(list(stems), Session.KEYBOARD))
+    assert len(result.audio) == 3 * SR and np.isfinite(result.audio).all()
+    assert abs(result.loudness_lufs + 14.0) <= 0.5

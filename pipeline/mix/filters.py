@@ -65,7 +65,7 @@ def chain(*sections: list[float]) -> np.ndarray:
 
 def apply(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
     """Filter float32 audio along its last axis (channel-first buffers filter each channel)."""
-    if not len(sos):
+    if not len(sos) or not audio.shape[-1]:
         return audio
     return sosfilt(sos.astype(np.float32), audio, axis=-1)
 
