@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.errors import WaveInputError
+from pipeline.errors import WaveInputError, os_error_message
 from pipeline.mix import (
     UPLOAD_LIMIT_BYTES,
     MasterResult,
@@ -26,6 +27,7 @@ from pipeline.mix.meters import SILENCE_LUFS
 from pipeline.mix.roles import ROLE_SOUND
 from pipeline.mix.spectrum import OCTAVE_CENTRES_HZ, octave_band_levels, tilt_deviation
 from pipeline.types import Session
+from tests.disk_faults import enospc
 
 SR = 44100
 
@@ -233,6 +235,24 @@ def test_ogg_copy_and_unknown_formats(tmp_path: Path) -> None:
         write_mix(result, tmp_path / "x", compressed_format="flac")
 
 
+def test_a_full_disk_while_writing_the_mix_is_named(tmp_path: Path, monkeypatch) -> None:
+    result = master(music_like(2.0), SR)
+    real_write_bytes = Path.write_bytes
+
+    def write_bytes(self: Path, data) -> int:
+        if self.name == "mix.wav":
+            raise enospc(self)
+        return real_write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    with pytest.raises(OSError) as failed:
+        write_mix(result, tmp_path)
+    assert failed.value.errno == errno.ENOSPC
+    message = os_error_message(failed.value)
+    assert "The disk is full" in message and "mix.wav" in message
+    assert (tmp_path / "mix.mp3").stat().st_size > 0  # the compressed copy, written beside it, is unharmed
+
+
 def _recorded_stereo(sample, name: str) -> np.ndarray:
     audio, rate = sf.read(sample(name), dtype="float32", always_2d=True)
     assert rate == SR
@@ -309,3 +329,59 @@ def test_brightness_tilts_the_mix_in_the_direction_asked() -> None:
 
     dark, neutral, bright = slope(-1.0), slope(0.0), slope(1.0)
     assert dark < neutral - 0.4 and bright > neutral + 0.4
+
+
+def test_filter_cascades_sound_as_pedalboards_plugins() -> None:
+    from pedalboard import (
+        HighpassFilter,
+        HighShelfFilter,
+        LowpassFilter,
+        LowShelfFilter,
+        PeakFilter,
+        Pedalboard,
+    )
+
+    from pipeline.mix import filters
+
+    noise = np.random.default_rng(3).normal(0.0, 0.1, (2, SR)).astype(np.float32)
+    plugins = Pedalboard([
+        HighpassFilter(cutoff_frequency_hz=32.0), PeakFilter(cutoff_frequency_hz=130.0, gain_db=4.0, q=0.8),
+        PeakFilter(cutoff_frequency_hz=4000.0, gain_db=-10.0, q=0.6), LowShelfFilter(cutoff_frequency_hz=80.0, gain_db=2.0, q=0.7),
+        HighShelfFilter(cutoff_frequency_hz=9000.0, gain_db=-9.0, q=0.7), LowpassFilter(cutoff_frequency_hz=900.0),
+    ])
+    cascade = filters.chain(
+        filters.highpass(SR, 32.0), filters.peak(SR, 130.0, 4.0, 0.8), filters.peak(SR, 4000.0, -10.0, 0.6),
+        filters.low_shelf(SR, 80.0, 2.0, 0.7), filters.high_shelf(SR, 9000.0, -9.0, 0.7), filters.lowpass(SR, 900.0),
+    )
+    expected = plugins(noise, SR)
+    # float32 rounding through six sections stays 60 dB down; a wrong design would be off by whole dB
+    assert np.abs(filters.apply(cascade, noise) - expected).max() < 1e-3 * np.abs(expected).max()
+
+
+def test_the_bass_drops_where_the_band_thins_out() -> None:
+    from pipeline.mix.placement import BASS_FOLLOW_FLOOR_DB, follow_band
+
+    rng = np.random.default_rng(5)
+    seconds = 20
+    band = rng.normal(0.0, 0.1, (2, seconds * SR)).astype(np.float32)
+    band[:, seconds * SR // 2 :] *= np.float32(10 ** (-6 / 20))  # the second half is 6 dB quieter
+    bass = np.sin(2 * np.pi * 55.0 * np.arange(seconds * SR) / SR).astype(np.float32)[None, :] * np.float32(0.3)
+    followed = follow_band(bass, band, SR)
+
+    def level(audio: np.ndarray, start_s: float, end_s: float) -> float:
+        part = audio[:, int(start_s * SR) : int(end_s * SR)]
+        return 10 * np.log10(np.mean(part**2))
+
+    assert level(followed, 2, 7) == pytest.approx(level(bass, 2, 7), abs=0.5)  # loud sections keep their bass
+    drop = level(bass, 13, 18) - level(followed, 13, 18)
+    assert 9.0 <= drop <= -BASS_FOLLOW_FLOOR_DB + 0.5  # twice the band's drop, held at the floor
+    gain = follow_band(np.ones_like(bass), band, SR)[0]
+    assert np.abs(np.diff(gain)).max() < 1e-3  # the gain glides between windows: no step reaches 0.01 dB
+
+
+def test_an_empty_stem_beside_real_ones_is_mixed_as_silence() -> None:
+    stems = music_like(3.0)
+    stems[Session.BASS] = np.zeros((0, 2), np.float32)
+    result = master(stems, SR, stem_roles(list(stems), Session.KEYBOARD))
+    assert len(result.audio) == 3 * SR and np.isfinite(result.audio).all()
+    assert abs(result.loudness_lufs + 14.0) <= 0.5

@@ -10,6 +10,7 @@ import lameenc
 import numpy as np
 import soundfile as sf
 
+from pipeline.audio import write_wav
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.mix.master import MasterResult
 
@@ -98,7 +99,7 @@ def write_mix(result: MasterResult, out_dir: Path, compressed_format: str = "mp3
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-encode") as pool:
         compressed = pool.submit(write_compressed, result.audio, result.sample_rate, out_dir, compressed_format)
         try:
-            sf.write(wav, np.clip(result.audio, -1.0, 1.0), result.sample_rate, subtype="PCM_24")
+            write_wav(wav, result.audio, result.sample_rate, subtype="PCM_24")
         finally:
             compressed_path = compressed.result()
     return wav, compressed_path

@@ -12,15 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from pedalboard import (
     Compressor,
-    HighpassFilter,
-    HighShelfFilter,
     Limiter,
-    LowShelfFilter,
-    PeakFilter,
     Pedalboard,
 )
 
 from pipeline.errors import WaveInputError
+from pipeline.mix import filters
 from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, true_peak_dbtp
 from pipeline.mix.placement import MixStyle, PlacedStems, place_stems, room, spread_side
 from pipeline.mix.roles import Role, stem_roles
@@ -115,6 +112,13 @@ def balance_stems(
     return bus, placed.gains_db
 
 
+def _channel_first(stem: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` as ``(2, n)``; a stem whose channels are equal as ``(1, n)`` (it is placed as one channel)."""
+    if np.array_equal(stem[:, 0], stem[:, 1]):
+        return np.ascontiguousarray(stem[:, 0])[None, :]
+    return np.ascontiguousarray(stem.T)
+
+
 def placed_stems(
     stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str],
     roles: dict[Session, Role] | None = None, style: MixStyle | None = None,
@@ -122,34 +126,26 @@ def placed_stems(
     """Each stem, checked and made stereo, as it enters the bus (see :func:`pipeline.mix.placement.place_stems`)."""
     if not stems:
         raise WaveInputError("There is nothing to mix: no session played anything.")
-    ready = {session: np.ascontiguousarray(_as_stereo(str(session), stem, notes).T) for session, stem in stems.items()}
+    ready = {session: _channel_first(_as_stereo(str(session), stem, notes)) for session, stem in stems.items()}
     roles = roles or stem_roles(list(ready), None)
     roles = {session: roles.get(session, Role.ACCOMPANIMENT) for session in ready}
     return place_stems(ready, roles, style or MixStyle(), sample_rate, notes)
 
 
-def _band_filters(gains_db: np.ndarray) -> Pedalboard:
+def _band_filters(gains_db: np.ndarray, sample_rate: int) -> np.ndarray:
     """Shelves at the ends and octave-wide peaks between, one per band whose gain is worth a filter."""
-    filters = []
+    sections = []
     last = len(OCTAVE_CENTRES_HZ) - 1
     for index, (centre, gain) in enumerate(zip(OCTAVE_CENTRES_HZ, gains_db)):
         if abs(gain) < 0.25:
             continue
         if index == 0:
-            filters.append(LowShelfFilter(cutoff_frequency_hz=centre * 1.4, gain_db=float(gain), q=0.7))
+            sections.append(filters.low_shelf(sample_rate, centre * 1.4, float(gain), 0.7))
         elif index == last:
-            filters.append(HighShelfFilter(cutoff_frequency_hz=centre / 1.4, gain_db=float(gain), q=0.7))
+            sections.append(filters.high_shelf(sample_rate, centre / 1.4, float(gain), 0.7))
         else:
-            filters.append(PeakFilter(cutoff_frequency_hz=centre, gain_db=float(gain), q=1.4))
-    return Pedalboard(filters)
-
-
-def _power_response(board: Pedalboard, sample_rate: int, freqs: np.ndarray) -> np.ndarray:
-    """|H(f)|^2 of a filter chain at ``freqs``, from its impulse response."""
-    impulse = np.zeros((1, 2 * (len(freqs) - 1)), np.float32)
-    impulse[0, 0] = 1.0
-    response = board(impulse, sample_rate, reset=True)[0]
-    return np.abs(np.fft.rfft(response)) ** 2
+            sections.append(filters.peak(sample_rate, centre, float(gain), 1.4))
+    return filters.chain(*sections)
 
 
 def tonal_balance(bus: np.ndarray, sample_rate: int, tilt_db_per_octave: float) -> tuple[np.ndarray, dict[int, float]]:
@@ -168,10 +164,8 @@ def tonal_balance(bus: np.ndarray, sample_rate: int, tilt_db_per_octave: float) 
         if np.abs(correction).max() < 0.5:
             break
         total += correction
-        shaped = power * _power_response(_band_filters(total), sample_rate, freqs)
-    board = _band_filters(total)
-    if len(board):
-        bus = board(bus, sample_rate)
+        shaped = power * filters.power_response(_band_filters(total, sample_rate), sample_rate, freqs)
+    bus = filters.apply(_band_filters(total, sample_rate), bus)
     return bus, {int(c): round(float(g), 1) for c, g in zip(OCTAVE_CENTRES_HZ, total)}
 
 
@@ -179,8 +173,8 @@ def bass_mono(bus: np.ndarray, sample_rate: int) -> np.ndarray:
     """Fold everything under ``BASS_MONO_HZ`` to the centre: the side signal is high-passed (24 dB/octave)."""
     mid = (bus[0] + bus[1]) * np.float32(0.5)
     side = (bus[0] - bus[1]) * np.float32(0.5)
-    cut = Pedalboard([HighpassFilter(cutoff_frequency_hz=BASS_MONO_HZ), HighpassFilter(cutoff_frequency_hz=BASS_MONO_HZ)])
-    side = cut(side[None, :], sample_rate)[0]
+    side = filters.apply(filters.chain(filters.highpass(sample_rate, BASS_MONO_HZ),
+                                       filters.highpass(sample_rate, BASS_MONO_HZ)), side)
     return np.stack([mid + side, mid - side])
 
 
@@ -190,11 +184,9 @@ def bus_chain(bus: np.ndarray, sample_rate: int, tilt_db_per_octave: float = TIL
 
     ``bus`` is channel-first ``(2, n)``.
     """
-    board = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=30.0),
-        Compressor(threshold_db=-18.0, ratio=1.6, attack_ms=30.0, release_ms=300.0),
-    ])
-    bus, corrections = tonal_balance(board(bus, sample_rate), sample_rate, tilt_db_per_octave)
+    bus = filters.apply(filters.chain(filters.highpass(sample_rate, 30.0)), bus)
+    glue = Pedalboard([Compressor(threshold_db=-18.0, ratio=1.6, attack_ms=30.0, release_ms=300.0)])
+    bus, corrections = tonal_balance(glue(bus, sample_rate), sample_rate, tilt_db_per_octave)
     return bass_mono(bus, sample_rate), corrections
 
 

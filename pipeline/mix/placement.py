@@ -11,17 +11,15 @@ import numpy as np
 from pedalboard import (
     Distortion,
     Gain,
-    HighpassFilter,
-    HighShelfFilter,
     LowpassFilter,
-    LowShelfFilter,
     Mix,
-    PeakFilter,
     Pedalboard,
     Reverb,
 )
+from scipy.ndimage import uniform_filter1d
 
-from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs
+from pipeline.mix import filters
+from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, window_levels_db
 from pipeline.mix.roles import ROLE_SOUND, Role
 from pipeline.types import Session
 
@@ -40,6 +38,14 @@ MAX_STEM_LIFT_DB = 30.0
 SPREAD_TAPS = ((7.1, 0.42), (11.3, -0.38), (17.9, 0.34), (23.3, -0.3), (31.7, 0.26), (41.9, -0.22))
 SPREAD_HIGHPASS_HZ = 300.0  # the low end stays in the centre
 ROOM_HIGHPASS_HZ = 250.0  # the room carries no low end: the bass stays dry and mono
+# The bass follows the band: where the other parts play some dB under their loud sections, the bass drops by
+# BASS_FOLLOW times as many dB (at most BASS_FOLLOW_FLOOR_DB), so that sparse sections breathe instead of resting on
+# a steady low end. Levels are K-weighted, 400 ms windows smoothed over BASS_FOLLOW_SMOOTH_S.
+BASS_FOLLOW = 2.0
+BASS_FOLLOW_FLOOR_DB = -12.0
+BASS_FOLLOW_SMOOTH_S = 3.2
+BASS_FOLLOW_WINDOW_S = 0.4
+BASS_FOLLOW_LOUD_PERCENTILE = 90
 # JUCE's reverb scales its wet path by 3: a third is a wet path at unity.
 ROOM_WET_LEVEL = 1.0 / 3.0
 
@@ -58,37 +64,39 @@ class MixStyle:
 class PlacedStems:
     stems: dict[Session, np.ndarray]  # channel-first, gain applied: each stem as it enters the bus
     gains_db: dict[Session, float]
-    room_send: np.ndarray  # channel-first sum of the reverb sends
+    room_send: np.ndarray  # mono sum (L + R) of the reverb sends: the room hears only the sum of its input
     spread_send: np.ndarray  # mono sum of what each stem sends to the shared early reflections (see spread_side)
 
 
-def role_eq(role: Role, sample_rate: int) -> Pedalboard:
+def role_eq(role: Role, sample_rate: int) -> np.ndarray:
+    """The role's linear EQ as one filter cascade (see :mod:`pipeline.mix.filters`)."""
     sound = ROLE_SOUND[role]
-    chain = [
-        HighpassFilter(cutoff_frequency_hz=sound.highpass_hz),
-        PeakFilter(cutoff_frequency_hz=sound.body_hz, gain_db=sound.body_db, q=0.8),
-        PeakFilter(cutoff_frequency_hz=HARSH_HZ, gain_db=sound.harshness_db, q=0.6),
-        HighShelfFilter(cutoff_frequency_hz=AIR_HZ, gain_db=sound.air_db, q=0.7),
+    sections = [
+        filters.highpass(sample_rate, sound.highpass_hz),
+        filters.peak(sample_rate, sound.body_hz, sound.body_db, 0.8),
+        filters.peak(sample_rate, HARSH_HZ, sound.harshness_db, 0.6),
+        filters.high_shelf(sample_rate, AIR_HZ, sound.air_db, 0.7),
     ]
     if role == Role.BASS:
-        chain.append(PeakFilter(cutoff_frequency_hz=KICK_HZ, gain_db=KICK_ROOM_DB, q=1.0))
-        # Parallel saturation: harmonics a twelfth up let the bass line be heard on small speakers.
-        chain.append(Mix([Pedalboard([]), Pedalboard([
-            Distortion(drive_db=BASS_DRIVE_DB), LowpassFilter(cutoff_frequency_hz=900.0), Gain(gain_db=BASS_GRIT_DB),
-        ])]))
+        sections.append(filters.peak(sample_rate, KICK_HZ, KICK_ROOM_DB, 1.0))
     elif role == Role.DRUMS:
-        chain.append(LowShelfFilter(cutoff_frequency_hz=80.0, gain_db=KICK_WEIGHT_DB, q=0.7))
-    return Pedalboard(chain)
+        sections.append(filters.low_shelf(sample_rate, 80.0, KICK_WEIGHT_DB, 0.7))
+    return filters.chain(*sections)
+
+
+def bass_grit(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Parallel saturation: harmonics a twelfth up let the bass line be heard on small speakers."""
+    return Pedalboard([Mix([Pedalboard([]), Pedalboard([
+        Distortion(drive_db=BASS_DRIVE_DB), LowpassFilter(cutoff_frequency_hz=900.0), Gain(gain_db=BASS_GRIT_DB),
+    ])])])(audio, sample_rate)
 
 
 def spread_side(mid: np.ndarray, sample_rate: int) -> np.ndarray:
     """A side signal made of early reflections of the parts (sparse taps 7-42 ms, signs alternating): added as
     +side/-side, it widens the mix without changing its mono sum. One shared pass serves every stem (the
     reflections of a sum are the sum of theirs)."""
-    source = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=SPREAD_HIGHPASS_HZ),
-        HighShelfFilter(cutoff_frequency_hz=5000.0, gain_db=-6.0, q=0.7),
-    ])(mid[None, :], sample_rate)[0]
+    source = filters.apply(filters.chain(filters.highpass(sample_rate, SPREAD_HIGHPASS_HZ),
+                                         filters.high_shelf(sample_rate, 5000.0, -6.0, 0.7)), mid)
     side = np.zeros_like(source)
     for delay_ms, gain in SPREAD_TAPS:
         delay = int(delay_ms * sample_rate / 1000)
@@ -102,12 +110,31 @@ def octave_harmonic(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
     pedalboard's saturators are symmetric and make odd harmonics only; the octave is what gives a low line body.
     """
-    low = Pedalboard([LowpassFilter(cutoff_frequency_hz=220.0)])(audio, sample_rate)
+    low = filters.apply(filters.chain(filters.lowpass(sample_rate, 220.0)), audio)
     rms = float(np.sqrt(np.mean(low**2))) or 1.0
-    harmonic = Pedalboard([HighpassFilter(cutoff_frequency_hz=90.0), HighpassFilter(cutoff_frequency_hz=90.0),
-                           LowpassFilter(cutoff_frequency_hz=500.0)])(low * np.abs(low) / np.float32(rms), sample_rate)
+    band = filters.chain(filters.highpass(sample_rate, 90.0), filters.highpass(sample_rate, 90.0),
+                         filters.lowpass(sample_rate, 500.0))
+    harmonic = filters.apply(band, low * np.abs(low) / np.float32(rms))
     level = float(np.sqrt(np.mean(harmonic**2))) or 1.0
     return audio + harmonic * np.float32(rms / level * 10 ** (OCTAVE_HARMONIC_DB / 20))
+
+
+def follow_band(bass: np.ndarray, band: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The channel-first bass with its level riding the band's: unchanged where the band is at its loud sections'
+    level, lower where the band thins out (see ``BASS_FOLLOW``)."""
+    levels = window_levels_db(band, sample_rate, BASS_FOLLOW_WINDOW_S)
+    sounding = levels > levels.max() - 40 if len(levels) else levels.astype(bool)
+    if not sounding.any():
+        return bass
+    smooth = uniform_filter1d(levels, max(1, round(BASS_FOLLOW_SMOOTH_S / BASS_FOLLOW_WINDOW_S)), mode="nearest")
+    loud = np.percentile(smooth[sounding], BASS_FOLLOW_LOUD_PERCENTILE)
+    gain_db = np.clip((smooth - loud) * BASS_FOLLOW, BASS_FOLLOW_FLOOR_DB, 0.0)
+    # Window gains interpolated between window centres (every 32 samples: steps of at most hundredths of a dB).
+    size = int(BASS_FOLLOW_WINDOW_S * sample_rate)
+    centres = (np.arange(len(gain_db)) + 0.5) * size
+    hop = 32
+    coarse = np.interp(np.arange(0, bass.shape[1], hop), centres, 10 ** (gain_db / 20)).astype(np.float32)
+    return bass * np.repeat(coarse, hop)[: bass.shape[1]]
 
 
 def pan_and_width(audio: np.ndarray, pan: float, width: float) -> np.ndarray:
@@ -116,12 +143,14 @@ def pan_and_width(audio: np.ndarray, pan: float, width: float) -> np.ndarray:
     ``audio`` is ``(2, n)``, or ``(1, n)`` for a part without a side signal.
     """
     angle = (np.clip(pan, -1.0, 1.0) + 1.0) * np.pi / 4
-    left, right = np.float32(np.cos(angle) * np.sqrt(2)), np.float32(np.sin(angle) * np.sqrt(2))
+    gains = np.array([[np.cos(angle)], [np.sin(angle)]]) * np.sqrt(2)
     if len(audio) == 1:
-        return np.stack([audio[0] * left, audio[0] * right])
-    mid = (audio[0] + audio[1]) * np.float32(0.5)
-    side = (audio[0] - audio[1]) * np.float32(0.5 * width)
-    return np.stack([(mid + side) * left, (mid - side) * right])
+        return gains.astype(np.float32) * audio
+    # left = (mid + side) * gain_left, right = (mid - side) * gain_right, as one 2 x 2 matrix on the channels
+    # (one pass over the audio instead of five).
+    keep, swap = 0.5 * (1 + width), 0.5 * (1 - width)
+    matrix = gains * np.array([[keep, swap], [swap, keep]])
+    return matrix.astype(np.float32) @ audio
 
 
 def pans(roles: dict[Session, Role]) -> dict[Session, float]:
@@ -140,7 +169,8 @@ def place_stems(
     stems: dict[Session, np.ndarray], roles: dict[Session, Role], style: MixStyle, sample_rate: int,
     notes: list[str],
 ) -> PlacedStems:
-    """EQ, pan and widen each channel-first stem by its role, then bring it to its role's loudness."""
+    """EQ, pan and widen each channel-first stem (``(2, n)``, or ``(1, n)`` for a mono part) by its role, then
+    bring it to its role's loudness."""
     where = pans(roles)
     shaped: dict[Session, np.ndarray] = {}
     loudness: dict[Session, float] = {}
@@ -148,11 +178,11 @@ def place_stems(
         role = roles[session]
         width = ROLE_SOUND[role].width * (style.width if role == Role.ACCOMPANIMENT else 1.0)
         # A part with no side signal (or folded to mono) is processed as one channel: half the work.
-        if width == 0 or np.array_equal(stem[0], stem[1]):
+        if len(stem) == 2 and (width == 0 or np.array_equal(stem[0], stem[1])):
             stem = ((stem[0] + stem[1]) * np.float32(0.5))[None, :]
-        equalised = role_eq(role, sample_rate)(stem, sample_rate)
+        equalised = filters.apply(role_eq(role, sample_rate), stem)
         if role == Role.BASS:
-            equalised = octave_harmonic(equalised, sample_rate)
+            equalised = octave_harmonic(bass_grit(equalised, sample_rate), sample_rate)
         shaped[session] = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
         loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
     wanted = {
@@ -160,10 +190,22 @@ def place_stems(
         for session, value in loudness.items()
         if value > SILENCE_LUFS
     }
+    band = [session for session in wanted if roles[session] != Role.BASS]
+    basses = [session for session in wanted if roles[session] == Role.BASS]
+    if band and basses:
+        # The band as it will sound: every other part at its role's loudness.
+        others = np.zeros((2, max(shaped[other].shape[1] for other in band)), np.float32)
+        for other in band:
+            others[:, : shaped[other].shape[1]] += shaped[other] * np.float32(10 ** (wanted[other] / 20))
+        for session in basses:
+            shaped[session] = follow_band(shaped[session], others, sample_rate)
+            loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
+            if loudness[session] > SILENCE_LUFS:
+                wanted[session] = ROLE_SOUND[Role.BASS].loudness_lufs - loudness[session]
     least = min(wanted.values(), default=0.0)
     gains: dict[Session, float] = {}
     length = max(stem.shape[1] for stem in shaped.values())
-    room_send = np.zeros((2, length), np.float32)
+    room_send = np.zeros(length, np.float32)
     spread_send = np.zeros(length, np.float32)
     for session, stem in shaped.items():
         gain = min(wanted.get(session, 0.0), least + MAX_STEM_LIFT_DB)
@@ -172,19 +214,22 @@ def place_stems(
         gains[session] = round(gain, 2)
         stem *= np.float32(10 ** (gain / 20))
         send = ROLE_SOUND[roles[session]].reverb_send * style.space
-        if send > 0:
-            room_send[:, : stem.shape[1]] += stem * np.float32(send)
         spread = ROLE_SOUND[roles[session]].spread * style.width
-        if spread > 0:
-            spread_send[: stem.shape[1]] += (stem[0] + stem[1]) * np.float32(0.5 * spread)
+        if send > 0 or spread > 0:
+            both = stem[0] + stem[1]
+            room_send[: stem.shape[1]] += both * np.float32(send)
+            spread_send[: stem.shape[1]] += both * np.float32(0.5 * spread)
     return PlacedStems(shaped, gains, room_send, spread_send)
 
 
 def room(send: np.ndarray, style: MixStyle, sample_rate: int) -> np.ndarray:
-    """The shared room: a full-width reverb with no low end, fed by every stem's send."""
-    board = Pedalboard([
-        HighpassFilter(cutoff_frequency_hz=ROOM_HIGHPASS_HZ),
+    """The shared room: a full-width reverb with no low end, fed by the sum of every stem's send.
+
+    JUCE's reverb feeds its combs with ``left + right``, so the summed send on the left channel alone (and the
+    high-pass on that one channel) gives the same room as the stereo send at half the filtering.
+    """
+    source = filters.apply(filters.chain(filters.highpass(sample_rate, ROOM_HIGHPASS_HZ)), send)
+    reverb = Pedalboard([
         Reverb(room_size=style.room_size, damping=0.55, wet_level=ROOM_WET_LEVEL, dry_level=0.0, width=1.0),
-        HighShelfFilter(cutoff_frequency_hz=6000.0, gain_db=-6.0, q=0.7),
-    ])
-    return board(send, sample_rate)
+    ])(np.stack([source, np.zeros_like(source)]), sample_rate)
+    return filters.apply(filters.chain(filters.high_shelf(sample_rate, 6000.0, -6.0, 0.7)), reverb)
