@@ -129,22 +129,31 @@ async def _recover(runtime: Runtime, job: Job, stage: str, queue: str,
             return 0
         log.warning("the worker running %s stopped; queuing it again", stage)
         await _tell(runtime, job.id, WORKER_LOST_MESSAGE)
-        losses_key = f"{runtime.settings.queue_prefix}:losses:{stage}"
-        losses = await runtime.redis.incr(losses_key)
-        await runtime.redis.expire(losses_key, LOSSES_KEPT_S)
+        losses = await _count(runtime, "losses", stage)
         if losses > runtime.settings.job_retries + 2:
             log.error("%s: its workers stopped %d times; giving up", stage, losses)
             await _give_up(runtime, job)
             return 0
         await enqueue(f"w{losses}")
         return 1
-    if job.attempts > runtime.settings.job_retries:
+    # Counted per stage, apart from the job's attempts (every vision start adds one), so that stages lost to
+    # stopped workers do not use up the re-queues of a stage that Redis lost.
+    requeues = await _count(runtime, "requeues", stage)
+    if requeues > runtime.settings.job_retries:
         await _give_up(runtime, job)
         return 0
     log.warning("%s is not in the queue any more (job status %s); queuing it again", stage, job.status)
     await _touch(runtime, job.id)
-    await enqueue(f"r{job.attempts}")
+    await enqueue(f"r{requeues}")
     return 1
+
+
+async def _count(runtime: Runtime, kind: str, stage: str) -> int:
+    """How many times ``stage`` was found ``kind`` (lost or missing) in the last day, this time included."""
+    key = f"{runtime.settings.queue_prefix}:{kind}:{stage}"
+    count = await runtime.redis.incr(key)
+    await runtime.redis.expire(key, LOSSES_KEPT_S)
+    return int(count)
 
 
 async def _clear_lost(runtime: Runtime, stage: str, queue: str, found: StageInRedis) -> bool:

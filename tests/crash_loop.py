@@ -169,10 +169,13 @@ async def crash_loop(settings: Settings, work_dir: Path, *, kills: int = 20, pro
                 job_ids.append(await submit())
             await asyncio.sleep(rng.uniform(0.2, max_gap_s))
             intervals = read_intervals(await runtime.redis.lrange(stage_log, 0, -1), killed)
-            busy = [w for w in workers if w.proc.poll() is None and running_stages(intervals, w.pid)]
+            # A stage stopped more than job_retries + 2 times is failed on purpose (a poison job): stay below that,
+            # so that every job is expected to finish.
+            busy = [w for w in workers if w.proc.poll() is None and running_stages(intervals, w.pid)
+                    and max(stage_kills.get(s, 0) for s in running_stages(intervals, w.pid)) <= settings.job_retries]
             if not busy:
                 continue
-            # Spread the kills over the jobs: a stage killed over and over is failed on purpose (a poison job).
+            # Spread the kills over the jobs.
             fewest = min(max((stage_kills.get(s, 0) for s in running_stages(intervals, w.pid)), default=0) for w in busy)
             candidates = [w for w in busy
                           if max(stage_kills.get(s, 0) for s in running_stages(intervals, w.pid)) == fewest]

@@ -145,6 +145,31 @@ async def test_reaper_requeues_a_stage_whose_worker_stopped(runtime, jobs_settin
     assert await reap(runtime, grace_s=0) == 0  # queued again now: nothing more to do
 
 
+async def test_a_stage_redis_lost_is_queued_again_however_often_its_job_started(runtime, jobs_settings):
+    client = JobsClient(runtime)
+    job_id = await client.submit(request())
+    async with runtime.sessions() as session:  # as if stopped workers had started its vision stage many times
+        (await session.get(Job, job_id)).attempts = jobs_settings.job_retries + 2
+        await session.commit()
+    queue = runtime.queue("gpu")
+    for requeue in range(1, jobs_settings.job_retries + 1):
+        for member in await runtime.redis.zrange(queue, 0, -1):  # Redis lost the queued stage
+            await runtime.redis.zrem(queue, member)
+            await runtime.redis.delete(job_key_prefix + member.decode())
+        assert await reap(runtime, grace_s=0) == 1
+        assert await runtime.redis.zscore(queue, f"{vision_stage(job_id)}:r{requeue}") is not None
+    async with runtime.sessions() as session:
+        assert (await session.get(Job, job_id)).status == JobStatus.QUEUED.value
+
+    for member in await runtime.redis.zrange(queue, 0, -1):  # lost once more than job_retries: given up
+        await runtime.redis.zrem(queue, member)
+        await runtime.redis.delete(job_key_prefix + member.decode())
+    assert await reap(runtime, grace_s=0) == 0
+    async with runtime.sessions() as session:
+        job = await session.get(Job, job_id)
+    assert job.status == JobStatus.FAILED.value and "several tries" in job.error
+
+
 def test_the_progress_line_says_a_worker_stopped():
     lost = JobEvent(job_id="j", status=JobStatus.PLAYING, progress=0.7, message=WORKER_LOST_MESSAGE)
     assert progress_text(lost).endswith(f"70% · {WORKER_LOST_MESSAGE}")
