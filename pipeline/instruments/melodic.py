@@ -1,11 +1,11 @@
 """Melodic instruments (bass, guitar, keyboard) played by the effect itself.
 
 Every zone's sample is the effect itself (from one of its events) with its fine structure made harmonic at the
-zone's root, its time-frequency envelope kept (:mod:`pipeline.instruments.crosssynth`); an effect with a pitch of its
-own is first resampled onto the note's pitch class. Each zone has two velocity layers and two round robins cut from different events of the effect. Samples
-end in a seamless loop at a steady level, so a note rings for as long as it is held; plucked sessions fade it with
-their amplitude envelope. ``character`` runs from 0 (a clean instrument coloured by the effect) to 1 (mostly the raw
-sound, still in tune).
+zone's root and its time-frequency envelope kept (:mod:`pipeline.instruments.crosssynth`); an effect with a pitch of
+its own is first resampled onto the note's pitch class. Each zone has two velocity layers and two round robins cut
+from different events of the effect. Samples end in a seamless loop at a steady level, so a note rings for as long
+as it is held; plucked sessions fade it with their amplitude envelope. ``character`` runs from 0 (only in-tune
+partials, with the effect's envelope) to 1 (half of the energy is the raw sound, still in tune).
 """
 
 from __future__ import annotations
