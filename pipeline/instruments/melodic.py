@@ -1,11 +1,11 @@
 """Melodic instruments (bass, guitar, keyboard) played by the effect itself.
 
-Every zone's sample is the effect (from one of its events) driving a string tuned exactly to the zone's root
-(:mod:`pipeline.instruments.resonator`); an effect with a pitch of its own is first resampled onto the note's pitch
-class. Each zone has two velocity layers and two round robins cut from different events of the effect. Samples
-end in a seamless loop at a steady level, so a note rings for as long as it is held; plucked sessions fade it with
-their amplitude envelope. ``character`` runs from 0 (a clean instrument coloured by the effect) to 1 (mostly the raw
-sound, still in tune).
+Every zone's sample is the effect itself (from one of its events) with its fine structure made harmonic at the
+zone's root and its time-frequency envelope kept (:mod:`pipeline.instruments.crosssynth`); an effect with a pitch of
+its own is first resampled onto the note's pitch class. Each zone has two velocity layers and two round robins cut
+from different events of the effect. Samples end in a seamless loop at a steady level, so a note rings for as long
+as it is held; plucked sessions fade it with their amplitude envelope. ``character`` runs from 0 (only in-tune
+partials, with the effect's envelope) to 1 (half of the energy is the raw sound, still in tune).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from pipeline.audio import LoadedEffect
 from pipeline.errors import WaveInputError
+from pipeline.instruments.crosssynth import HOP, Voicing, harmonic_notes, short_time_spectrum
 from pipeline.instruments.multisample import (
     VELOCITY_LAYERS,
     KeySpan,
@@ -25,10 +26,9 @@ from pipeline.instruments.multisample import (
     midi_to_hz,
     zone_gains,
 )
-from pipeline.instruments.resonator import Voicing, folded_shift, pitch_to, string_notes
+from pipeline.instruments.pitching import folded_shift, pitch_to
 from pipeline.instruments.samplefiles import write_pcm16
 from pipeline.instruments.source import Source, prepare_source
-from pipeline.instruments.spectrum import average_envelope
 from pipeline.instruments.texture import continue_texture
 from pipeline.types import SESSION_RANGES, Envelope, Instrument, Session, Zone
 
@@ -36,7 +36,7 @@ SAMPLES_DIR = "samples"
 SOFT_LAYER_DB = -3.0
 ROUND_ROBINS = 2
 ZONE_SPACING = 6  # semitones between roots: a sample is never resampled by more than three semitones
-RING_S = 1.0  # how long a sample rings past the end of its drive before its loop
+RING_S = 1.0  # how long a sample rings past the end of the effect before its loop
 MIN_SAMPLE_S = 1.2
 MAX_SAMPLE_S = 2.5
 LOOP_S = 0.4
@@ -54,22 +54,25 @@ class SessionSound:
 
 SESSION_SOUNDS: dict[Session, SessionSound] = {
     Session.BASS: SessionSound(
-        voicing=Voicing(decay_s=3.0, damping_hz=2500.0, tilt_db_per_octave=9.0, pluck_share=0.6, dry_share=0.6,
-                        soft_cutoff_harmonic=5.0, fundamental_within_db=-10.0),
+        voicing=Voicing(decay_s=1.5, damping_hz=2500.0,
+                        soft_cutoff_harmonic=5.0, fundamental_within_db=-10.0,
+                        tilt_db_per_octave=9.0),
         envelope=Envelope(attack_s=0.002, decay_s=14.0, sustain_level=0.0, release_s=0.12),
         amp_veltrack=70.0,
         character=0.6,
     ),
     Session.GUITAR: SessionSound(
-        voicing=Voicing(decay_s=3.0, damping_hz=5000.0, tilt_db_per_octave=6.0, pluck_share=0.3, dry_share=0.6,
-                        soft_cutoff_harmonic=7.0, fundamental_within_db=-10.0),
+        voicing=Voicing(decay_s=1.5, damping_hz=5000.0,
+                        soft_cutoff_harmonic=7.0, fundamental_within_db=-10.0,
+                        tilt_db_per_octave=6.0),
         envelope=Envelope(attack_s=0.001, decay_s=16.0, sustain_level=0.0, release_s=0.25),
         amp_veltrack=75.0,
         character=0.6,
     ),
     Session.KEYBOARD: SessionSound(
-        voicing=Voicing(decay_s=4.0, damping_hz=6000.0, tilt_db_per_octave=6.0, pluck_share=0.3, dry_share=0.6,
-                        soft_cutoff_harmonic=6.0, fundamental_within_db=-6.0),
+        voicing=Voicing(decay_s=2.0, damping_hz=6000.0,
+                        soft_cutoff_harmonic=6.0, fundamental_within_db=-6.0,
+                        tilt_db_per_octave=6.0),
         envelope=Envelope(attack_s=0.004, decay_s=1.5, sustain_level=0.7, release_s=0.35),
         amp_veltrack=80.0,
         character=0.5,
@@ -91,7 +94,6 @@ class _Sample:
 class _Segment:
     audio: np.ndarray  # the effect from one event on, its texture carried on past its end
     seconds: float  # how long the effect itself lasts in it
-    colour: tuple[np.ndarray, np.ndarray]  # long-term spectral envelope
 
 
 def _segments(source: Source, seed: int) -> list[_Segment]:
@@ -101,33 +103,39 @@ def _segments(source: Source, seed: int) -> list[_Segment]:
     for round_robin in range(ROUND_ROBINS):
         own = source.segment(round_robin)[: int(MAX_SAMPLE_S * sr)]
         audio = continue_texture(own, sr, room, np.random.default_rng([seed, round_robin]))
-        segments.append(_Segment(audio, len(own) / sr, average_envelope(own, sr)))
+        segments.append(_Segment(audio, len(own) / sr))
     return segments
 
 
-def _drive(source: Source, segment: _Segment, f0: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """The segment moved onto the note's pitch class when it has a pitch, with its colour moved alike."""
-    if source.root_hz is None:
-        return segment.audio, segment.colour
-    shift = folded_shift(source.root_hz, f0)
-    freqs, magnitude = segment.colour
-    return pitch_to(segment.audio, shift), (freqs * np.float32(2.0 ** (shift / 12.0)), magnitude)
-
-
 def _render_zone(
-    source: Source, segments: list[_Segment], sound: SessionSound, root: int, character: float
+    source: Source,
+    segments: list[_Segment],
+    sound: SessionSound,
+    root: int,
+    character: float,
+    spectra: dict[tuple[int, float], np.ndarray],
 ) -> list[tuple[_Sample, _Sample]]:
-    """For each round robin, the (hard, soft) velocity layers of one zone, made at the zone's root."""
+    """For each round robin, the (hard, soft) velocity layers of one zone, made at the zone's root.
+
+    ``spectra`` keeps the short-time spectra of drives already analysed, for the zones that follow.
+    """
     sr = source.sample_rate
     f0 = midi_to_hz(root)
     loop_length = int(LOOP_S * sr)
     tail = int(TAIL_AFTER_LOOP_S * sr)
     rendered = []
     for segment in segments:
-        drive, colour = _drive(source, segment, f0)
         length = int(np.clip(segment.seconds + RING_S, MIN_SAMPLE_S, MAX_SAMPLE_S) * sr)
         room = 2 * loop_length + int(3 * sr / f0) + tail
-        layers = string_notes(drive, colour, sr, f0, sound.voicing, character, length + room)
+        # A pitched effect is moved onto the note's pitch class. Zones an octave apart, and every zone of an
+        # unpitched sound, share one drive and so one analysis.
+        shift = 0.0 if source.root_hz is None else round(folded_shift(source.root_hz, f0), 4)
+        key = (id(segment), shift)
+        if key not in spectra or spectra[key].shape[1] < 1 + (length + room) // HOP:
+            spectra[key] = short_time_spectrum(pitch_to(segment.audio, shift), length + room)
+        layers = harmonic_notes(
+            spectra[key], sr, f0, sound.voicing, character, length + room, pitched=source.root_hz is not None
+        )
         pair = []
         for note in layers:
             audio, loop = loop_at_steady_level(
@@ -187,7 +195,8 @@ def build_melodic_instrument(
     low, high = SESSION_RANGES[session]
     spans = key_spans(low, high, spacing=ZONE_SPACING)
     segments = _segments(source, seed)
-    rendered = {span.root: _render_zone(source, segments, sound, span.root, character) for span in spans}
+    spectra: dict[tuple[int, float], np.ndarray] = {}
+    rendered = {span.root: _render_zone(source, segments, sound, span.root, character, spectra) for span in spans}
     hard_samples = [rr[0].audio for zone in rendered.values() for rr in zone]
     gains = zone_gains(hard_samples, sample_rate)
 

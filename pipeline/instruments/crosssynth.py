@@ -1,0 +1,144 @@
+"""In-tune notes that keep the effect's own time-frequency envelope: the pitch is imposed only as fine structure.
+
+In every short-time frame of the effect, its energy in the band of width ``f0`` around each harmonic ``k * f0`` is
+given to one sinusoid at exactly ``k * f0`` (phase-coherent from frame to frame); a share of the effect itself, set
+by ``character``, is kept above the fundamental. The energy in every band stays the effect's, so its spectral
+envelope, its loudness contour and its modulations survive; only the fine structure inside each band becomes
+harmonic. Partials ring on after a hit, and the fundamental is never far below the strongest
+partial, so every note is heard in tune for its length. ``character`` sets how much of the raw effect stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import librosa
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+from pipeline.instruments.spectrum import highpass_curve
+
+N_FFT = 2048
+HOP = N_FFT // 4
+LOBE_BINS = 2  # a Hann window's main lobe is 2 bins either side of a partial
+KERNEL_STEPS = 64  # resolution of the main-lobe table, per bin
+MAX_PARTIAL_HZ = 16000.0
+RAW_SHARE_AT_FULL_CHARACTER = 0.5
+PITCH_CARRIERS = 4  # the partials pitch is mostly heard from
+RESIDUAL_ABOVE_F0 = 1.5
+SOFT_CUTOFF_MIN_HZ = 900.0
+SOFT_CUTOFF_MAX_HZ = 2000.0
+
+
+@dataclass(frozen=True)
+class Voicing:
+    """How one session turns an effect into notes."""
+
+    decay_s: float  # T60 of a partial near 0 Hz once what excites it stops (higher partials ring shorter)
+    damping_hz: float  # partials around this frequency ring half as long
+    soft_cutoff_harmonic: float  # soft velocity layer: low-pass at this harmonic number (900..2000 Hz)
+    fundamental_within_db: float  # the fundamental is at least this far below the strongest partial
+    tilt_db_per_octave: float  # partials 2..4 lean to this slope below the fundamental at character 0
+
+
+@cache
+def _lobe_table() -> tuple[np.ndarray, np.ndarray, float]:
+    """The real main lobe of the centred Hann window, sampled at offsets -2..2 bins, and its energy sum(w^2)."""
+    window = librosa.filters.get_window("hann", N_FFT, fftbins=True)
+    t = np.arange(N_FFT) - N_FFT // 2
+    offsets = np.linspace(-LOBE_BINS, LOBE_BINS, 2 * LOBE_BINS * KERNEL_STEPS + 1)
+    lobe = np.cos(2 * np.pi * offsets[:, None] * t[None, :] / N_FFT) @ window
+    return offsets, lobe, float(np.sum(window**2))
+
+
+def _harmonic_stft(
+    power: np.ndarray, sample_rate: int, f0: float, voicing: Voicing, character: float
+) -> np.ndarray:
+    """STFT of partials at ``k * f0`` whose per-frame energies are the band energies of ``power`` around them."""
+    bins, frames = power.shape
+    step = sample_rate / N_FFT
+    count = int(min(MAX_PARTIAL_HZ, 0.5 * sample_rate - 2 * step) // f0)
+    centres = f0 * np.arange(1, count + 1) / step  # in bins
+    cumulative = np.concatenate([np.zeros((1, frames)), np.cumsum(power, axis=0)])
+    edges = np.clip(np.concatenate([centres - 0.5 * f0 / step, centres[-1:] + 0.5 * f0 / step]), 0, bins)
+    below = np.floor(edges).astype(int)
+    frac = (edges - below)[:, None]
+    at_edges = cumulative[below] * (1 - frac) + cumulative[np.minimum(below + 1, bins)] * frac
+    band_energy = np.maximum(np.diff(at_edges, axis=0), 0.0)  # (partials, frames)
+    offsets, lobe, window_energy = _lobe_table()
+    half_amplitude = np.sqrt(band_energy / (N_FFT * window_energy))
+    # Partials ring on after what excites them stops, as a string's do (higher ones shorter), instead of
+    # following a hit's fall: the note is heard for its length.
+    t60 = voicing.decay_s / (1.0 + (centres * step / voicing.damping_hz) ** 2)
+    ring = 10 ** (-3.0 * HOP / sample_rate / np.maximum(t60, 1e-3))
+    for frame in range(1, frames):
+        np.maximum(half_amplitude[:, frame], half_amplitude[:, frame - 1] * ring, out=half_amplitude[:, frame])
+    # The pitch is heard where the note is written, even from a sound with nothing low: the fundamental is lifted
+    # to within ``fundamental_within_db`` of the strongest partial, and towards the clean end of the character
+    # control the next partials to a musical slope below it (at the raw end they keep the effect's own pattern).
+    carriers = min(PITCH_CARRIERS, count)
+    octaves = np.log2(np.arange(1, carriers + 1))
+    slope = 10 ** ((voicing.fundamental_within_db - voicing.tilt_db_per_octave * octaves) / 20)
+    slope[1:] *= np.sqrt(1.0 - float(np.clip(character, 0.0, 1.0)))
+    floor = half_amplitude.max(axis=0)[None, :] * slope[:, None]
+    half_amplitude[:carriers] = np.maximum(half_amplitude[:carriers], floor)
+    frame_centres = np.arange(frames) * HOP
+    # Schroeder's phases: the partials never line up into a click train, so the note's peak stays near its level.
+    numbers = np.arange(1, count + 1)
+    phases = 2 * np.pi * np.outer(centres * step / sample_rate, frame_centres) + (np.pi * numbers * (numbers - 1) / count)[:, None]
+    harmonic = np.zeros((bins, frames), dtype=np.complex64)
+    for offset in range(-LOBE_BINS, LOBE_BINS + 1):
+        target = np.round(centres).astype(int) + offset
+        distance = target - centres
+        keep = (target >= 0) & (target < bins) & (np.abs(distance) < LOBE_BINS)
+        weight = np.interp(distance[keep], offsets, lobe)
+        sign = np.where(target[keep] % 2 == 0, 1.0, -1.0)  # the frame is centred: bin b carries (-1)^b
+        contribution = (sign * weight)[:, None] * half_amplitude[keep] * np.exp(1j * phases[keep])
+        harmonic[target[keep]] += contribution.astype(np.complex64)  # partials lie over a bin apart: no repeats
+    return harmonic
+
+
+def short_time_spectrum(drive: np.ndarray, length: int) -> np.ndarray:
+    """STFT of the first ``length`` samples of ``drive`` (zero-padded), as :func:`harmonic_notes` takes it."""
+    audio = np.zeros(length, dtype=np.float32)
+    audio[: min(length, len(drive))] = drive[:length]
+    return librosa.stft(audio, n_fft=N_FFT, hop_length=HOP, window="hann", center=True)
+
+
+def depth_for(character: float) -> float:
+    """Share of each band's energy the partials carry: all of it at character 0, half at character 1."""
+    return 1.0 - RAW_SHARE_AT_FULL_CHARACTER * float(np.clip(character, 0.0, 1.0))
+
+
+def harmonic_notes(
+    spectrum: np.ndarray,
+    sample_rate: int,
+    f0: float,
+    voicing: Voicing,
+    character: float,
+    length: int,
+    *,
+    pitched: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hard, soft) velocity layers of ``length`` samples: the sound whose :func:`short_time_spectrum` is
+    ``spectrum`` (at least ``length`` long), with its fine structure made harmonic at ``f0``.
+
+    The rest of each band's energy (:func:`depth_for`) stays the effect itself, above ``RESIDUAL_ABOVE_F0 * f0`` so
+    nothing of it competes with the fundamental (and, when ``pitched``, only between the harmonics).
+    """
+    spectrum = spectrum[:, : 1 + length // HOP]
+    freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=N_FFT).astype(np.float32)
+    residual_gain = np.sqrt(1.0 - depth_for(character)) * highpass_curve(freqs, RESIDUAL_ABOVE_F0 * f0, order=8)
+    if pitched:
+        # A pitched effect already has its partials on the harmonics (it was moved there): its raw share keeps
+        # only what lies between them, or two sounds on one frequency would beat and move the partials' levels.
+        on_harmonics = np.round(np.arange(f0, freqs[-1], f0) / (sample_rate / N_FFT)).astype(int)
+        residual_gain[np.clip(on_harmonics[:, None] + np.arange(-1, 2)[None, :], 0, len(freqs) - 1)] = 0.0
+    power = np.abs(spectrum) ** 2
+    harmonic = _harmonic_stft(power * (1.0 - residual_gain[:, None] ** 2), sample_rate, f0, voicing, character)
+    harmonic += spectrum * residual_gain[:, None]
+    hard = librosa.istft(harmonic, hop_length=HOP, window="hann", center=True, length=length).astype(np.float32)
+    cutoff = max(SOFT_CUTOFF_MIN_HZ, min(voicing.soft_cutoff_harmonic * f0, SOFT_CUTOFF_MAX_HZ))
+    soft = sosfilt(butter(4, cutoff, fs=sample_rate, output="sos"), hard).astype(np.float32)
+    return hard, soft
