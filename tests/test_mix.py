@@ -385,3 +385,30 @@ def test_an_empty_stem_beside_real_ones_is_mixed_as_silence() -> None:
     result = master(stems, SR, stem_roles(list(stems), Session.KEYBOARD))
     assert len(result.audio) == 3 * SR and np.isfinite(result.audio).all()
     assert abs(result.loudness_lufs + 14.0) <= 0.5
+
+
+def test_a_tune_of_short_decaying_notes_is_ridden_above_a_sustained_part():
+    from pipeline.mix.meters import window_levels_db
+    from pipeline.mix.placement import MELODY_MARGIN_DB, MELODY_WINDOW_S, ride_melody
+    from pipeline.mix.roles import Role
+
+    rate = 16_000
+    t = np.arange(rate * 8) / rate
+    pings = np.sin(2 * np.pi * 660 * t) * np.exp(-12 * (t % 0.5))  # a bell every half second, gone in 0.2 s
+    pad = 0.25 * np.sin(2 * np.pi * 220 * t)  # a part that never lets go
+    shaped = {Session.KEYBOARD: pings[None, :].astype(np.float32), Session.GUITAR: pad[None, :].astype(np.float32)}
+    roles = {Session.KEYBOARD: Role.MELODY, Session.GUITAR: Role.ACCOMPANIMENT}
+
+    def margin(wanted):
+        tune = window_levels_db(shaped[Session.KEYBOARD], rate, MELODY_WINDOW_S) + wanted[Session.KEYBOARD]
+        rest = window_levels_db(shaped[Session.GUITAR], rate, MELODY_WINDOW_S) + wanted[Session.GUITAR]
+        return float(np.median(tune - rest))
+
+    level = {Session.KEYBOARD: 0.0, Session.GUITAR: 0.0}
+    assert margin(level) < MELODY_MARGIN_DB
+    ridden = ride_melody(shaped, level, roles, rate)
+    assert ridden[Session.GUITAR] == 0.0 and ridden[Session.KEYBOARD] > 0.0
+    assert margin(ridden) == pytest.approx(MELODY_MARGIN_DB, abs=0.01)
+    # A tune that already leads is left where it is.
+    leading = {Session.KEYBOARD: 0.0, Session.GUITAR: -20.0}
+    assert ride_melody(shaped, leading, roles, rate) == leading

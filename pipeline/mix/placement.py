@@ -34,6 +34,9 @@ OCTAVE_HARMONIC_DB = -6.0
 # Gain cap, so that a nearly silent stem is not blown up into loud noise: a stem is raised at most this much more
 # than the stem that needs the least gain.
 MAX_STEM_LIFT_DB = 30.0
+MELODY_MARGIN_DB = 3.0  # the tune's median lead over the loudest other part while it plays
+MAX_MELODY_RIDE_DB = 8.0
+MELODY_WINDOW_S = 0.4
 # (delay ms, gain) of the early reflections that make the spread; delays spaced so that no comb lines up.
 SPREAD_TAPS = ((7.1, 0.42), (11.3, -0.38), (17.9, 0.34), (23.3, -0.3), (31.7, 0.26), (41.9, -0.22))
 SPREAD_HIGHPASS_HZ = 300.0  # the low end stays in the centre
@@ -202,6 +205,7 @@ def place_stems(
             loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
             if loudness[session] > SILENCE_LUFS:
                 wanted[session] = ROLE_SOUND[Role.BASS].loudness_lufs - loudness[session]
+    wanted = ride_melody(shaped, wanted, roles, sample_rate)
     least = min(wanted.values(), default=0.0)
     gains: dict[Session, float] = {}
     length = max(stem.shape[1] for stem in shaped.values())
@@ -220,6 +224,33 @@ def place_stems(
             room_send[: stem.shape[1]] += both * np.float32(send)
             spread_send[: stem.shape[1]] += both * np.float32(0.5 * spread)
     return PlacedStems(shaped, gains, room_send, spread_send)
+
+
+def ride_melody(shaped: dict[Session, np.ndarray], wanted: dict[Session, float], roles: dict[Session, Role],
+                sample_rate: int) -> dict[Session, float]:
+    """Raise the melody until it leads the loudest other part by :data:`MELODY_MARGIN_DB` in the median window
+    where it sounds (at most :data:`MAX_MELODY_RIDE_DB`), as an engineer rides the lead: equal loudness over a
+    whole song leaves a tune of short, decaying notes under parts that sustain."""
+    melodies = [s for s in wanted if roles[s] == Role.MELODY]
+    others = [s for s in wanted if roles[s] != Role.MELODY]
+    if len(melodies) != 1 or not others:
+        return wanted
+    melody = melodies[0]
+
+    def levels(session: Session) -> np.ndarray:
+        return window_levels_db(shaped[session], sample_rate, MELODY_WINDOW_S) + wanted[session]
+
+    tune = levels(melody)
+    count = len(tune)
+    rest = np.max([np.pad(lv[:count], (0, max(0, count - len(lv))), constant_values=-120.0)
+                   for lv in map(levels, others)], axis=0)
+    sounding = tune > tune.max() - 30.0
+    if not sounding.any():
+        return wanted
+    shortfall = MELODY_MARGIN_DB - float(np.median(tune[sounding] - rest[sounding]))
+    if shortfall <= 0:
+        return wanted
+    return {**wanted, melody: wanted[melody] + min(shortfall, MAX_MELODY_RIDE_DB)}
 
 
 def room(send: np.ndarray, style: MixStyle, sample_rate: int) -> np.ndarray:
