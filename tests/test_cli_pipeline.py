@@ -208,3 +208,17 @@ def test_see_refuses_a_non_image_plainly(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "notes.png" in err or "image" in err.lower()
     assert "Traceback" not in err and not (tmp_path / "sheet.json").exists()
+
+
+def test_see_prints_what_the_sheet_says_as_text_not_markup(tmp_path: Path, capsys):
+    from PIL import Image
+    from skimage import data
+
+    picture = tmp_path / "coffee.png"
+    Image.fromarray(data.coffee()).save(picture)
+    assert run(["see", str(picture), "--out", str(tmp_path / "[bold]out")]) == 0
+    printed = "".join(capsys.readouterr().out.split())  # long lines wrap at the terminal's width
+    sheet = json.loads((tmp_path / "[bold]out" / "sheet.json").read_text())
+    variant = sheet["sound_sources"][0]["variants"][0]
+    assert "".join(f"[{', '.join(variant['timbre'])}]".split()) in printed  # the timbre list, brackets and all
+    assert "[bold]out" in printed

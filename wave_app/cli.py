@@ -39,7 +39,7 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
 
         def plain(message: str, fraction: float) -> None:
             if message != last[0]:
-                console.print(f"[dim]{fraction * 100:5.1f}%[/] {message}", highlight=False)
+                console.print(f"[dim]{fraction * 100:5.1f}%[/] {escape(message)}", highlight=False)
                 last[0] = message
 
         yield plain
@@ -87,14 +87,15 @@ def print_report_summary(report, out_dir: Path) -> None:
     for session, entry in report.sessions.items():
         who = entry.effect_name or "-"
         why = entry.fallback or entry.reason
-        table.add_row(session.value, who, why)
+        table.add_row(session.value, escape(who), escape(why))
     out.print(table)
     out.print(
-        f"mix: [bold]{out_dir / report.mix}[/] ({report.duration_s:.1f} s, {report.loudness_lufs:.1f} LUFS, "
-        f"true peak {report.true_peak_dbtp:.1f} dBTP); compressed: {out_dir / report.mix_compressed}"
+        f"mix: [bold]{escape(str(out_dir / report.mix))}[/] ({report.duration_s:.1f} s, {report.loudness_lufs:.1f} "
+        f"LUFS, true peak {report.true_peak_dbtp:.1f} dBTP); compressed: {escape(str(out_dir / report.mix_compressed))}",
+        soft_wrap=True,
     )
     for note in report.notes:
-        out.print(f"[yellow]note:[/] {note}")
+        out.print(f"[yellow]note:[/] {escape(note)}")
 
 
 # ---------------------------------------------------------------------------------------------------- commands
@@ -142,12 +143,12 @@ def cmd_cast(args: argparse.Namespace) -> int:
     casting = cast(effects, parse_cast(args.cast))
     json_path, png_path = write_casting(casting, effects, args.out)
     for session, choice in casting.choices.items():
-        out.print(f"[bold]{session.value:<9}[/] {choice.effect_id:<28} {choice.reason}")
+        out.print(f"[bold]{session.value:<9}[/] {choice.effect_id:<28} {escape(choice.reason)}")
     for session, why in casting.empty.items():
-        out.print(f"[bold]{session.value:<9}[/] [dim]empty[/] {why}")
+        out.print(f"[bold]{session.value:<9}[/] [dim]empty[/] {escape(why)}")
     for alt in casting.alternates:
-        out.print(f"[dim]alternate #{alt.rank}: {alt.effect_id} (best as {alt.best_session.value}: {alt.reason})[/]")
-    out.print(f"wrote {json_path} and {png_path}")
+        out.print(f"[dim]alternate #{alt.rank}: {alt.effect_id} (best as {alt.best_session.value}: {escape(alt.reason)})[/]")
+    out.print(f"wrote {escape(str(json_path))} and {escape(str(png_path))}")
     return 0
 
 
@@ -159,13 +160,13 @@ def cmd_see(args: argparse.Namespace) -> int:
     settings = _settings_with(get_settings(), vision_engine=args.engine)
     with console.status("Looking at the picture"):
         sheet = see_image(args.image, vision_engine(settings), args.out, cue=args.cue)
-    out.print(f"[bold]{sheet.scene_description}[/]\nmood: {sheet.mood_description}")
+    out.print(f"[bold]{escape(sheet.scene_description)}[/]\nmood: {escape(sheet.mood_description)}")
     for source, variant in sheet.variants():
         hint = variant.mapping_to_music_instrument.value if variant.mapping_to_music_instrument else "-"
-        out.print(f"  {variant.id:<28} {source.name}: {variant.play_method} [{', '.join(variant.timbre)}] -> {hint}")
+        out.print(escape(f"  {variant.id:<28} {source.name}: {variant.play_method} [{', '.join(variant.timbre)}] -> {hint}"))
     for notice in sheet.notices:
-        out.print(f"[yellow]note:[/] {notice}")
-    out.print(f"wrote {args.out / 'sheet.json'}")
+        out.print(f"[yellow]note:[/] {escape(notice)}")
+    out.print(f"wrote {escape(str(args.out / 'sheet.json'))}")
     return 0
 
 
@@ -180,9 +181,9 @@ def cmd_hear(args: argparse.Namespace) -> int:
     with progress_bar(not args.quiet) as progress:
         paths = hear_sheet(sheet, effects_engine(settings), args.out, seed=args.seed, progress=progress)
     for variant_id, path in paths.items():
-        out.print(f"  {variant_id:<28} {path}")
+        out.print(escape(f"  {variant_id:<28} {path}"))
     for notice in sheet.notices:
-        out.print(f"[yellow]note:[/] {notice}")
+        out.print(f"[yellow]note:[/] {escape(notice)}")
     return 0
 
 
@@ -218,7 +219,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     text = json.dumps(SoundSheet.json_schema(), indent=2)
     if args.out:
         args.out.write_text(text)
-        out.print(f"wrote {args.out}")
+        out.print(f"wrote {escape(str(args.out))}")
     else:
         print(text)
     return 0
