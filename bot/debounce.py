@@ -37,6 +37,10 @@ class RemapDebouncer:
         self._applying.add(task)
         task.add_done_callback(self._applying.discard)
 
+    def waiting(self, job_id: str) -> dict[str, Session]:
+        """The moves of ``job_id`` that wait for their render, sound -> session."""
+        return dict(self._pending.get(job_id, {}))
+
     async def _fire_later(self, job_id: str) -> None:
         await asyncio.sleep(self.delay)
         if self._timers.get(job_id) is asyncio.current_task():

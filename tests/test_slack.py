@@ -24,6 +24,7 @@ from bot.slack import SlackWave, web_app
 from bot.slack.server import web_client
 from db.models import ChatMessage, GalleryEntry, Job, Render, User, Vote
 from jobs.runtime import Runtime
+from pipeline.types import Session
 from tests.conftest import REDIS_TEST_URL
 from tests.fake_slack import BOT_USER, FakeSlack, Message, SignedSender
 from tests.jobs_helpers import picture_bytes, workers
@@ -226,8 +227,13 @@ async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
     assert set(variant_by_ts) == {m.ts for m in sounds}
     # A sound that is not the guitar yet, moved to keyboard and then (quickly) to guitar: one new render.
     target = next(m for m in sounds if variant_by_ts[m.ts] != held.get("guitar"))
+    debouncer = wave.slack.debouncer
+    debouncer.delay = 3600.0  # the moves wait for the flush below, however slowly a busy machine handles them
     await wave.send.reaction(OWNER, "musical_keyboard", CHANNEL, target.ts)
     await wave.send.reaction(OWNER, "guitar::skin-tone-2", CHANNEL, target.ts)
+    await fake.wait_for(lambda: debouncer.waiting(delivered.job_id) == {variant_by_ts[target.ts]: Session.GUITAR},
+                        what="both moves waiting as one")
+    await debouncer.flush()
     thread_ts = delivered.progress.ts
     new_mix = await fake.wait_for(
         lambda: next((m for m in fake.thread(CHANNEL, thread_ts) if any(
