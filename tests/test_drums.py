@@ -19,6 +19,7 @@ from pipeline.instruments.drums import (
     describe,
     find_hits,
 )
+from pipeline.instruments.files import write_instrument_files
 from pipeline.types import Instrument, Session
 
 SR = 44100
@@ -114,6 +115,8 @@ def test_single_hit_plays_itself_on_its_own_key(sample, kits):
 def test_kit_files_and_sfz(kits):
     kit = kits["loop_amen"]
     assert kit.session == Session.DRUMS and kit.engine == "dsp" and kit.sample_rate == SR
+    assert not kit.sfz_path.exists()  # the builder writes only the samples
+    write_instrument_files(kit)
     text = kit.sfz_path.read_text()
     regions = [dict(re.findall(r"(\w+)=(\S+)", line)) for line in text.splitlines() if line.startswith("<region>")]
     assert len(regions) == 2 * len(GM_KEYS)

@@ -15,9 +15,8 @@ import numpy as np
 
 from pipeline.audio import LoadedEffect, condition_effect, load_effect
 from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.instruments.files import write_instrument_files
 from pipeline.instruments.melodic import build_melodic_instrument
-from pipeline.instruments.sf2 import SF2_FILE_NAME, write_sf2
-from pipeline.instruments.sfz import write_sfz
 from pipeline.types import EffectInput, Instrument, Session
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ def _revoice_with_rave(loaded: LoadedEffect, model_path: Path | None, name: str)
 
 
 def _build_drums(
-    loaded: LoadedEffect, out_dir: Path, *, name: str, source_effect: str, sample_rate: int, seed: int
+    loaded: LoadedEffect, out_dir: Path, *, name: str, source_effect: str, sample_rate: int, seed: int, engine: str
 ) -> Instrument:
     try:
         from pipeline.instruments.drums import build_drum_kit
@@ -50,7 +49,7 @@ def _build_drums(
         loaded = LoadedEffect(_noise_burst(sample_rate, seed), sample_rate, list(loaded.notes))
         fallback_note = "the effect is silent: the kit was built from a neutral noise burst instead"
     instrument = build_drum_kit(
-        loaded, out_dir, name=name, source_effect=source_effect, sample_rate=sample_rate, seed=seed
+        loaded, out_dir, name=name, source_effect=source_effect, sample_rate=sample_rate, seed=seed, engine=engine
     )
     if fallback_note:
         instrument.notes.append(fallback_note)
@@ -99,17 +98,13 @@ def build_instrument(
 
     if session == Session.DRUMS:
         instrument = _build_drums(
-            loaded, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed
+            loaded, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed, engine=engine
         )
-        instrument.engine = engine
     else:
         instrument = build_melodic_instrument(
             loaded, session, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed,
             engine=engine, character=character,
         )
-    write_sf2(instrument, out_dir / SF2_FILE_NAME)
-    instrument.sf2 = SF2_FILE_NAME
-    write_sfz(instrument)
-    instrument.save()
+    write_instrument_files(instrument)
     log.info("built %s instrument from %s in %s (%d zones)", session.value, effect.id, out_dir, len(instrument.zones))
     return instrument

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from pedalboard import HighShelfFilter, LowShelfFilter, Pedalboard
-from scipy.signal import butter, sosfilt
+
+from pipeline.dsp import filters
 
 SAMPLE_RATE = 44100
 
@@ -25,15 +26,15 @@ def bandpass(x: np.ndarray, low_hz: float, high_hz: float, order: int = 2) -> np
     low, high = _nyquist_clip(low_hz), _nyquist_clip(high_hz)
     if high <= low * 1.05:
         high = min(0.45 * SAMPLE_RATE, low * 1.2)
-    return sosfilt(butter(order, [low, high], btype="bandpass", fs=SAMPLE_RATE, output="sos"), x)
+    return filters.bandpass(np.asarray(x, np.float64), low, high, SAMPLE_RATE, order)
 
 
 def lowpass(x: np.ndarray, cutoff_hz: float, order: int = 2) -> np.ndarray:
-    return sosfilt(butter(order, _nyquist_clip(cutoff_hz), btype="lowpass", fs=SAMPLE_RATE, output="sos"), x)
+    return filters.lowpass(np.asarray(x, np.float64), _nyquist_clip(cutoff_hz), SAMPLE_RATE, order)
 
 
 def highpass(x: np.ndarray, cutoff_hz: float, order: int = 2) -> np.ndarray:
-    return sosfilt(butter(order, _nyquist_clip(cutoff_hz), btype="highpass", fs=SAMPLE_RATE, output="sos"), x)
+    return filters.highpass(np.asarray(x, np.float64), _nyquist_clip(cutoff_hz), SAMPLE_RATE, order)
 
 
 def slow_curve(rng: np.random.Generator, n: int, rate_hz: float, low: float = 0.0, high: float = 1.0) -> np.ndarray:
