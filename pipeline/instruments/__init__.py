@@ -2,8 +2,10 @@
 
 :func:`build_instrument` is the stage's entry point. Drums are sliced into a kit by
 :mod:`pipeline.instruments.drums`; bass, guitar and keyboard are played in tune by the effect itself
-(:mod:`pipeline.instruments.melodic`), with a per-session ``character`` from 0 (clean instrument) to 1 (raw sound). The ``rave`` engine first re-voices the effect with a RAVE model, then builds
-the same way, so the in-tune guarantee holds for both engines.
+(:mod:`pipeline.instruments.melodic`), with a per-session ``character`` from 0 (clean instrument) to 1 (raw
+sound). The ``rave`` engine first re-voices the effect with a RAVE model, then builds the same way, so the in-tune
+guarantee holds for both engines. Each builder writes its samples and returns an :class:`~pipeline.types.Instrument`;
+:mod:`pipeline.instruments.files` then writes its SFZ, SF2 and JSON.
 """
 
 from __future__ import annotations
