@@ -318,7 +318,7 @@ def finish(audio: np.ndarray, length_s: float, sample_rate: int, floor_db: float
 # --------------------------------------------------------------------------------------------- kit families
 
 
-class Family(StrEnum):
+class KitFamily(StrEnum):
     """What a GM key is, by how it is made. Native hit class in brackets."""
 
     KICK = "kick"  # [kick]
@@ -329,13 +329,13 @@ class Family(StrEnum):
     PERC = "perc"  # [perc], or whatever the effect has
 
 
-NATIVE_CLASS: dict[Family, HitClass] = {
-    Family.KICK: HitClass.KICK,
-    Family.SNARE: HitClass.SNARE,
-    Family.HAT: HitClass.HAT,
-    Family.CYMBAL: HitClass.HAT,
-    Family.TOM: HitClass.PERC,
-    Family.PERC: HitClass.PERC,
+NATIVE_CLASS: dict[KitFamily, HitClass] = {
+    KitFamily.KICK: HitClass.KICK,
+    KitFamily.SNARE: HitClass.SNARE,
+    KitFamily.HAT: HitClass.HAT,
+    KitFamily.CYMBAL: HitClass.HAT,
+    KitFamily.TOM: HitClass.PERC,
+    KitFamily.PERC: HitClass.PERC,
 }
 
 
@@ -345,7 +345,7 @@ class KitPiece:
 
     key: int
     name: str
-    family: Family
+    family: KitFamily
     semitones: float = 0.0
     length_s: float = 0.5
     highpass_hz: float = 0.0
@@ -361,53 +361,53 @@ _RASP_SHORT = tuple(12.0 * i for i in range(1, 6))
 _RASP_LONG = tuple(14.0 * i for i in range(1, 16))
 
 GM_KIT: tuple[KitPiece, ...] = (
-    KitPiece(35, "Acoustic Bass Drum", Family.KICK, -2, 0.55, pick=1),
-    KitPiece(36, "Bass Drum 1", Family.KICK, 0, 0.5),
-    KitPiece(37, "Side Stick", Family.SNARE, 5, 0.09, highpass_hz=1200, volume_db=-3, pick=1),
-    KitPiece(38, "Acoustic Snare", Family.SNARE, 0, 0.45),
-    KitPiece(39, "Hand Clap", Family.SNARE, 2, 0.3, highpass_hz=700, lowpass_hz=7000, flams_ms=_CLAP),
-    KitPiece(40, "Electric Snare", Family.SNARE, 2, 0.35, highpass_hz=180, pick=1),
-    KitPiece(41, "Low Floor Tom", Family.TOM, -10, 0.7, pan=-0.3),
-    KitPiece(42, "Closed Hi-Hat", Family.HAT, 0, 0.09, volume_db=-3, pan=0.2),
-    KitPiece(43, "High Floor Tom", Family.TOM, -8, 0.65, pan=-0.25),
-    KitPiece(44, "Pedal Hi-Hat", Family.HAT, -1, 0.06, volume_db=-6, pick=1, pan=0.2),
-    KitPiece(45, "Low Tom", Family.TOM, -6, 0.6, pan=-0.15),
-    KitPiece(46, "Open Hi-Hat", Family.CYMBAL, 0, 0.45, highpass_hz=4000, volume_db=-4, pan=0.2),
-    KitPiece(47, "Low-Mid Tom", Family.TOM, -4, 0.55, pan=-0.05),
-    KitPiece(48, "Hi-Mid Tom", Family.TOM, -2, 0.5, pan=0.05),
-    KitPiece(49, "Crash Cymbal 1", Family.CYMBAL, -2, 1.5, highpass_hz=1500, volume_db=-3, pan=-0.3),
-    KitPiece(50, "High Tom", Family.TOM, 0, 0.45, pan=0.15),
-    KitPiece(51, "Ride Cymbal 1", Family.CYMBAL, 1, 1.0, highpass_hz=2500, volume_db=-5, pan=0.35),
-    KitPiece(52, "Chinese Cymbal", Family.CYMBAL, 3, 1.1, highpass_hz=2000, lowpass_hz=9000, volume_db=-4, pan=-0.35),
-    KitPiece(53, "Ride Bell", Family.PERC, 12, 0.6, highpass_hz=1500, volume_db=-5, pan=0.35),
-    KitPiece(54, "Tambourine", Family.HAT, 3, 0.25, highpass_hz=3000, flams_ms=(25.0,), volume_db=-5, pan=0.3),
-    KitPiece(55, "Splash Cymbal", Family.CYMBAL, 4, 0.7, highpass_hz=3000, volume_db=-4, pan=0.3),
-    KitPiece(56, "Cowbell", Family.PERC, 7, 0.3, highpass_hz=400, lowpass_hz=5000, volume_db=-4, pan=0.2),
-    KitPiece(57, "Crash Cymbal 2", Family.CYMBAL, 1, 1.5, highpass_hz=1500, volume_db=-3, pick=1, pan=0.3),
-    KitPiece(58, "Vibraslap", Family.PERC, 9, 0.6, flams_ms=_RASP_LONG, volume_db=-6, pan=-0.2),
-    KitPiece(59, "Ride Cymbal 2", Family.CYMBAL, -1, 1.0, highpass_hz=2500, volume_db=-5, pick=1, pan=-0.35),
-    KitPiece(60, "Hi Bongo", Family.PERC, 5, 0.25, pan=0.25),
-    KitPiece(61, "Low Bongo", Family.PERC, 2, 0.3, pan=0.2),
-    KitPiece(62, "Mute Hi Conga", Family.PERC, 3, 0.12, pan=-0.2),
-    KitPiece(63, "Open Hi Conga", Family.PERC, 3, 0.4, pan=-0.2),
-    KitPiece(64, "Low Conga", Family.PERC, -1, 0.45, pan=-0.25),
-    KitPiece(65, "High Timbale", Family.TOM, 6, 0.35, highpass_hz=300, pan=0.3),
-    KitPiece(66, "Low Timbale", Family.TOM, 3, 0.4, highpass_hz=200, pan=0.25),
-    KitPiece(67, "High Agogo", Family.PERC, 14, 0.3, highpass_hz=800, volume_db=-4, pan=-0.3),
-    KitPiece(68, "Low Agogo", Family.PERC, 10, 0.3, highpass_hz=600, volume_db=-4, pan=-0.3),
-    KitPiece(69, "Cabasa", Family.HAT, 2, 0.12, flams_ms=(15.0,), volume_db=-6, pan=0.35),
-    KitPiece(70, "Maracas", Family.HAT, 4, 0.08, volume_db=-6, pan=-0.35),
-    KitPiece(71, "Short Whistle", Family.PERC, 17, 0.15, highpass_hz=1000, volume_db=-6, pan=0.4),
-    KitPiece(72, "Long Whistle", Family.PERC, 17, 0.5, highpass_hz=1000, volume_db=-6, pan=0.4),
-    KitPiece(73, "Short Guiro", Family.HAT, -2, 0.12, flams_ms=_RASP_SHORT, volume_db=-6, pan=-0.3),
-    KitPiece(74, "Long Guiro", Family.HAT, -2, 0.35, flams_ms=_RASP_LONG, volume_db=-6, pan=-0.3),
-    KitPiece(75, "Claves", Family.PERC, 12, 0.1, highpass_hz=700, volume_db=-4, pan=0.3),
-    KitPiece(76, "Hi Wood Block", Family.PERC, 9, 0.12, highpass_hz=500, volume_db=-4, pan=0.2),
-    KitPiece(77, "Low Wood Block", Family.PERC, 6, 0.14, highpass_hz=400, volume_db=-4, pan=0.2),
-    KitPiece(78, "Mute Cuica", Family.PERC, 8, 0.15, volume_db=-5, pan=-0.25),
-    KitPiece(79, "Open Cuica", Family.PERC, 6, 0.4, volume_db=-5, pan=-0.25),
-    KitPiece(80, "Mute Triangle", Family.HAT, 9, 0.1, highpass_hz=3000, volume_db=-7, pan=0.4),
-    KitPiece(81, "Open Triangle", Family.CYMBAL, 9, 0.8, highpass_hz=3000, volume_db=-7, pan=0.4),
+    KitPiece(35, "Acoustic Bass Drum", KitFamily.KICK, -2, 0.55, pick=1),
+    KitPiece(36, "Bass Drum 1", KitFamily.KICK, 0, 0.5),
+    KitPiece(37, "Side Stick", KitFamily.SNARE, 5, 0.09, highpass_hz=1200, volume_db=-3, pick=1),
+    KitPiece(38, "Acoustic Snare", KitFamily.SNARE, 0, 0.45),
+    KitPiece(39, "Hand Clap", KitFamily.SNARE, 2, 0.3, highpass_hz=700, lowpass_hz=7000, flams_ms=_CLAP),
+    KitPiece(40, "Electric Snare", KitFamily.SNARE, 2, 0.35, highpass_hz=180, pick=1),
+    KitPiece(41, "Low Floor Tom", KitFamily.TOM, -10, 0.7, pan=-0.3),
+    KitPiece(42, "Closed Hi-Hat", KitFamily.HAT, 0, 0.09, volume_db=-3, pan=0.2),
+    KitPiece(43, "High Floor Tom", KitFamily.TOM, -8, 0.65, pan=-0.25),
+    KitPiece(44, "Pedal Hi-Hat", KitFamily.HAT, -1, 0.06, volume_db=-6, pick=1, pan=0.2),
+    KitPiece(45, "Low Tom", KitFamily.TOM, -6, 0.6, pan=-0.15),
+    KitPiece(46, "Open Hi-Hat", KitFamily.CYMBAL, 0, 0.45, highpass_hz=4000, volume_db=-4, pan=0.2),
+    KitPiece(47, "Low-Mid Tom", KitFamily.TOM, -4, 0.55, pan=-0.05),
+    KitPiece(48, "Hi-Mid Tom", KitFamily.TOM, -2, 0.5, pan=0.05),
+    KitPiece(49, "Crash Cymbal 1", KitFamily.CYMBAL, -2, 1.5, highpass_hz=1500, volume_db=-3, pan=-0.3),
+    KitPiece(50, "High Tom", KitFamily.TOM, 0, 0.45, pan=0.15),
+    KitPiece(51, "Ride Cymbal 1", KitFamily.CYMBAL, 1, 1.0, highpass_hz=2500, volume_db=-5, pan=0.35),
+    KitPiece(52, "Chinese Cymbal", KitFamily.CYMBAL, 3, 1.1, highpass_hz=2000, lowpass_hz=9000, volume_db=-4, pan=-0.35),
+    KitPiece(53, "Ride Bell", KitFamily.PERC, 12, 0.6, highpass_hz=1500, volume_db=-5, pan=0.35),
+    KitPiece(54, "Tambourine", KitFamily.HAT, 3, 0.25, highpass_hz=3000, flams_ms=(25.0,), volume_db=-5, pan=0.3),
+    KitPiece(55, "Splash Cymbal", KitFamily.CYMBAL, 4, 0.7, highpass_hz=3000, volume_db=-4, pan=0.3),
+    KitPiece(56, "Cowbell", KitFamily.PERC, 7, 0.3, highpass_hz=400, lowpass_hz=5000, volume_db=-4, pan=0.2),
+    KitPiece(57, "Crash Cymbal 2", KitFamily.CYMBAL, 1, 1.5, highpass_hz=1500, volume_db=-3, pick=1, pan=0.3),
+    KitPiece(58, "Vibraslap", KitFamily.PERC, 9, 0.6, flams_ms=_RASP_LONG, volume_db=-6, pan=-0.2),
+    KitPiece(59, "Ride Cymbal 2", KitFamily.CYMBAL, -1, 1.0, highpass_hz=2500, volume_db=-5, pick=1, pan=-0.35),
+    KitPiece(60, "Hi Bongo", KitFamily.PERC, 5, 0.25, pan=0.25),
+    KitPiece(61, "Low Bongo", KitFamily.PERC, 2, 0.3, pan=0.2),
+    KitPiece(62, "Mute Hi Conga", KitFamily.PERC, 3, 0.12, pan=-0.2),
+    KitPiece(63, "Open Hi Conga", KitFamily.PERC, 3, 0.4, pan=-0.2),
+    KitPiece(64, "Low Conga", KitFamily.PERC, -1, 0.45, pan=-0.25),
+    KitPiece(65, "High Timbale", KitFamily.TOM, 6, 0.35, highpass_hz=300, pan=0.3),
+    KitPiece(66, "Low Timbale", KitFamily.TOM, 3, 0.4, highpass_hz=200, pan=0.25),
+    KitPiece(67, "High Agogo", KitFamily.PERC, 14, 0.3, highpass_hz=800, volume_db=-4, pan=-0.3),
+    KitPiece(68, "Low Agogo", KitFamily.PERC, 10, 0.3, highpass_hz=600, volume_db=-4, pan=-0.3),
+    KitPiece(69, "Cabasa", KitFamily.HAT, 2, 0.12, flams_ms=(15.0,), volume_db=-6, pan=0.35),
+    KitPiece(70, "Maracas", KitFamily.HAT, 4, 0.08, volume_db=-6, pan=-0.35),
+    KitPiece(71, "Short Whistle", KitFamily.PERC, 17, 0.15, highpass_hz=1000, volume_db=-6, pan=0.4),
+    KitPiece(72, "Long Whistle", KitFamily.PERC, 17, 0.5, highpass_hz=1000, volume_db=-6, pan=0.4),
+    KitPiece(73, "Short Guiro", KitFamily.HAT, -2, 0.12, flams_ms=_RASP_SHORT, volume_db=-6, pan=-0.3),
+    KitPiece(74, "Long Guiro", KitFamily.HAT, -2, 0.35, flams_ms=_RASP_LONG, volume_db=-6, pan=-0.3),
+    KitPiece(75, "Claves", KitFamily.PERC, 12, 0.1, highpass_hz=700, volume_db=-4, pan=0.3),
+    KitPiece(76, "Hi Wood Block", KitFamily.PERC, 9, 0.12, highpass_hz=500, volume_db=-4, pan=0.2),
+    KitPiece(77, "Low Wood Block", KitFamily.PERC, 6, 0.14, highpass_hz=400, volume_db=-4, pan=0.2),
+    KitPiece(78, "Mute Cuica", KitFamily.PERC, 8, 0.15, volume_db=-5, pan=-0.25),
+    KitPiece(79, "Open Cuica", KitFamily.PERC, 6, 0.4, volume_db=-5, pan=-0.25),
+    KitPiece(80, "Mute Triangle", KitFamily.HAT, 9, 0.1, highpass_hz=3000, volume_db=-7, pan=0.4),
+    KitPiece(81, "Open Triangle", KitFamily.CYMBAL, 9, 0.8, highpass_hz=3000, volume_db=-7, pan=0.4),
 )
 GM_KEYS: tuple[int, ...] = tuple(piece.key for piece in GM_KIT)
 
@@ -419,7 +419,7 @@ GM_KEYS: tuple[int, ...] = tuple(piece.key for piece in GM_KIT)
 class FamilySource:
     """The material one family is made from: its own hits, or one sound to derive from."""
 
-    family: Family
+    family: KitFamily
     native: list[np.ndarray] = field(default_factory=list)  # hits of the family's class, most typical first
     derived: np.ndarray | None = None  # made by filtering/pitching when the effect has no native hit
     note: str = ""
@@ -517,32 +517,32 @@ BORROW_KICK_LOW_SHARE = 0.1
 BORROW_HAT_CENTROID_HZ = 2500.0
 
 
-def _without_bleed(family: Family, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+def _without_bleed(family: KitFamily, audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Slices of a groove carry the other drums played with them: keep a kick's lows and a hat's highs."""
-    if family == Family.KICK:
+    if family == KitFamily.KICK:
         return lowpass(audio, 1000.0, sample_rate, order=2)
-    if family in (Family.HAT, Family.CYMBAL):
+    if family in (KitFamily.HAT, KitFamily.CYMBAL):
         return highpass(audio, 4000.0, sample_rate)
     return audio
 
 
-def _borrow(family: Family, playable: list[Hit], sample_rate: int, rng: np.random.Generator) -> FamilySource | None:
+def _borrow(family: KitFamily, playable: list[Hit], sample_rate: int, rng: np.random.Generator) -> FamilySource | None:
     """In a groove, a kick or hat buried under other drums (a kick under a ride) still sits at its end of the
     spectrum: take that hit and filter the other drums away rather than synthesising a new piece."""
     if len(playable) < BORROW_MIN_HITS:
         return None
-    if family == Family.KICK:
+    if family == KitFamily.KICK:
         h = max(playable, key=lambda x: x.features.low_share)
         lowest_two = sorted(x.features.centroid_hz for x in playable)[:2]
         if h.features.low_share < BORROW_KICK_LOW_SHARE or h.features.centroid_hz > lowest_two[-1]:
             return None
         audio = lowpass(h.audio, 250.0, sample_rate, order=2)
-    elif family in (Family.HAT, Family.CYMBAL):
+    elif family in (KitFamily.HAT, KitFamily.CYMBAL):
         h = max(playable, key=lambda x: x.features.centroid_hz)
         if h.features.centroid_hz < BORROW_HAT_CENTROID_HZ:
             return None
         audio = highpass(h.audio, 5000.0, sample_rate)
-        if family == Family.CYMBAL:
+        if family == KitFamily.CYMBAL:
             audio = _cymbal_tail(audio, 1.5, sample_rate, rng)
     else:
         return None
@@ -550,7 +550,7 @@ def _borrow(family: Family, playable: list[Hit], sample_rate: int, rng: np.rando
     return FamilySource(family, [audio], note=note)
 
 
-def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int) -> dict[Family, FamilySource]:
+def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int) -> dict[KitFamily, FamilySource]:
     """Decide, for each family, which hits play it or what it is derived from (and say so)."""
     rng = np.random.default_rng([seed, 0])
     playable = [h for h in hits if h.percussive]
@@ -574,12 +574,12 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
     def nearest(c: HitClass) -> Hit:
         return min(pool, key=lambda h: np.linalg.norm((h.features.vector() - CLASS_PROTOTYPES[c]) / FEATURE_SCALES))
 
-    sources: dict[Family, FamilySource] = {}
-    for family in Family:
+    sources: dict[KitFamily, FamilySource] = {}
+    for family in KitFamily:
         native = [h.audio for h in by_class[NATIVE_CLASS[family]]]
         if len(playable) >= BORROW_MIN_HITS:
             native = [_without_bleed(family, a, sample_rate) for a in native]
-        if family == Family.CYMBAL:
+        if family == KitFamily.CYMBAL:
             native = [_cymbal_tail(a, 1.5, sample_rate, rng) for a in native]
         if native:
             sources[family] = FamilySource(family, native)
@@ -588,18 +588,18 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
         if borrowed is not None:
             sources[family] = borrowed
             continue
-        if family == Family.KICK:
+        if family == KitFamily.KICK:
             h = lowest()
             derived = _kick_from(h.audio, h.features.centroid_hz, sample_rate)
-        elif family == Family.SNARE:
+        elif family == KitFamily.SNARE:
             h = nearest(HitClass.SNARE)
             derived = _snare_from(h.audio, sample_rate, rng)
-        elif family in (Family.HAT, Family.CYMBAL):
+        elif family in (KitFamily.HAT, KitFamily.CYMBAL):
             h = brightest()
             derived = _hat_from(h.audio, h.features.centroid_hz, sample_rate, rng)
-            if family == Family.CYMBAL:
+            if family == KitFamily.CYMBAL:
                 derived = _cymbal_tail(derived[: int(0.05 * sample_rate)], 1.5, sample_rate, rng)
-        elif family == Family.TOM:
+        elif family == KitFamily.TOM:
             h = nearest(HitClass.PERC)
             derived = _tom_from(h.audio, h.features.centroid_hz, sample_rate)
         else:
