@@ -16,7 +16,7 @@ from pipeline.effects.base import CachedEffectsEngine
 from pipeline.effects.lite import LiteEffectsEngine, synthesise
 from pipeline.effects.synth.animal import SHAPES
 from pipeline.effects.synth.machine import KINDS as MACHINE_KINDS
-from pipeline.effects.words import SoundFamily, Material, Recipe, Timbre
+from pipeline.effects.words import Material, Recipe, SoundFamily, Timbre
 from pipeline.sheet import SoundSheet
 
 SR = 44100

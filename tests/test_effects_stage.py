@@ -11,8 +11,14 @@ import pytest
 from pipeline.effects import get_effects_engine
 from pipeline.effects.cache import EffectCache, effect_key
 from pipeline.effects.postprocess import finish_effect
-from pipeline.effects.prompts import MAX_PROMPT_WORDS, NEGATIVE_PROMPT, build_prompt, build_prompts, variant_seed
-from pipeline.effects.words import SoundFamily, Material, classify_family, classify_material, read_timbre
+from pipeline.effects.prompts import (
+    MAX_PROMPT_WORDS,
+    NEGATIVE_PROMPT,
+    build_prompt,
+    build_prompts,
+    variant_seed,
+)
+from pipeline.effects.words import Material, SoundFamily, classify_family, classify_material, read_timbre
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 

@@ -12,7 +12,7 @@ from pipeline.effects.base import CachedEffectsEngine, EffectRequest
 from pipeline.effects.cache import DEFAULT_CACHE_DIR
 from pipeline.effects.synth import animal, liquid, machine, modal, noise, tonal
 from pipeline.effects.synth.common import SAMPLE_RATE, tilt
-from pipeline.effects.words import SoundFamily, Recipe, recipe_for
+from pipeline.effects.words import Recipe, SoundFamily, recipe_for
 from pipeline.errors import WaveEngineError
 from pipeline.types import ProgressCallback
 
