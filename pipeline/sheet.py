@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from pipeline.safe_names import UnsafeNameError, check_slug, slugify
+from pipeline.session_table import rows
 from pipeline.types import EffectInput, Session
 
 MIN_VARIANTS = 5
@@ -41,10 +42,7 @@ _VOCAL = re.compile(
 )
 
 _SESSION_WORDS: list[tuple[Session, re.Pattern[str]]] = [
-    (Session.DRUMS, re.compile(r"drum|percuss|kit|beat|rhythm|snare|kick|hi-?hat|cymbal|tom", re.I)),
-    (Session.BASS, re.compile(r"bass|sub|low[- ]end", re.I)),
-    (Session.GUITAR, re.compile(r"guitar|string|pluck|harp|banjo|ukulele|lute|mandolin", re.I)),
-    (Session.KEYBOARD, re.compile(r"key|piano|organ|synth|pad|celesta|marimba|vibraphone|bell|melod", re.I)),
+    (r.session, re.compile(r.hint_words, re.IGNORECASE)) for r in rows()
 ]
 
 

@@ -18,6 +18,7 @@ from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.instruments.melodic import build_melodic_instrument
 from pipeline.instruments.sf2 import SF2_FILE_NAME, write_sf2
 from pipeline.instruments.sfz import write_sfz
+from pipeline.session_table import row
 from pipeline.types import EffectInput, Instrument, Session
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def build_instrument(
     if engine == "rave" and not loaded.silent:
         loaded = _revoice_with_rave(loaded, rave_model, name)
 
-    if session == Session.DRUMS:
+    if row(session).drum_kit:
         instrument = _build_drums(
             loaded, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed
         )
