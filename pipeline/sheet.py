@@ -41,13 +41,9 @@ _VOCAL = re.compile(
     re.IGNORECASE,
 )
 
-_SESSION_WORDS: list[tuple[Session, re.Pattern[str]]] = [
-    (r.session, re.compile(r.hint_words, re.IGNORECASE)) for r in rows()
-]
-
 
 def normalise_session(value: Any) -> Session | None:
-    """Map whatever a model wrote as an instrument hint to one of the four sessions, or None."""
+    """Map whatever a model wrote as an instrument hint to a session (the table's hint words), or None."""
     if value is None:
         return None
     if isinstance(value, Session):
@@ -55,10 +51,7 @@ def normalise_session(value: Any) -> Session | None:
     text = str(value).strip().lower()
     if text in {"", "null", "none", "n/a", "na", "-", "unknown", "any"}:
         return None
-    for session, pattern in _SESSION_WORDS:
-        if pattern.search(text):
-            return session
-    return None
+    return next((r.session for r in rows() if re.search(r.hint_words, text, re.IGNORECASE)), None)
 
 
 def _cap(limit: int):
