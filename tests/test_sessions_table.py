@@ -17,7 +17,16 @@ from pipeline.songs.arrange import arrange
 from pipeline.songs.catalog import SPECS
 from pipeline.songs.roles import melody_session
 from pipeline.songs.styles import STYLES
-from pipeline.types import MELODIC_SESSIONS, SESSION_RANGES, SESSIONS, CastChoice, Casting, EffectInput, Note, Part
+from pipeline.types import (
+    MELODIC_SESSIONS,
+    SESSION_RANGES,
+    SESSIONS,
+    CastChoice,
+    Casting,
+    EffectInput,
+    Note,
+    Part,
+)
 
 
 def test_the_table_has_one_row_per_session_in_the_enums_order() -> None:
