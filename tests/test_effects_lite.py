@@ -16,7 +16,8 @@ from pipeline.effects.base import CachedEffectsEngine
 from pipeline.effects.lite import LiteEffectsEngine, synthesise
 from pipeline.effects.synth.animal import SHAPES
 from pipeline.effects.synth.machine import KINDS as MACHINE_KINDS
-from pipeline.effects.words import Material, Recipe, SoundFamily, Timbre
+from pipeline.effects.synth.modal import MATERIALS
+from pipeline.effects.words import Recipe, SoundFamily, Timbre
 from pipeline.sheet import SoundSheet
 
 SR = 44100
@@ -497,7 +498,7 @@ def test_no_seed_breaks_any_family(family: SoundFamily) -> None:
         timbre = Timbre(pitch=float(rng.choice([0.35, 1.0, 2.5])), decay=float(rng.choice([0.3, 1.0, 3.0])))
         recipe = Recipe(
             family=family,
-            material=list(Material)[seed % len(Material)],
+            material=list(MATERIALS)[seed % len(MATERIALS)],
             timbre=timbre,
             repeated=bool(seed % 2),
             soft_striker=bool(seed % 3 == 0),

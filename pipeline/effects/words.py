@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from pipeline.materials import Material
+
 
 class SoundFamily(StrEnum):
     IMPACT = "impact"
@@ -31,16 +33,6 @@ class SoundFamily(StrEnum):
     HISS = "hiss"
     MACHINE = "machine"
     CLICK = "click"
-
-
-class Material(StrEnum):
-    WOOD = "wood"
-    METAL = "metal"
-    GLASS = "glass"
-    STONE = "stone"
-    PLASTIC = "plastic"
-    CERAMIC = "ceramic"
-    EARTH = "earth"
 
 
 def _rx(*stems: str) -> re.Pattern[str]:
@@ -171,6 +163,7 @@ def classify_family(words: str, action: str = "", name: str = "") -> SoundFamily
 
 
 def classify_material(material: str, words: str) -> Material:
+    """The modelled material (one with struck modes in :mod:`pipeline.effects.synth.modal`) the words speak of."""
     for text in (material, words):
         for found, pattern in _MATERIAL_PATTERNS:
             if text and pattern.search(text):
