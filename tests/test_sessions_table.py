@@ -55,6 +55,16 @@ def test_an_arrangement_writes_each_part_on_its_rows_channel_pan_and_program() -
         assert part.program == style_programs.get(session, row(session).program)
 
 
+def _plan_empty_guitar():
+    """The play plan for a song with a guitar part when only drums ('kick') and keyboard ('low') were cast."""
+    effects = {i: EffectInput(id=i, path=Path(f"{i}.wav")) for i in ("kick", "low")}
+    casting = Casting(choices={
+        Session.DRUMS: CastChoice(session=Session.DRUMS, effect_id="kick", reason="hits"),
+        Session.KEYBOARD: CastChoice(session=Session.KEYBOARD, effect_id="low", reason="held"),
+    })
+    return _plan_sessions(casting, effects, {Session.GUITAR}, notes=[])
+
+
 @pytest.fixture
 def changed_table(monkeypatch: pytest.MonkeyPatch) -> dict[Session, session_table.SessionRow]:
     """The table with guitar turned into a second bass-like part: other role, emoji, borrow order, hint words."""
@@ -81,12 +91,7 @@ def test_the_stages_read_the_table_when_they_run(changed_table) -> None:
     notes = [Note(start=0, end=1, pitch=70, velocity=90)]
     assert melody_session([Part(session=Session.GUITAR, notes=notes)]) is None
     # casting fallback: an empty guitar borrows by its row's order
-    effects = {i: EffectInput(id=i, path=Path(f"{i}.wav")) for i in ("kick", "low")}
-    casting = Casting(choices={
-        Session.DRUMS: CastChoice(session=Session.DRUMS, effect_id="kick", reason="hits"),
-        Session.KEYBOARD: CastChoice(session=Session.KEYBOARD, effect_id="low", reason="held"),
-    })
-    plan, reports = _plan_sessions(casting, effects, {Session.GUITAR}, notes=[])
+    plan, reports = _plan_empty_guitar()
     assert plan[Session.GUITAR] == "kick"
     assert "the drums sound" in (reports[Session.GUITAR].fallback or "")
 
@@ -95,10 +100,5 @@ def test_without_the_change_the_same_calls_give_the_bands_usual_answers() -> Non
     assert stem_roles(SESSIONS, melody=Session.KEYBOARD)[Session.GUITAR] == Role.ACCOMPANIMENT
     assert session_for_emoji("🎸") == Session.GUITAR
     assert normalise_session("guitar") == Session.GUITAR
-    effects = {i: EffectInput(id=i, path=Path(f"{i}.wav")) for i in ("kick", "low")}
-    casting = Casting(choices={
-        Session.DRUMS: CastChoice(session=Session.DRUMS, effect_id="kick", reason="hits"),
-        Session.KEYBOARD: CastChoice(session=Session.KEYBOARD, effect_id="low", reason="held"),
-    })
-    plan, _ = _plan_sessions(casting, effects, {Session.GUITAR}, notes=[])
+    plan, _ = _plan_empty_guitar()
     assert plan[Session.GUITAR] == "low"
