@@ -9,28 +9,18 @@ from dataclasses import dataclass
 
 from db.models import JobStatus
 from jobs.events import WORKER_LOST_MESSAGE, JobEvent
+from pipeline.session_table import rows
 from pipeline.types import SESSIONS, Session
 from pipeline.vision.intake import MAX_CUE_CHARS, MAX_IMAGE_BYTES, PICTURE_FORMATS
 
 log = logging.getLogger(__name__)
 
-# Reactions on a sound's message move it to that session. Bass has no emoji of its own: the violin stands in for the
-# double bass.
-SESSION_EMOJI: dict[Session, str] = {
-    Session.DRUMS: "🥁",
-    Session.BASS: "🎻",
-    Session.GUITAR: "🎸",
-    Session.KEYBOARD: "🎹",
-}
+# Reactions on a sound's message move it to that session (the emoji are in the session table).
+SESSION_EMOJI: dict[Session, str] = {row.session: row.emoji for row in rows()}
 EMOJI_SESSION: dict[str, Session] = {emoji: session for session, emoji in SESSION_EMOJI.items()}
 # Slack names its emoji; these are the names of the ones above.
-SLACK_EMOJI_SESSION: dict[str, Session] = {
-    "drum_with_drumsticks": Session.DRUMS,
-    "violin": Session.BASS,
-    "guitar": Session.GUITAR,
-    "musical_keyboard": Session.KEYBOARD,
-}
-SESSION_SLACK_EMOJI: dict[Session, str] = {session: name for name, session in SLACK_EMOJI_SESSION.items()}
+SESSION_SLACK_EMOJI: dict[Session, str] = {row.session: row.slack_emoji for row in rows()}
+SLACK_EMOJI_SESSION: dict[str, Session] = {name: session for session, name in SESSION_SLACK_EMOJI.items()}
 STAR = "⭐"
 CANCEL = "❌"
 SLACK_STAR = "star"
@@ -57,14 +47,20 @@ STAGE_TEXT: dict[JobStatus, str] = {
     JobStatus.CANCELLED: "Cancelled",
 }
 
+
+def _band_list(emoji: dict[Session, str] | None = None, form: str = "") -> str:
+    """'drums, bass, guitar, keyboard'; with emoji, each name after its emoji ('🥁 drums, ..., 🎸 guitar or 🎹 keyboard')."""
+    names = [form.format(emoji[s]) + s.value if emoji else s.value for s in SESSIONS]
+    return ", ".join(names) if not emoji else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 HELP_TEXT = (
     "**WAVE** listens to your photo: it finds what in the picture could make sound, makes those sounds, turns them "
-    "into a band (drums, bass, guitar, keyboard) and plays a song with it.\n"
+    f"into a band ({_band_list()}) and plays a song with it.\n"
     "• `/wave image:<photo> song:<name or auto> [cue:<a few words>]` — make a mix. `auto` picks a song that fits "
     "the picture's mood; the cue steers the mood (\"make it melancholic\").\n"
-    f"• React on a sound's message with {SESSION_EMOJI[Session.DRUMS]} drums, {SESSION_EMOJI[Session.BASS]} bass, "
-    f"{SESSION_EMOJI[Session.GUITAR]} guitar or {SESSION_EMOJI[Session.KEYBOARD]} keyboard to move it there; only the "
-    "music is played again.\n"
+    f"• React on a sound's message with {_band_list(SESSION_EMOJI, '{} ')} to move it there; only the music is "
+    "played again.\n"
     f"• {STAR} on your result shares it to the server's gallery; {STAR} on gallery posts are votes. "
     f"{CANCEL} on your request cancels it.\n"
     "• `/wave-top` shows the best mixes here."
@@ -72,14 +68,13 @@ HELP_TEXT = (
 
 SLACK_HELP_TEXT = (
     "*WAVE* listens to your photo: it finds what in the picture could make sound, makes those sounds, turns them "
-    "into a band (drums, bass, guitar, keyboard) and plays a song with it.\n"
+    f"into a band ({_band_list()}) and plays a song with it.\n"
     "• `/wave` opens a form: attach a photo, pick a song (or *auto*, which picks one that fits the picture's mood) "
     "and, if you like, a few words to steer the mood (\"make it melancholic\").\n"
     "• Or mention @WAVE with a photo attached (`@WAVE [song] [a few words]`), or use *Make music with WAVE* "
     "from the ⋮ menu of a message that has a photo.\n"
-    f"• React on a sound's message with :{SESSION_SLACK_EMOJI[Session.DRUMS]}: drums, "
-    f":{SESSION_SLACK_EMOJI[Session.BASS]}: bass, :{SESSION_SLACK_EMOJI[Session.GUITAR]}: guitar or "
-    f":{SESSION_SLACK_EMOJI[Session.KEYBOARD]}: keyboard to move it there; only the music is played again.\n"
+    f"• React on a sound's message with {_band_list(SESSION_SLACK_EMOJI, ':{}: ')} to move it there; only the music "
+    "is played again.\n"
     f"• :{SLACK_STAR}: on your result shares it to the gallery channel; :{SLACK_STAR}: on gallery posts are votes. "
     f":{SLACK_CANCEL}: on your request while it runs cancels it.\n"
     "• `/wave top` shows the best mixes here; an admin sets the gallery with `/wave gallery #channel`."

@@ -15,6 +15,7 @@ from pipeline.audio import write_wav
 from pipeline.errors import WaveInputError
 from pipeline.report import PlayReport, ProductionReport, SessionReport
 from pipeline.safe_names import safe_child
+from pipeline.session_table import row
 from pipeline.types import (
     SESSIONS,
     Casting,
@@ -32,14 +33,6 @@ if TYPE_CHECKING:
     from pipeline.songs.mood import Production
 
 log = logging.getLogger(__name__)
-
-# Which cast session's sound an empty session borrows, in order of preference.
-_BORROW_ORDER: dict[Session, tuple[Session, ...]] = {
-    Session.DRUMS: (Session.BASS, Session.GUITAR, Session.KEYBOARD),
-    Session.BASS: (Session.KEYBOARD, Session.GUITAR, Session.DRUMS),
-    Session.GUITAR: (Session.KEYBOARD, Session.BASS, Session.DRUMS),
-    Session.KEYBOARD: (Session.GUITAR, Session.BASS, Session.DRUMS),
-}
 
 
 class PlayOptions(BaseModel):
@@ -218,7 +211,7 @@ def _plan_sessions(
         if session not in song_sessions:
             reports[session] = SessionReport(reason=why_empty, fallback="not played: the song has no part for it")
             continue
-        donor = next((d for d in _BORROW_ORDER[session] if d in casting.choices), None)
+        donor = next((d for d in row(session).borrows_from if d in casting.choices), None)
         if donor is None:
             reports[session] = SessionReport(reason=why_empty, fallback="not played: no sound to borrow")
             notes.append(f"{session.value}: no sound available, the part stays silent")

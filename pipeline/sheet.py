@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from pipeline.safe_names import UnsafeNameError, check_slug, slugify
+from pipeline.session_table import rows
 from pipeline.types import EffectInput, Session
 
 MIN_VARIANTS = 5
@@ -40,16 +41,9 @@ _VOCAL = re.compile(
     re.IGNORECASE,
 )
 
-_SESSION_WORDS: list[tuple[Session, re.Pattern[str]]] = [
-    (Session.DRUMS, re.compile(r"drum|percuss|kit|beat|rhythm|snare|kick|hi-?hat|cymbal|tom", re.I)),
-    (Session.BASS, re.compile(r"bass|sub|low[- ]end", re.I)),
-    (Session.GUITAR, re.compile(r"guitar|string|pluck|harp|banjo|ukulele|lute|mandolin", re.I)),
-    (Session.KEYBOARD, re.compile(r"key|piano|organ|synth|pad|celesta|marimba|vibraphone|bell|melod", re.I)),
-]
-
 
 def normalise_session(value: Any) -> Session | None:
-    """Map whatever a model wrote as an instrument hint to one of the four sessions, or None."""
+    """Map whatever a model wrote as an instrument hint to a session (the table's hint words), or None."""
     if value is None:
         return None
     if isinstance(value, Session):
@@ -57,10 +51,7 @@ def normalise_session(value: Any) -> Session | None:
     text = str(value).strip().lower()
     if text in {"", "null", "none", "n/a", "na", "-", "unknown", "any"}:
         return None
-    for session, pattern in _SESSION_WORDS:
-        if pattern.search(text):
-            return session
-    return None
+    return next((r.session for r in rows() if re.search(r.hint_words, text, re.IGNORECASE)), None)
 
 
 def _cap(limit: int):

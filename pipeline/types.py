@@ -6,32 +6,13 @@ Times are in seconds, pitches are MIDI note numbers, audio is float32 numpy (mon
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-
-class Session(StrEnum):
-    """The four band sessions, in the order WAVE lists them."""
-
-    DRUMS = "drums"
-    BASS = "bass"
-    GUITAR = "guitar"
-    KEYBOARD = "keyboard"
-
-
-SESSIONS: tuple[Session, ...] = tuple(Session)
-MELODIC_SESSIONS: tuple[Session, ...] = (Session.BASS, Session.GUITAR, Session.KEYBOARD)
-
-# The MIDI pitch range each melodic session is built for and plays (inclusive). Drums use GM keys 35-81.
-SESSION_RANGES: dict[Session, tuple[int, int]] = {
-    Session.BASS: (28, 60),  # E1 .. C4
-    Session.GUITAR: (40, 84),  # E2 .. C6
-    Session.KEYBOARD: (36, 96),  # C2 .. C7
-    Session.DRUMS: (35, 81),
-}
+# The band's sessions are part of every contract; their table lives in pipeline.session_table.
+from pipeline.session_table import MELODIC_SESSIONS, SESSION_RANGES, SESSIONS, Session  # noqa: F401
 
 # Receives (message, fraction done in [0, 1]). Stages call it; the CLI draws bars, workers publish events.
 ProgressCallback = Callable[[str, float], None]

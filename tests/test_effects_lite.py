@@ -16,7 +16,8 @@ from pipeline.effects.base import CachedEffectsEngine
 from pipeline.effects.lite import LiteEffectsEngine, synthesise
 from pipeline.effects.synth.animal import SHAPES
 from pipeline.effects.synth.machine import KINDS as MACHINE_KINDS
-from pipeline.effects.words import Family, Material, Recipe, Timbre
+from pipeline.effects.synth.modal import MATERIALS
+from pipeline.effects.words import Recipe, SoundFamily, Timbre
 from pipeline.sheet import SoundSheet
 
 SR = 44100
@@ -354,15 +355,15 @@ def test_is_an_effects_engine() -> None:
     "words", ["gull call overhead", "frog croak by the pond", "hen cluck in the yard", "duck quack", "crow caws"]
 )
 def test_animal_calls_are_synthesised_as_calls_not_knocks(words: str) -> None:
-    from pipeline.effects.words import Family, classify_family
+    from pipeline.effects.words import SoundFamily, classify_family
 
-    assert classify_family(words) == Family.CHIRP
+    assert classify_family(words) == SoundFamily.CHIRP
 
 
 def test_a_crowbar_is_still_struck() -> None:
-    from pipeline.effects.words import Family, classify_family
+    from pipeline.effects.words import SoundFamily, classify_family
 
-    assert classify_family("crowbar hit against a pipe") == Family.IMPACT
+    assert classify_family("crowbar hit against a pipe") == SoundFamily.IMPACT
 
 
 # ------------------------------------------------------------------------- families keep their physics
@@ -488,16 +489,16 @@ def test_a_cat_purrs_and_a_duck_quacks(tmp_path: Path) -> None:
 VOICES = ["songbird", "cat", "cricket", *SHAPES]
 
 
-@pytest.mark.parametrize("family", list(Family))
-def test_no_seed_breaks_any_family(family: Family) -> None:
+@pytest.mark.parametrize("family", list(SoundFamily))
+def test_no_seed_breaks_any_family(family: SoundFamily) -> None:
     """Every family renders finite, non-silent audio whatever the seed and timbre."""
-    seeds = range(300) if family in (Family.CHIRP, Family.DRIP, Family.RUSTLE, Family.SCRAPE) else range(25)
+    seeds = range(300) if family in (SoundFamily.CHIRP, SoundFamily.DRIP, SoundFamily.RUSTLE, SoundFamily.SCRAPE) else range(25)
     for seed in seeds:
         rng = np.random.default_rng(seed)
         timbre = Timbre(pitch=float(rng.choice([0.35, 1.0, 2.5])), decay=float(rng.choice([0.3, 1.0, 3.0])))
         recipe = Recipe(
             family=family,
-            material=list(Material)[seed % len(Material)],
+            material=list(MATERIALS)[seed % len(MATERIALS)],
             timbre=timbre,
             repeated=bool(seed % 2),
             soft_striker=bool(seed % 3 == 0),

@@ -11,8 +11,14 @@ import pytest
 from pipeline.effects import get_effects_engine
 from pipeline.effects.cache import EffectCache, effect_key
 from pipeline.effects.postprocess import finish_effect
-from pipeline.effects.prompts import MAX_PROMPT_WORDS, NEGATIVE_PROMPT, build_prompt, build_prompts, variant_seed
-from pipeline.effects.words import Family, Material, classify_family, classify_material, read_timbre
+from pipeline.effects.prompts import (
+    MAX_PROMPT_WORDS,
+    NEGATIVE_PROMPT,
+    build_prompt,
+    build_prompts,
+    variant_seed,
+)
+from pipeline.effects.words import Material, SoundFamily, classify_family, classify_material, read_timbre
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 
@@ -92,30 +98,30 @@ def test_variant_seed_depends_on_job_seed_and_prompt_only() -> None:
 @pytest.mark.parametrize(
     ("name", "material", "action", "family"),
     [
-        ("wind chimes", "metal", "swaying in the breeze", Family.BELL),
-        ("oak tree", "wood", "leaves rustling in the wind", Family.RUSTLE),
-        ("field", "", "wind blowing across it", Family.WIND),
-        ("kettle", "steel", "water boiling inside", Family.BUBBLES),
-        ("faucet", "chrome", "dripping", Family.DRIP),
-        ("jug", "ceramic", "water being poured out", Family.POUR),
-        ("brook", "", "flowing over pebbles", Family.STREAM),
-        ("hiker", "", "footsteps on a gravel path", Family.FOOTSTEPS),
-        ("robin", "", "chirping", Family.CHIRP),
-        ("bee", "", "buzzing between flowers", Family.BUZZ),
-        ("refrigerator", "metal", "running quietly", Family.MACHINE),
-        ("transformer", "metal", "humming", Family.HUM),
-        ("espresso machine", "machine", "hum and hiss of the steam wand", Family.HISS),
-        ("keyboard keys", "plastic", "tap as someone types", Family.CLICK),
-        ("cat", "animal", "purr while asleep", Family.CHIRP),
-        ("fireplace", "brick", "logs crackling", Family.CRACKLE),
-        ("sea", "", "waves breaking on the shore", Family.WAVES),
-        ("chair", "wood", "dragged across the floor", Family.SCRAPE),
-        ("drum", "skin", "struck with a mallet", Family.IMPACT),
-        ("statue", "marble", "", Family.IMPACT),  # nothing to go on: something struck
-        ("Gegenstand", "Stoff", "zzz qqq", Family.IMPACT),  # words no rule knows
+        ("wind chimes", "metal", "swaying in the breeze", SoundFamily.BELL),
+        ("oak tree", "wood", "leaves rustling in the wind", SoundFamily.RUSTLE),
+        ("field", "", "wind blowing across it", SoundFamily.WIND),
+        ("kettle", "steel", "water boiling inside", SoundFamily.BUBBLES),
+        ("faucet", "chrome", "dripping", SoundFamily.DRIP),
+        ("jug", "ceramic", "water being poured out", SoundFamily.POUR),
+        ("brook", "", "flowing over pebbles", SoundFamily.STREAM),
+        ("hiker", "", "footsteps on a gravel path", SoundFamily.FOOTSTEPS),
+        ("robin", "", "chirping", SoundFamily.CHIRP),
+        ("bee", "", "buzzing between flowers", SoundFamily.BUZZ),
+        ("refrigerator", "metal", "running quietly", SoundFamily.MACHINE),
+        ("transformer", "metal", "humming", SoundFamily.HUM),
+        ("espresso machine", "machine", "hum and hiss of the steam wand", SoundFamily.HISS),
+        ("keyboard keys", "plastic", "tap as someone types", SoundFamily.CLICK),
+        ("cat", "animal", "purr while asleep", SoundFamily.CHIRP),
+        ("fireplace", "brick", "logs crackling", SoundFamily.CRACKLE),
+        ("sea", "", "waves breaking on the shore", SoundFamily.WAVES),
+        ("chair", "wood", "dragged across the floor", SoundFamily.SCRAPE),
+        ("drum", "skin", "struck with a mallet", SoundFamily.IMPACT),
+        ("statue", "marble", "", SoundFamily.IMPACT),  # nothing to go on: something struck
+        ("Gegenstand", "Stoff", "zzz qqq", SoundFamily.IMPACT),  # words no rule knows
     ],
 )
-def test_words_map_to_families(name: str, material: str, action: str, family: Family) -> None:
+def test_words_map_to_families(name: str, material: str, action: str, family: SoundFamily) -> None:
     assert classify_family(" ".join([name, material, action]), action=action, name=name) == family
 
 

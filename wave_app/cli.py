@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline.errors import WaveEngineError, WaveError, os_error_message
-from pipeline.types import ProgressCallback, Session
+from pipeline.types import SESSIONS, ProgressCallback, Session
 
 console = Console(stderr=True)
 out = Console()
@@ -64,7 +64,8 @@ def parse_cast(values: list[str] | None) -> dict[Session, str]:
         try:
             overrides[Session(session.strip().lower())] = effect_id.strip()
         except ValueError:
-            raise WaveError(f"--cast {value!r}: use SESSION=EFFECT_ID with SESSION one of drums, bass, guitar, keyboard")
+            names = ", ".join(SESSIONS)
+            raise WaveError(f"--cast {value!r}: use SESSION=EFFECT_ID with SESSION one of {names}")
         if not sep or not effect_id.strip():
             raise WaveError(f"--cast {value!r}: use SESSION=EFFECT_ID, e.g. --cast bass=rain-1")
     return overrides

@@ -12,7 +12,7 @@ from pipeline.effects.base import CachedEffectsEngine, EffectRequest
 from pipeline.effects.cache import DEFAULT_CACHE_DIR
 from pipeline.effects.synth import animal, liquid, machine, modal, noise, tonal
 from pipeline.effects.synth.common import SAMPLE_RATE, tilt
-from pipeline.effects.words import Family, Recipe, recipe_for
+from pipeline.effects.words import Recipe, SoundFamily, recipe_for
 from pipeline.errors import WaveEngineError
 from pipeline.types import ProgressCallback
 
@@ -24,48 +24,48 @@ def synthesise(recipe: Recipe, rng: np.random.Generator, running: bool = False, 
     """Raw audio at 44.1 kHz for a recipe."""
     timbre = recipe.timbre
     family = recipe.family
-    if family == Family.IMPACT and recipe.soft_striker:
+    if family == SoundFamily.IMPACT and recipe.soft_striker:
         timbre = modal.soft_striker(timbre)
-    if family == Family.IMPACT:
+    if family == SoundFamily.IMPACT:
         audio = modal.impact(rng, recipe.material, timbre, recipe.repeated)
-    elif family == Family.BELL:
+    elif family == SoundFamily.BELL:
         audio = modal.bell(rng, recipe.material, timbre)
-    elif family == Family.FOOTSTEPS:
+    elif family == SoundFamily.FOOTSTEPS:
         audio = modal.footsteps(rng, recipe.material, timbre, running=running)
-    elif family == Family.RUSTLE:
+    elif family == SoundFamily.RUSTLE:
         audio = noise.rustle(rng, timbre)
-    elif family == Family.SCRAPE:
+    elif family == SoundFamily.SCRAPE:
         audio = noise.scrape(rng, timbre)
-    elif family == Family.WIND:
+    elif family == SoundFamily.WIND:
         audio = noise.wind(rng, timbre)
-    elif family == Family.WAVES:
+    elif family == SoundFamily.WAVES:
         audio = noise.waves(rng, timbre)
-    elif family == Family.CRACKLE:
+    elif family == SoundFamily.CRACKLE:
         audio = noise.crackle(rng, timbre)
-    elif family == Family.DRIP:
+    elif family == SoundFamily.DRIP:
         audio = liquid.drips(rng, timbre)
-    elif family == Family.BUBBLES:
+    elif family == SoundFamily.BUBBLES:
         audio = liquid.boiling(rng, timbre)
-    elif family == Family.POUR:
+    elif family == SoundFamily.POUR:
         audio = liquid.pouring(rng, timbre)
-    elif family == Family.STREAM:
+    elif family == SoundFamily.STREAM:
         audio = liquid.stream(rng, timbre)
-    elif family == Family.HUM:
+    elif family == SoundFamily.HUM:
         audio = tonal.hum(rng, timbre, recipe.mains_hz)
-    elif family == Family.BUZZ:
+    elif family == SoundFamily.BUZZ:
         audio = tonal.buzz(rng, timbre)
-    elif family == Family.CHIRP:
+    elif family == SoundFamily.CHIRP:
         audio = tonal.chirps(rng, timbre) if recipe.voice == "songbird" else animal.calls(rng, recipe.voice, timbre)
-    elif family == Family.MACHINE:
+    elif family == SoundFamily.MACHINE:
         audio = machine.machine(rng, recipe.machine, timbre, recipe.mains_hz)
-    elif family == Family.HISS:
+    elif family == SoundFamily.HISS:
         audio = noise.hiss(rng, timbre, short=released)
-    elif family == Family.CLICK:
+    elif family == SoundFamily.CLICK:
         audio = modal.clicks(rng, timbre, recipe.repeated, recipe.steady)
-    else:  # pragma: no cover - every Family member is handled above
+    else:  # pragma: no cover - every SoundFamily member is handled above
         raise WaveEngineError(f"The lite effects engine has no synthesiser for {family}.")
     # Hum keeps its exact mains spectrum; everything else takes the timbre's tilt.
-    if family != Family.HUM:
+    if family != SoundFamily.HUM:
         audio = tilt(audio, timbre.brightness)
     return audio
 

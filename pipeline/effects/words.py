@@ -11,8 +11,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from pipeline.materials import Material
 
-class Family(StrEnum):
+
+class SoundFamily(StrEnum):
     IMPACT = "impact"
     RUSTLE = "rustle"
     SCRAPE = "scrape"
@@ -33,44 +35,34 @@ class Family(StrEnum):
     CLICK = "click"
 
 
-class Material(StrEnum):
-    WOOD = "wood"
-    METAL = "metal"
-    GLASS = "glass"
-    STONE = "stone"
-    PLASTIC = "plastic"
-    CERAMIC = "ceramic"
-    EARTH = "earth"
-
-
 def _rx(*stems: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(stems) + r")", re.IGNORECASE)
 
 
 # Checked in order; the first family whose pattern matches wins.
-_FAMILY_PATTERNS: list[tuple[Family, re.Pattern[str]]] = [
-    (Family.FOOTSTEPS, _rx(r"foot\s?step", r"footfall", r"steps?\b", r"walk", r"stroll", r"stride", r"march", r"tread", r"stomp", r"hoof", r"hooves", r"gallop", r"trot", r"jog", r"running\b")),
-    (Family.CHIRP, _rx(r"bird", r"chirp", r"tweet", r"warbl", r"cheep", r"peep", r"twitter", r"trill", r"song\s?bird", r"sparrow", r"robin", r"finch", r"cricket", r"whistl",
+_FAMILY_PATTERNS: list[tuple[SoundFamily, re.Pattern[str]]] = [
+    (SoundFamily.FOOTSTEPS, _rx(r"foot\s?step", r"footfall", r"steps?\b", r"walk", r"stroll", r"stride", r"march", r"tread", r"stomp", r"hoof", r"hooves", r"gallop", r"trot", r"jog", r"running\b")),
+    (SoundFamily.CHIRP, _rx(r"bird", r"chirp", r"tweet", r"warbl", r"cheep", r"peep", r"twitter", r"trill", r"song\s?bird", r"sparrow", r"robin", r"finch", r"cricket", r"whistl",
                        r"call(?:s|ing)?\b", r"croak", r"cluck", r"quack", r"honk", r"caw", r"coo(?:s|ing)?\b", r"hoot", r"squawk", r"crow(?:s|ing)?\b", r"gull", r"frog", r"duck", r"goose", r"geese", r"owl", r"pigeon", r"hen\b", r"chicken", r"rooster",
                        r"cat\b", r"cats\b", r"kitten", r"purr", r"meow", r"miaow", r"dog\b", r"dogs\b", r"puppy", r"woof")),
-    (Family.BUZZ, _rx(r"insect", r"bees?\b", r"buzz", r"fly\b", r"flies\b", r"mosquito", r"wasp", r"cicada", r"hornet", r"gnat")),
-    (Family.BELL, _rx(r"bell", r"chime", r"gong", r"ding", r"dong", r"tinkl", r"jingl", r"ring(?:s|ing)?\b", r"toll", r"peal")),
-    (Family.HISS, _rx(r"hiss", r"steam", r"spray", r"aerosol", r"air\s?brake", r"exhaust", r"vent(?:s|ing)?\b", r"puff")),
-    (Family.MACHINE, _rx(r"motor", r"engine", r"compressor", r"fridge", r"refrigerator", r"fan\b", r"air\s?condition", r"ventilat",
+    (SoundFamily.BUZZ, _rx(r"insect", r"bees?\b", r"buzz", r"fly\b", r"flies\b", r"mosquito", r"wasp", r"cicada", r"hornet", r"gnat")),
+    (SoundFamily.BELL, _rx(r"bell", r"chime", r"gong", r"ding", r"dong", r"tinkl", r"jingl", r"ring(?:s|ing)?\b", r"toll", r"peal")),
+    (SoundFamily.HISS, _rx(r"hiss", r"steam", r"spray", r"aerosol", r"air\s?brake", r"exhaust", r"vent(?:s|ing)?\b", r"puff")),
+    (SoundFamily.MACHINE, _rx(r"motor", r"engine", r"compressor", r"fridge", r"refrigerator", r"fan\b", r"air\s?condition", r"ventilat",
                          r"generator", r"traffic", r"tractor", r"motorcycle", r"motorbike", r"scooter",
                          r"printer", r"drill", r"grinder", r"blender", r"mixer", r"vacuum", r"pump", r"turbine", r"whir", r"mill\b", r"appliance")),
-    (Family.HUM, _rx(r"hum\b", r"humm", r"drone", r"mains", r"transformer", r"electric", r"neon", r"power\s?line", r"lamp", r"light\s?bulb", r"substation")),
-    (Family.CRACKLE, _rx(r"fire", r"crackl", r"flame", r"ember", r"burn", r"sizzl", r"fry", r"frying", r"spark", r"log\s?fire", r"campfire", r"fireplace")),
-    (Family.WAVES, _rx(r"waves?\b", r"surf\b", r"ocean", r"sea\b", r"tide", r"lapping", r"swell")),
-    (Family.DRIP, _rx(r"drip", r"drop(?:s|let|lets|ping)?\b", r"leak", r"faucet", r"tap water", r"plink", r"plop")),
-    (Family.BUBBLES, _rx(r"bubbl", r"gurgl", r"boil", r"simmer", r"fizz", r"carbonat", r"blub", r"aquarium", r"effervesc")),
-    (Family.POUR, _rx(r"pour", r"splash", r"spill", r"slosh", r"fill(?:s|ing|ed)?\b", r"glug")),
-    (Family.STREAM, _rx(r"stream", r"river", r"brook", r"creek", r"flow", r"rain", r"waterfall", r"fountain", r"trickl", r"water\b", r"shower", r"rapids")),
-    (Family.SCRAPE, _rx(r"scrap", r"scratch", r"drag", r"grind", r"rub", r"slid", r"sliding", r"saw(?:s|ing)?\b", r"filing", r"sanding", r"friction", r"squeak", r"creak", r"grat", r"shovel", r"rasp")),
-    (Family.RUSTLE, _rx(r"rustl", r"crumpl", r"crinkl", r"leaf", r"leaves", r"paper", r"fabric", r"cloth", r"grass", r"shuffl", r"flutter", r"sweep", r"brush", r"swish", r"flap", r"page", r"bag\b", r"foliage", r"bush", r"straw", r"hay")),
-    (Family.WIND, _rx(r"wind", r"breez", r"gust", r"howl", r"blow", r"whoosh", r"air\b", r"draft", r"draught", r"storm")),
-    (Family.CLICK, _rx(r"click", r"tick", r"typ(?:e|es|ing|ed|ist)\b", r"keyboard", r"switch", r"button", r"clock")),
-    (Family.IMPACT, _rx(r"hit", r"tap", r"knock", r"strik", r"struck", r"bang", r"clap", r"thud", r"slam", r"clack", r"clank", r"clink", r"click", r"tick", r"hammer", r"pluck", r"bounc", r"kick", r"thump", r"pound", r"beat", r"clang", r"clatter", r"rattl", r"smash", r"crash", r"drum")),
+    (SoundFamily.HUM, _rx(r"hum\b", r"humm", r"drone", r"mains", r"transformer", r"electric", r"neon", r"power\s?line", r"lamp", r"light\s?bulb", r"substation")),
+    (SoundFamily.CRACKLE, _rx(r"fire", r"crackl", r"flame", r"ember", r"burn", r"sizzl", r"fry", r"frying", r"spark", r"log\s?fire", r"campfire", r"fireplace")),
+    (SoundFamily.WAVES, _rx(r"waves?\b", r"surf\b", r"ocean", r"sea\b", r"tide", r"lapping", r"swell")),
+    (SoundFamily.DRIP, _rx(r"drip", r"drop(?:s|let|lets|ping)?\b", r"leak", r"faucet", r"tap water", r"plink", r"plop")),
+    (SoundFamily.BUBBLES, _rx(r"bubbl", r"gurgl", r"boil", r"simmer", r"fizz", r"carbonat", r"blub", r"aquarium", r"effervesc")),
+    (SoundFamily.POUR, _rx(r"pour", r"splash", r"spill", r"slosh", r"fill(?:s|ing|ed)?\b", r"glug")),
+    (SoundFamily.STREAM, _rx(r"stream", r"river", r"brook", r"creek", r"flow", r"rain", r"waterfall", r"fountain", r"trickl", r"water\b", r"shower", r"rapids")),
+    (SoundFamily.SCRAPE, _rx(r"scrap", r"scratch", r"drag", r"grind", r"rub", r"slid", r"sliding", r"saw(?:s|ing)?\b", r"filing", r"sanding", r"friction", r"squeak", r"creak", r"grat", r"shovel", r"rasp")),
+    (SoundFamily.RUSTLE, _rx(r"rustl", r"crumpl", r"crinkl", r"leaf", r"leaves", r"paper", r"fabric", r"cloth", r"grass", r"shuffl", r"flutter", r"sweep", r"brush", r"swish", r"flap", r"page", r"bag\b", r"foliage", r"bush", r"straw", r"hay")),
+    (SoundFamily.WIND, _rx(r"wind", r"breez", r"gust", r"howl", r"blow", r"whoosh", r"air\b", r"draft", r"draught", r"storm")),
+    (SoundFamily.CLICK, _rx(r"click", r"tick", r"typ(?:e|es|ing|ed|ist)\b", r"keyboard", r"switch", r"button", r"clock")),
+    (SoundFamily.IMPACT, _rx(r"hit", r"tap", r"knock", r"strik", r"struck", r"bang", r"clap", r"thud", r"slam", r"clack", r"clank", r"clink", r"click", r"tick", r"hammer", r"pluck", r"bounc", r"kick", r"thump", r"pound", r"beat", r"clang", r"clatter", r"rattl", r"smash", r"crash", r"drum")),
 ]
 
 _MATERIAL_PATTERNS: list[tuple[Material, re.Pattern[str]]] = [
@@ -137,7 +129,7 @@ class Timbre(BaseModel):
 class Recipe(BaseModel):
     """What to synthesise for one variant."""
 
-    family: Family
+    family: SoundFamily
     material: Material
     timbre: Timbre = Field(default_factory=Timbre)
     repeated: bool = False
@@ -149,10 +141,10 @@ class Recipe(BaseModel):
 
 
 # Objects whose own sound is the point whatever moves them (wind chimes "swaying in the breeze" still ring).
-_SOUNDING_OBJECTS = {Family.BELL, Family.MACHINE, Family.HUM, Family.BUZZ, Family.CRACKLE}
+_SOUNDING_OBJECTS = {SoundFamily.BELL, SoundFamily.MACHINE, SoundFamily.HUM, SoundFamily.BUZZ, SoundFamily.CRACKLE}
 
 
-def classify_family(words: str, action: str = "", name: str = "") -> Family:
+def classify_family(words: str, action: str = "", name: str = "") -> SoundFamily:
     """The sound family for a description.
 
     A sounding object in the name (a bell, a fridge, a fire) decides first; then the action (play method), which
@@ -167,10 +159,11 @@ def classify_family(words: str, action: str = "", name: str = "") -> Family:
         for family, pattern in _FAMILY_PATTERNS:
             if pattern.search(text):
                 return family
-    return Family.IMPACT
+    return SoundFamily.IMPACT
 
 
 def classify_material(material: str, words: str) -> Material:
+    """The modelled material (one with struck modes in :mod:`pipeline.effects.synth.modal`) the words speak of."""
     for text in (material, words):
         for found, pattern in _MATERIAL_PATTERNS:
             if text and pattern.search(text):
@@ -202,7 +195,7 @@ def recipe_for(*, name: str, material: str, play_method: str, timbre: list[str])
     # Timbre words describe the sound and decide its family only when nothing else does ("ringing" is not a bell).
     described = f"{name} {material} {play_method}"
     family = classify_family(described, action=play_method, name=name)
-    if family == Family.IMPACT and not dict(_FAMILY_PATTERNS)[Family.IMPACT].search(described):
+    if family == SoundFamily.IMPACT and not dict(_FAMILY_PATTERNS)[SoundFamily.IMPACT].search(described):
         family = classify_family(words)
     return Recipe(
         family=family,

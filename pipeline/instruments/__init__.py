@@ -19,6 +19,7 @@ from pipeline.audio import LoadedEffect, condition_effect, load_effect
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.instruments.files import write_instrument_files
 from pipeline.instruments.melodic import build_melodic_instrument
+from pipeline.session_table import row
 from pipeline.types import EffectInput, Instrument, Session
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def build_instrument(
     if engine == "rave" and not loaded.silent:
         loaded = _revoice_with_rave(loaded, rave_model, name)
 
-    if session == Session.DRUMS:
+    if row(session).drum_kit:
         instrument = _build_drums(
             loaded, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed, engine=engine
         )

@@ -15,7 +15,8 @@ import numpy as np
 import soundfile as sf
 
 from pipeline.errors import WaveInputError
-from pipeline.types import Envelope, Instrument, Session, Zone
+from pipeline.session_table import row
+from pipeline.types import Envelope, Instrument, Zone
 
 SF2_FILE_NAME = "instrument.sf2"
 SAMPLE_PADDING = 46  # zero points the spec requires after every sample
@@ -149,7 +150,7 @@ def render_sf2(instrument: Instrument) -> bytes:
     ibag.append(struct.pack("<HH", generator_index, 0))
     igen.append(bytes(4))
 
-    bank, program = (128, 0) if instrument.session == Session.DRUMS else (0, 0)
+    bank, program = (128, 0) if row(instrument.session).drum_kit else (0, 0)
     title = f"WAVE {instrument.session.value} {instrument.name}"
     phdr = _name(title) + struct.pack("<HHHIII", program, bank, 0, 0, 0, 0)
     phdr += _name("EOP") + struct.pack("<HHHIII", 0, 0, 1, 0, 0, 0)  # terminal record: bag index = bags in use

@@ -8,16 +8,11 @@ octave, the bass steps aside there and carries the body above it; both stay in t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from pipeline.session_table import Role, row
 from pipeline.types import Session
 
-
-class Role(StrEnum):
-    MELODY = "melody"
-    ACCOMPANIMENT = "accompaniment"
-    BASS = "bass"
-    DRUMS = "drums"
+__all__ = ["ROLE_SOUND", "Role", "RoleSound", "stem_roles"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +38,5 @@ ROLE_SOUND: dict[Role, RoleSound] = {
 
 
 def stem_roles(sessions: list[Session] | tuple[Session, ...], melody: Session | None) -> dict[Session, Role]:
-    """The role of each session's stem: the melody session leads, drums and bass keep theirs, the rest accompany."""
-    roles: dict[Session, Role] = {}
-    for session in sessions:
-        if session == melody:
-            roles[session] = Role.MELODY
-        elif session == Session.DRUMS:
-            roles[session] = Role.DRUMS
-        elif session == Session.BASS:
-            roles[session] = Role.BASS
-        else:
-            roles[session] = Role.ACCOMPANIMENT
-    return roles
+    """The role of each session's stem: the melody session leads, the others keep their own (the session table's)."""
+    return {session: Role.MELODY if session == melody else row(session).mix_role for session in sessions}

@@ -15,15 +15,10 @@ from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 from pipeline.audio import load_effect  # noqa: E402
 from pipeline.errors import WaveInputError  # noqa: E402
+from pipeline.session_table import row  # noqa: E402
 from pipeline.sessions.features import EffectFeatures, analyse_loaded  # noqa: E402
-from pipeline.types import SESSIONS, Casting, EffectInput, Session  # noqa: E402
+from pipeline.types import SESSIONS, Casting, EffectInput  # noqa: E402
 
-SESSION_COLOURS: dict[Session, str] = {
-    Session.DRUMS: "#e4572e",
-    Session.BASS: "#7b2cbf",
-    Session.GUITAR: "#f3a712",
-    Session.KEYBOARD: "#29a0b1",
-}
 ALTERNATE_COLOUR = "#9a9a9a"
 PICTURE_WIDTH_PX = 1100
 PICTURE_DPI = 100
@@ -85,11 +80,11 @@ def _draw(casting: Casting, by_id: dict[str, EffectInput], thumbs: dict[str, np.
     for session in SESSIONS:
         choice = casting.choices.get(session)
         if choice is None:
-            rows.append((session.value.upper(), "(empty)", casting.empty.get(session, ""), SESSION_COLOURS[session], True))
+            rows.append((session.value.upper(), "(empty)", casting.empty.get(session, ""), row(session).colour, True))
             continue
         effect = by_id[choice.effect_id]
         rows.append(
-            (session.value.upper(), effect.name or effect.id, choice.reason, SESSION_COLOURS[session], False)
+            (session.value.upper(), effect.name or effect.id, choice.reason, row(session).colour, False)
         )
     for alternate in casting.alternates:
         effect = by_id[alternate.effect_id]

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from pipeline.session_table import rows
 from pipeline.songs.humanise import humanise
 from pipeline.songs.notation import (
     Chord,
@@ -31,10 +32,6 @@ from pipeline.types import SESSION_RANGES, Session
 
 MIN_SONG_S, MAX_SONG_S = 45.0, 120.0
 
-CHANNELS = {Session.BASS: 0, Session.GUITAR: 1, Session.KEYBOARD: 2, Session.DRUMS: 9}
-# The mix places every stem by its role (pipeline.mix.roles); the files leave the parts in the centre.
-PANS = {Session.DRUMS: 0.0, Session.BASS: 0.0, Session.GUITAR: 0.0, Session.KEYBOARD: 0.0}
-BASS_PROGRAM = 33  # electric bass (finger)
 DRUM_VELOCITY = {"X": 112, "x": 92, "g": 48}
 STRUM_STEP = Fraction(1, 64)  # beats between strings of a strum
 BASS_ROOT_LOW = 33  # roots land on A1..G#2
@@ -214,13 +211,9 @@ class _Arranger:
             self.sections[label] = (melody, chords)
         other = Session.GUITAR if spec.melody_session == Session.KEYBOARD else Session.KEYBOARD
         self.double_session = other
-        programs = {
-            Session.DRUMS: 0,
-            Session.BASS: BASS_PROGRAM,
-            Session.GUITAR: self.style.guitar_program,
-            Session.KEYBOARD: self.style.keyboard_program,
-        }
-        self.parts = {s: ArrangedPart(s, programs[s], CHANNELS[s], PANS[s]) for s in Session}
+        programs = {Session.GUITAR: self.style.guitar_program, Session.KEYBOARD: self.style.keyboard_program}
+        self.parts = {r.session: ArrangedPart(r.session, programs.get(r.session, r.program), r.midi_channel, r.pan)
+                      for r in rows()}
         self._voicings: dict[tuple[Session, float], list[int]] = {}
 
     # ---- layout

@@ -6,10 +6,11 @@ import hashlib
 from pathlib import Path
 
 from pipeline.errors import WaveInputError
+from pipeline.session_table import row
 from pipeline.songs.library import part_from_track
 from pipeline.songs.midi_read import read_midi
 from pipeline.songs.roles import infer_roles, melody_session
-from pipeline.types import SESSION_RANGES, Note, Part, Session, Song, SongInfo
+from pipeline.types import SESSION_RANGES, Note, Part, Song, SongInfo
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_SECONDS = 600.0
@@ -24,7 +25,7 @@ def _fit_range(part: Part) -> tuple[Part, str]:
     moved = dropped = 0
     for note in part.notes:
         pitch = note.pitch
-        if part.session == Session.DRUMS and part.is_drum:
+        if row(part.session).drum_kit and part.is_drum:
             if not low <= pitch <= high:
                 dropped += 1
                 continue

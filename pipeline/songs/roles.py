@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from pipeline import session_table
 from pipeline.songs.midi_read import ChannelTrack
 from pipeline.types import Note, Part, Session
 
@@ -166,7 +167,7 @@ def melody_session(parts: list[Part]) -> Session | None:
     Bass and drum parts never lead. A part counts as a line when few of its notes start together; among the lines,
     the one sitting highest wins, and a part that plays few notes (under a fifth of the busiest) is passed over.
     """
-    candidates = [p for p in parts if p.notes and not p.is_drum and p.session not in (Session.DRUMS, Session.BASS)]
+    candidates = [p for p in parts if p.notes and not p.is_drum and session_table.row(p.session).mix_role == session_table.Role.ACCOMPANIMENT]
     if not candidates:
         return None
     busiest = max(len(p.notes) for p in candidates)

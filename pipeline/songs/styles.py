@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from pipeline.session_table import Session, row
+
 # GM percussion keys used by the styles.
 KICK, SIDE_STICK, SNARE, CLOSED_HAT, PEDAL_HAT, OPEN_HAT = 36, 37, 38, 42, 44, 46
 LOW_TOM, MID_TOM, HIGH_TOM, CRASH, RIDE, TAMBOURINE, SHAKER, TRIANGLE = 45, 47, 50, 49, 51, 54, 70, 81
@@ -34,8 +36,8 @@ class Style:
     bass: str
     guitar: str
     keyboard: str
-    guitar_program: int = 25
-    keyboard_program: int = 0
+    guitar_program: int = row(Session.GUITAR).program
+    keyboard_program: int = row(Session.KEYBOARD).program
     swing: bool = False
     pedal: bool = False  # keyboard holds the sustain pedal through each chord
     ritard: bool = False  # slow down over the last bars

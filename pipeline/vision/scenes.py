@@ -1,8 +1,8 @@
 """The lite vision engine's knowledge: a controlled sound vocabulary and a table of scenes and their sources.
 
 The vocabulary is shared with effect engines that synthesise sounds without a model: every source's
-``material`` names one of :data:`MATERIALS` and every variant's ``play_method`` contains one of the words of
-:data:`ACTIONS`. :func:`material_of` and :func:`action_of` map free text (a sheet from any engine) onto them.
+``material`` names one of :data:`pipeline.materials.MATERIALS` and every variant's ``play_method`` contains one of the
+words of :data:`ACTIONS`. :func:`material_of` and :func:`action_of` map free text (a sheet from any engine) onto them.
 """
 
 from __future__ import annotations
@@ -11,27 +11,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pipeline.materials import MATERIALS, Material
 from pipeline.types import Session
 
 # fmt: off
-# Canonical material -> words that mean it. Keys are the categories an effect synthesiser maps.
-MATERIALS: dict[str, tuple[str, ...]] = {
-    "wood": ("wood", "wooden", "timber", "bark", "plank", "twig", "branch", "log"),
-    "metal": ("metal", "metallic", "steel", "iron", "brass", "copper", "aluminium", "aluminum", "chain"),
-    "glass": ("glass", "ice", "icicle", "crystal", "window"),
-    "stone": ("stone", "rock", "pebble", "gravel", "concrete", "brick", "pavement", "marble", "tile"),
-    "water": ("water", "rain", "raindrop", "liquid", "sea", "surf", "river", "puddle", "droplet"),
-    "leaves": ("leaves", "leaf", "foliage", "grass", "reeds", "brush", "hay", "straw", "scrub"),
-    "fabric": ("fabric", "cloth", "clothes", "cotton", "leather", "wool", "canvas", "nylon", "curtain"),
-    "paper": ("paper", "cardboard", "card", "book"),
-    "plastic": ("plastic", "rubber", "vinyl"),
-    "air": ("air", "wind", "breeze", "steam"),
-    "earth": ("earth", "sand", "soil", "mud", "dirt", "snow", "dust"),
-    "ceramic": ("ceramic", "porcelain", "clay", "pottery", "china", "mug", "cup", "bowl", "shell"),
-    "animal": ("animal", "bird", "insect", "feather", "wing", "cricket", "frog", "owl", "duck", "hen"),
-    "machine": ("machine", "electric", "electrical", "engine", "motor", "electronic", "neon", "compressor", "fan"),
-}
-
 # Canonical action -> words that mean it. Keys are the sound-making gestures an effect synthesiser maps.
 ACTIONS: dict[str, tuple[str, ...]] = {
     "hit": ("hit", "knock", "tap", "strike", "thump", "clink", "clank", "clack", "clatter", "click", "tick", "rattle", "clap"),
@@ -87,9 +70,10 @@ def _first_category(text: str, patterns: dict[str, re.Pattern[str]]) -> str | No
     return best[1] if best else None
 
 
-def material_of(text: str) -> str | None:
+def material_of(text: str) -> Material | None:
     """The canonical material a free-text material or source name speaks of first, or None."""
-    return _first_category(text, _patterns()[0])
+    found = _first_category(text, _patterns()[0])
+    return Material(found) if found else None
 
 
 def action_of(text: str) -> str | None:
