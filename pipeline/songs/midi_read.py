@@ -119,7 +119,7 @@ def _check_limits(path: Path, midi: mido.MidiFile, tracks: list[Timed], max_note
 
 
 def _value_at(timeline: list[tuple[int, int]], tick: int) -> int | None:
-    """The value in force at ``at``; before the first change, the first value set."""
+    """The value in force at ``tick``; before the first change, the first value set."""
     if not timeline:
         return None
     before = [value for at, value in timeline if at <= tick]
