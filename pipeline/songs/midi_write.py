@@ -149,10 +149,9 @@ def write_midi(song: Song, path: Path) -> Path:
     meter = _meter(song.info.meter)
     if meter:
         score.time_signature_changes.append(pretty_midi.TimeSignature(*meter, 0.0))
-    signature = key_signature(song.info.key)
-    if signature:
-        name = f"{signature[:-1]} minor" if signature.endswith("m") else f"{signature} major"
-        score.key_signature_changes.append(pretty_midi.KeySignature(pretty_midi.key_name_to_key_number(name), 0.0))
+    if key_signature(song.info.key):  # a key MIDI can name; pretty_midi may write its enharmonic twin (C# as Db)
+        number = pretty_midi.key_name_to_key_number(song.info.key)
+        score.key_signature_changes.append(pretty_midi.KeySignature(number, 0.0))
 
     def tick(seconds: float) -> int:
         return round(seconds * ticks_per_second)
