@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import mido
+import numpy as np
+import pretty_midi
 import pytest
+import soundfile as sf
 
 from pipeline.errors import WaveInputError
-from pipeline.songs import load_midi, load_song, resolve_song, write_midi
+from pipeline.songs import load_midi, load_song, midi_read, resolve_song, write_midi
 from pipeline.songs.library import DATA_DIR
-from pipeline.types import Session
+from pipeline.songs.midi_read import read_midi
+from pipeline.types import Note, Part, PedalEvent, Session, Song, SongInfo
 
 
 def note_track(name, channel, notes, program=None, beat=480, extra=()):
@@ -268,3 +274,132 @@ def test_the_melody_of_an_upload_is_its_highest_single_line(tmp_path):
 def test_library_songs_name_their_melody_session():
     for song_id, session in (("ode_to_joy", Session.KEYBOARD), ("greensleeves", Session.GUITAR)):
         assert load_song(song_id).info.melody_session == session
+
+
+# ---------------------------------------------------------------- where WAVE reads differently from pretty_midi alone
+
+
+def test_a_tempo_change_in_any_track_of_a_format_1_file_counts_for_every_track(tmp_path):
+    # pretty_midi reads tempo changes from the first track only; MIDI puts one tempo map over all of them.
+    first = note_track("first", 0, [(0, 1, 60), (6, 1, 62)], program=0)
+    second = note_track("second", 1, [(0, 1, 64), (6, 1, 65)], program=0,
+                        extra=[(4 * 480, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(60)))])
+    content = read_midi(save(tmp_path, [first, second]))
+    # 4 beats at 120 bpm = 2 s, then 2 beats at 60 bpm = 2 s.
+    assert [[n.start for n in part.notes] for part in content.parts] == [pytest.approx([0.0, 4.0])] * 2
+
+
+def test_each_note_off_ends_the_earliest_sounding_copy_and_unreleased_notes_end_with_their_track(tmp_path):
+    # pretty_midi ends every sounding copy of a pitch at the first note-off, and drops notes never released.
+    events = [(0, mido.Message("note_on", note=60, velocity=50)), (0, mido.Message("note_on", note=60, velocity=90)),
+              (480, mido.Message("note_off", note=60)), (960, mido.Message("note_off", note=60)),
+              (960, mido.Message("note_on", note=64, velocity=70)),
+              (1920, mido.MetaMessage("end_of_track"))]
+    track, now = mido.MidiTrack(), 0
+    for tick, message in events:
+        track.append(message.copy(time=tick - now))
+        now = tick
+    notes = read_midi(save(tmp_path, [track])).parts[0].notes
+    assert [(n.pitch, n.velocity, n.start, n.end) for n in notes] == [(60, 50, 0.0, 0.5), (60, 90, 0.0, 1.0),
+                                                                      (64, 70, 1.0, 2.0)]
+
+
+def test_channel_state_is_shared_by_the_tracks_and_no_program_is_not_program_0(tmp_path):
+    # A setup track states program and pan for channel 2; pretty_midi alone would give the notes program 0.
+    setup = mido.MidiTrack([mido.MetaMessage("track_name", name="setup"),
+                            mido.Message("program_change", channel=1, program=33),
+                            mido.Message("control_change", channel=1, control=10, value=127)])
+    bass = note_track("Bass", 1, line([40, 43, 45]))
+    lead = note_track("Lead", 2, line([72, 74, 76]))
+    drums = note_track("Kit", 9, line([36, 38]), program=25)
+    parts = {p.name: p for p in read_midi(save(tmp_path, [setup, bass, lead, drums])).parts}
+    assert (parts["Bass"].program, parts["Bass"].programs_seen, parts["Bass"].pan) == (33, [33], 1.0)
+    assert (parts["Lead"].program, parts["Lead"].pan) == (None, None)
+    # Channel 10 is the drum kit whatever program it names.
+    assert parts["Kit"].is_drum_channel and parts["Kit"].program == 25 and not parts["Bass"].is_drum_channel
+
+
+def test_limits_are_checked_before_pretty_midi_does_any_work(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("pretty_midi was handed a file over the limits")
+
+    monkeypatch.setattr(midi_read.pretty_midi, "PrettyMIDI", refuse)
+    tracks = [note_track(f"t{i}", 0, line([60]), program=0) for i in range(5)]
+    with pytest.raises(WaveInputError, match="5 tracks; up to 4"):
+        read_midi(save(tmp_path, tracks), max_tracks=4)
+    with pytest.raises(WaveInputError, match="5 notes; up to 4"):
+        read_midi(save(tmp_path, tracks), max_notes=4)
+    far = note_track("far", 0, [(0, 1, 60), (midi_read.MAX_TICK // 480, 1, 62)], program=0)
+    with pytest.raises(WaveInputError, match="far too long"):
+        load_midi(save(tmp_path, [far]))
+
+
+def test_a_zero_tempo_is_a_broken_file_not_a_crash(tmp_path):
+    tune = note_track("t", 0, line([60, 62]), program=0, extra=[(480, mido.MetaMessage("set_tempo", tempo=0))])
+    with pytest.raises(WaveInputError, match="broken"):
+        load_midi(save(tmp_path, [tune]))
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+
+def small_song(bpm=100.0) -> Song:
+    info = SongInfo(id="s", title="s", composer="c", public_domain_basis="test", tempo_bpm=bpm, meter="3/4",
+                    key="B minor", duration_s=3.0)
+    return Song(info=info, parts=[
+        Part(session=Session.DRUMS, name="kit", is_drum=True,
+             notes=[Note(start=0.6 * i, end=0.6 * i + 0.1, pitch=36, velocity=100) for i in range(4)]),
+        Part(session=Session.BASS, name="bass", program=33, pan=-0.5,
+             notes=[Note(start=1.2, end=1.8, pitch=40, velocity=90), Note(start=2.4, end=3.0, pitch=43, velocity=80)]),
+        Part(session=Session.KEYBOARD, name="keys", program=4, pan=0.5,
+             notes=[Note(start=0.0, end=1.2, pitch=60, velocity=70), Note(start=0.0, end=0.6, pitch=60, velocity=100),
+                    Note(start=0.0, end=1.2, pitch=64, velocity=70)],
+             pedal=[PedalEvent(time=0.0, down=True), PedalEvent(time=1.8, down=False)]),
+    ])
+
+
+@pytest.mark.parametrize("bpm", [100.0, 118.0, 72.37])
+def test_written_file_reads_the_same_in_pretty_midi_and_wave(tmp_path, bpm):
+    song = small_song(bpm)
+    path = write_midi(song, tmp_path / "out" / "song.mid")
+    stated = [m.tempo for track in mido.MidiFile(path).tracks for m in track if m.type == "set_tempo"]
+    assert stated == [mido.bpm2tempo(bpm)]  # rounded to the microsecond, not truncated
+    score = pretty_midi.PrettyMIDI(str(path))
+    wave = read_midi(path)
+    half_tick = 60 / bpm / 480 / 2
+    assert [(i.name, i.program, i.is_drum) for i in score.instruments] == [("kit", 0, True), ("bass", 33, False),
+                                                                            ("keys", 4, False)]
+    assert [(p.name, p.program, p.is_drum_channel) for p in wave.parts] == [("kit", 0, True), ("bass", 33, False),
+                                                                            ("keys", 4, False)]
+    # Two copies of C4 starting together become one note, as long as the longest and as loud as the loudest.
+    expected = [[(n.pitch, n.start, n.end, n.velocity) for n in p.notes] for p in song.parts]
+    expected[2] = [(60, 0.0, 1.2, 100), (64, 0.0, 1.2, 70)]
+    for played in ([[(n.pitch, n.start, n.end, n.velocity) for n in sorted(i.notes, key=lambda n: (n.start, n.pitch))]
+                    for i in score.instruments],
+                   [[(n.pitch, n.start, n.end, n.velocity) for n in p.notes] for p in wave.parts]):
+        for want, got in zip(expected, played, strict=True):
+            assert [(p, v) for p, _, _, v in got] == [(p, v) for p, _, _, v in want]
+            assert np.allclose([(s, e) for _, s, e, _ in got], [(s, e) for _, s, e, _ in want], atol=half_tick)
+    assert (wave.meter, wave.key, wave.tempo_bpm) == ("3/4", "B minor", pytest.approx(bpm, abs=1e-3))
+    assert [p.pan for p in wave.parts] == pytest.approx([0.0, -0.5, 0.5], abs=0.01)
+    assert [(e.time, e.down) for e in wave.parts[2].pedal] == [(0.0, True), (pytest.approx(1.8, abs=half_tick), False)]
+
+
+GM_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None or not GM_SOUNDFONT.exists(), reason="needs fluidsynth")
+def test_written_file_plays_in_fluidsynth_where_the_notes_are(tmp_path):
+    song = Song(info=small_song().info, parts=[small_song().parts[1]])  # bass notes at 1.2-1.8 s and 2.4-3.0 s
+    path = write_midi(song, tmp_path / "bass.mid")
+    wav = tmp_path / "bass.wav"
+    subprocess.run(["fluidsynth", "-ni", "-R", "0", "-C", "0", "-r", "44100", "-F", str(wav), str(GM_SOUNDFONT),
+                    str(path)], check=True, capture_output=True, timeout=60)
+    audio, rate = sf.read(wav, dtype="float32", always_2d=True)
+    level = np.abs(audio.mean(axis=1))
+
+    def peak(start, end):
+        return float(level[int(start * rate):int(end * rate)].max())
+
+    assert peak(1.25, 1.75) > 0.01 and peak(2.45, 2.95) > 0.01
+    assert peak(0.0, 1.15) < peak(1.25, 1.75) / 100  # silence before the first note

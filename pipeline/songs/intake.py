@@ -60,9 +60,7 @@ def load_midi(path: Path, *, title: str | None = None) -> Song:
         raise WaveInputError(f"{path.name} is empty.")
     if size > MAX_FILE_BYTES:
         raise WaveInputError(f"{path.name} is {size / 1024 / 1024:.1f} MiB; MIDI files up to 1 MiB are accepted.")
-    content = read_midi(path, max_notes=MAX_NOTES)
-    if content.track_count > MAX_TRACKS:
-        raise WaveInputError(f"{path.name} has {content.track_count} tracks; up to {MAX_TRACKS} are accepted.")
+    content = read_midi(path, max_notes=MAX_NOTES, max_tracks=MAX_TRACKS)
     if content.duration_s > MAX_SECONDS:
         raise WaveInputError(f"{path.name} lasts {content.duration_s / 60:.1f} minutes; "
                              f"songs up to {MAX_SECONDS / 60:.0f} minutes are accepted.")

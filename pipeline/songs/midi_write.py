@@ -1,4 +1,10 @@
-"""Writing standard MIDI files: one track per part, tempo and meter in the first track."""
+"""Writing standard MIDI files.
+
+:func:`write_midi` exports any Song through pretty_midi (notes in seconds, programs, drums, pan and pedal).
+:func:`build_midi` writes WAVE's arrangements tick by tick with mido: the library files and fresh arrangements are
+stated in beats with tempo changes, which pretty_midi can only write from seconds, with tempos truncated to whole
+microseconds and its own order for notes that start on one tick; either would change how the library reads back.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mido
+import pretty_midi
 
 from pipeline.types import Session, Song
 
@@ -64,6 +71,19 @@ def _without_overlaps(notes: list[tuple[int, int, int, int]]) -> list[tuple[int,
     return cleaned
 
 
+def _merged_unisons(notes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Copies of one pitch starting on one tick become one note, as long as the longest and as loud as the loudest.
+
+    Players (fluidsynth, pretty_midi) end every sounding copy of a key at its first note-off, so a second copy
+    written on the same tick would be cut short with the first.
+    """
+    merged: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for start, end, pitch, velocity in notes:
+        _, other_end, _, other_velocity = merged.get((start, pitch), (start, end, pitch, velocity))
+        merged[(start, pitch)] = (start, max(end, other_end), pitch, max(velocity, other_velocity))
+    return list(merged.values())
+
+
 def _track(data: TrackData, meta: list[tuple[int, mido.MetaMessage]]) -> mido.MidiTrack:
     timed: list[tuple[int, int, mido.Message | mido.MetaMessage]] = [(tick, _CONTROL, m) for tick, m in meta]
     timed.append((0, _CONTROL, mido.MetaMessage("track_name", name=data.name)))
@@ -90,11 +110,9 @@ def build_midi(tracks: list[TrackData], tempo_changes: list[tuple[int, float]], 
                key: str | None = None, ticks_per_beat: int = TICKS_PER_BEAT) -> mido.MidiFile:
     """A type 1 file with one track per ``TrackData``; tempo, meter and key live in the first track."""
     meta: list[tuple[int, mido.MetaMessage]] = []
-    try:
-        numerator, denominator = (int(x) for x in meter.split("/"))
-        meta.append((0, mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator)))
-    except ValueError:
-        pass  # a meter MIDI cannot state is left out; readers assume 4/4
+    stated = _meter(meter)
+    if stated:
+        meta.append((0, mido.MetaMessage("time_signature", numerator=stated[0], denominator=stated[1])))
     signature = key_signature(key)
     if signature:
         meta.append((0, mido.MetaMessage("key_signature", key=signature)))
@@ -106,28 +124,51 @@ def build_midi(tracks: list[TrackData], tempo_changes: list[tuple[int, float]], 
     return midi
 
 
+def _meter(meter: str) -> tuple[int, int] | None:
+    """``"6/8"`` -> (6, 8); None for a meter MIDI cannot state (readers then assume 4/4)."""
+    try:
+        numerator, denominator = (int(x) for x in meter.split("/"))
+        mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator)
+    except ValueError:
+        return None
+    return (numerator, denominator) if numerator > 0 and denominator > 0 else None
+
+
 def write_midi(song: Song, path: Path) -> Path:
-    """Write ``song`` as a type 1 MIDI file at its nominal tempo: one track per part, drums on channel 10."""
+    """Write ``song`` as a type 1 MIDI file at its nominal tempo: one track per part, drums on channel 10.
+
+    Events sit on the ticks of the nominal tempo, and the tempo is stated in microseconds per beat rounded to the
+    nearest, as :func:`build_midi` states it.
+    """
     path = Path(path)
-    bpm = song.info.tempo_bpm
-    ticks_per_second = bpm / 60.0 * TICKS_PER_BEAT
+    ticks_per_second = song.info.tempo_bpm / 60.0 * TICKS_PER_BEAT
+    # pretty_midi writes int(60e6 / bpm): half a microsecond more per beat turns its truncation into rounding.
+    stated_bpm = 60e6 / (mido.bpm2tempo(song.info.tempo_bpm) + 0.5)
+    score = pretty_midi.PrettyMIDI(resolution=TICKS_PER_BEAT, initial_tempo=stated_bpm)
+    seconds_per_tick = 60.0 / (stated_bpm * TICKS_PER_BEAT)  # pretty_midi's own scale: each tick comes back exact
+    meter = _meter(song.info.meter)
+    if meter:
+        score.time_signature_changes.append(pretty_midi.TimeSignature(*meter, 0.0))
+    if key_signature(song.info.key):  # a key MIDI can name; pretty_midi may write its enharmonic twin (C# as Db)
+        number = pretty_midi.key_name_to_key_number(song.info.key)
+        score.key_signature_changes.append(pretty_midi.KeySignature(number, 0.0))
 
     def tick(seconds: float) -> int:
         return round(seconds * ticks_per_second)
 
-    melodic_channels = iter(c for c in range(16) if c != DRUM_CHANNEL)
-    tracks = []
+    def seconds(tick: int) -> float:
+        return tick * seconds_per_tick
+
     for part in song.parts:
         drums = part.is_drum or part.session == Session.DRUMS
-        channel = DRUM_CHANNEL if drums else next(melodic_channels, 15)
-        tracks.append(TrackData(
-            name=part.name or part.session.value,
-            channel=channel,
-            program=part.program if part.program is not None else (None if drums else 0),
-            pan=part.pan,
-            notes=[(tick(n.start), tick(n.end), n.pitch, n.velocity) for n in part.notes],
-            pedal=[(tick(p.time), p.down) for p in part.pedal],
-        ))
+        instrument = pretty_midi.Instrument(program=part.program or 0, is_drum=drums, name=part.name or part.session.value)
+        raw = [(tick(n.start), tick(n.end), n.pitch, n.velocity) for n in part.notes]
+        instrument.notes = [pretty_midi.Note(velocity=v, pitch=p, start=seconds(s), end=seconds(e))
+                            for s, e, p, v in _without_overlaps(_merged_unisons(raw))]
+        instrument.control_changes = [pretty_midi.ControlChange(CC_PAN, pan_to_cc(part.pan), 0.0)]
+        instrument.control_changes += [pretty_midi.ControlChange(CC_SUSTAIN, 127 if p.down else 0, seconds(tick(p.time)))
+                                       for p in part.pedal]
+        score.instruments.append(instrument)
     path.parent.mkdir(parents=True, exist_ok=True)
-    build_midi(tracks, [(0, bpm)], song.info.meter, song.info.key).save(path)
+    score.write(str(path))
     return path
