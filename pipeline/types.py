@@ -33,7 +33,7 @@ SESSION_RANGES: dict[Session, tuple[int, int]] = {
     Session.DRUMS: (35, 81),
 }
 
-# Receives (message, fraction done in [0, 1]). Stages call it; the CLI draws bars, workers publish events.
+# Receives (message, fraction done in [0, 1]) from work inside one stage; pipeline.progress tags it with the stage.
 ProgressCallback = Callable[[str, float], None]
 
 
