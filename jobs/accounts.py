@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,19 +13,12 @@ from db.models import ACTIVE_STATUSES, Job, JobStatus, User, Workspace, as_utc, 
 from jobs.contracts import QuotaExceeded
 from wave_app.settings import Settings
 
+Row = TypeVar("Row", User, Workspace)
+
 
 async def get_or_create_user(db: AsyncSession, platform: str, platform_id: str, name: str | None) -> User:
     query = select(User).where(User.platform == platform, User.platform_user_id == platform_id)
-    user = await db.scalar(query)
-    if user is None:
-        user = User(platform=platform, platform_user_id=platform_id, display_name=name)
-        db.add(user)
-        try:
-            await db.flush()
-        except IntegrityError:  # created by a request that arrived at the same moment
-            await db.rollback()
-            user = await db.scalar(query)
-    return user
+    return await _get_or_add(db, query, User(platform=platform, platform_user_id=platform_id, display_name=name))
 
 
 async def get_or_create_workspace(db: AsyncSession, platform: str, workspace_id: str | None,
@@ -32,16 +26,21 @@ async def get_or_create_workspace(db: AsyncSession, platform: str, workspace_id:
     if workspace_id is None:
         return None
     query = select(Workspace).where(Workspace.platform == platform, Workspace.platform_workspace_id == workspace_id)
-    workspace = await db.scalar(query)
-    if workspace is None:
-        workspace = Workspace(platform=platform, platform_workspace_id=workspace_id, name=name)
-        db.add(workspace)
-        try:
-            await db.flush()
-        except IntegrityError:
-            await db.rollback()
-            workspace = await db.scalar(query)
-    return workspace
+    return await _get_or_add(db, query, Workspace(platform=platform, platform_workspace_id=workspace_id, name=name))
+
+
+async def _get_or_add(db: AsyncSession, query: Select[tuple[Row]], new: Row) -> Row:
+    """The row ``query`` finds, or ``new`` once added; a row added at the same moment by another request wins."""
+    found = await db.scalar(query)
+    if found is not None:
+        return found
+    db.add(new)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        return await db.scalar(query)
+    return new
 
 
 async def check_quotas(db: AsyncSession, settings: Settings, user_id: int, workspace: Workspace | None) -> None:
