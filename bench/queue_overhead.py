@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jobs.client import JobsClient, SubmitRequest  # noqa: E402
 from jobs.runtime import Runtime  # noqa: E402
 from jobs.worker import run_workers  # noqa: E402
+from pipeline.progress import Progress, Stage  # noqa: E402
 from pipeline.report import PlayReport  # noqa: E402
 from pipeline.sheet import SoundSheet  # noqa: E402
 from pipeline.types import SongInfo  # noqa: E402
@@ -42,7 +43,7 @@ class NoopPipeline:
 
     def see_and_hear(self, image, cue, profile, seed, out_dir: Path, progress):
         self.started.append(time.perf_counter())
-        progress("start", 0.0)
+        progress(Progress(stage=Stage.SEEING, fraction=0.0, message="start"))
         sheet = SoundSheet.from_raw(SHEET, engine="noop")
         paths = {}
         for _, variant in sheet.variants():

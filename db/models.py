@@ -7,8 +7,12 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from pipeline.types import Session
 
 
 def utcnow() -> datetime:
@@ -150,6 +154,44 @@ class SoundSourceRow(Base):
     job: Mapped[Job] = relationship(back_populates="sources")
 
 
+class RenderCasting(BaseModel):
+    """Which sound plays which session in one render version, both maps session -> sound variant id.
+
+    ``overrides`` is what the render is asked to pin (a remap's result; the rest is cast automatically);
+    ``assignment`` is what it cast once played, leaving out sessions that only borrowed another session's sound.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignment: dict[Session, str] = Field(default_factory=dict)
+    overrides: dict[Session, str] = Field(default_factory=dict)
+
+
+class StoredValueError(ValueError):
+    """A value read from or written to a typed JSON column does not fit its model."""
+
+
+class CastingJSON(TypeDecorator):
+    """A JSON column holding a :class:`RenderCasting`, checked on the way in and on the way out."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> dict[str, Any] | None:
+        return None if value is None else _casting(value, "written").model_dump(mode="json")
+
+    def process_result_value(self, value: Any, dialect: Any) -> RenderCasting | None:
+        return None if value is None else _casting(value, "read")
+
+
+def _casting(value: Any, direction: str) -> RenderCasting:
+    try:
+        return value if isinstance(value, RenderCasting) else RenderCasting.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+        raise StoredValueError(f"A render casting {direction} in the database is not valid ({problems}).") from None
+
+
 class Render(Base):
     """One version of a job's music: a casting and the mix it produced. Remaps add versions."""
 
@@ -159,7 +201,7 @@ class Render(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    casting: Mapped[dict[str, Any]] = mapped_column(JSON)  # session -> variant id, plus reasons
+    casting: Mapped[RenderCasting] = mapped_column(CastingJSON())
     casting_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | done | failed
     mix_key: Mapped[str | None] = mapped_column(String(128))

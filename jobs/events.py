@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable
 
 from pydantic import BaseModel
 from sqlalchemy import func, select, update
 
 from db.models import Job, JobStatus, utcnow
 from jobs.runtime import Runtime
+from pipeline.progress import STAGE_SPAN as PIPELINE_SPAN
+from pipeline.progress import Progress, ProgressListener, Stage
 from wave_app.metrics import observe_stage
 
-# Stage -> where its progress starts and ends in the job's overall fraction.
+
+def status_of(stage: Stage) -> JobStatus:
+    """The job status while the pipeline is in ``stage`` (they share their names)."""
+    return JobStatus(stage.value)
+
+
+# Status -> where its progress starts and ends in the job's overall fraction: the pipeline's stages keep their span.
 STAGE_SPAN: dict[JobStatus, tuple[float, float]] = {
     JobStatus.QUEUED: (0.0, 0.0),
-    JobStatus.SEEING: (0.0, 0.15),
-    JobStatus.HEARING: (0.15, 0.45),
-    JobStatus.CASTING: (0.45, 0.5),
-    JobStatus.BUILDING: (0.5, 0.6),
-    JobStatus.PLAYING: (0.6, 1.0),
+    **{status_of(stage): span for stage, span in PIPELINE_SPAN.items()},
     JobStatus.DONE: (1.0, 1.0),
 }
 
 
+def stage_start(status: JobStatus) -> float:
+    """The job's overall progress when it enters ``status``."""
+    return STAGE_SPAN.get(status, (0.0, 1.0))[0]
+
+
 # The job's message while a stage whose worker stopped waits to run again; chat adapters show it with the progress.
 WORKER_LOST_MESSAGE = "A worker stopped, retrying"
-
-# Maps a pipeline progress message and fraction to the job stage and the fraction within that stage.
-StageMapper = Callable[[str, float], tuple[JobStatus, float]]
 
 
 class JobEvent(BaseModel):
@@ -52,8 +57,8 @@ async def queue_position(runtime: Runtime, job: Job) -> int | None:
     """1 for the next job to start; None once the job has started."""
     if job.status != JobStatus.QUEUED.value:
         return None
-    async with runtime.sessions() as session:
-        ahead = await session.scalar(
+    async with runtime.db() as db:
+        ahead = await db.scalar(
             select(func.count()).select_from(Job).where(Job.status == JobStatus.QUEUED.value, Job.created_at < job.created_at)
         )
     return int(ahead or 0) + 1
@@ -80,8 +85,8 @@ async def publish(runtime: Runtime, event: JobEvent) -> None:
 class ProgressReporter:
     """Writes a job's stage, fraction and message to the database and publishes them, at most every ``interval``.
 
-    Stage changes and the end are always written. ``from_thread`` gives a pipeline-style (message, fraction)
-    callback that is safe to call from a worker thread.
+    Stage changes and the end are always written. ``from_thread`` gives a pipeline progress listener that is safe
+    to call from a worker thread.
     """
 
     def __init__(self, runtime: Runtime, job_id: str, *, interval: float = 0.5, render_version: int | None = None):
@@ -104,13 +109,13 @@ class ProgressReporter:
         self._status = status
         start, end = STAGE_SPAN.get(status, (0.0, 1.0))
         overall = round(start + (end - start) * min(1.0, max(0.0, fraction)), 4)
-        async with self.runtime.sessions() as session:
-            result = await session.execute(
+        async with self.runtime.db() as db:
+            result = await db.execute(
                 update(Job)
                 .where(Job.id == self.job_id, Job.status.not_in([JobStatus.CANCELLED.value, JobStatus.FAILED.value]))
                 .values(status=status.value, progress=overall, message=message[:300], updated_at=utcnow())
             )
-            await session.commit()
+            await db.commit()
             if result.rowcount == 0:
                 self.cancelled = True
                 return
@@ -120,21 +125,25 @@ class ProgressReporter:
                      render_version=self.render_version, at=time.time()),
         )
 
-    def from_thread(self, loop: asyncio.AbstractEventLoop, status_for: StageMapper):
-        """A (message, fraction) callback for code running in a thread; raises JobCancelled once cancelled."""
-        last = [0.0]
+    def from_thread(self, loop: asyncio.AbstractEventLoop) -> ProgressListener:
+        """A pipeline progress listener for code running in a thread; raises JobCancelled once cancelled.
 
-        def callback(message: str, fraction: float) -> None:
+        Reports closer together than ``interval`` are dropped, except a stage's first and last.
+        """
+        last_at = 0.0
+        last_stage: Stage | None = None
+
+        def listener(event: Progress) -> None:
+            nonlocal last_at, last_stage
             if self.cancelled:
                 raise JobCancelled(self.job_id)
             now = time.monotonic()
-            if now - last[0] < self.interval and fraction < 1.0:
+            if now - last_at < self.interval and event.fraction < 1.0 and event.stage == last_stage:
                 return
-            last[0] = now
-            status, stage_fraction = status_for(message, fraction)
-            asyncio.run_coroutine_threadsafe(self.update(status, stage_fraction, message), loop)
+            last_at, last_stage = now, event.stage
+            asyncio.run_coroutine_threadsafe(self.update(status_of(event.stage), event.fraction, event.message), loop)
 
-        return callback
+        return listener
 
     def end_stage(self, now: float | None = None) -> None:
         """Record the time spent in the current stage (``wave_stage_seconds``); the next stage starts now."""

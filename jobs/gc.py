@@ -20,12 +20,12 @@ class GcReport(BaseModel):
 
 
 async def referenced_keys(runtime: Runtime) -> set[str]:
-    async with runtime.sessions() as session:
+    async with runtime.db() as db:
         keys: set[str] = set()
         for column in (Job.image_key, Job.sheet_key, SoundSourceRow.effect_key, Render.mix_key, Render.compressed_key,
                        Render.casting_png_key, Render.report_key):
-            keys.update(k for k in (await session.scalars(select(column))).all() if k)
-        songs = (await session.scalars(select(Job.song_ref).where(Job.song_ref.like("midi:%")))).all()
+            keys.update(k for k in (await db.scalars(select(column))).all() if k)
+        songs = (await db.scalars(select(Job.song_ref).where(Job.song_ref.like("midi:%")))).all()
         keys.update(song.removeprefix("midi:") for song in songs)
     return keys
 
@@ -35,16 +35,16 @@ async def collect_garbage(runtime: Runtime, *, retention_days: int | None = None
     that nothing refers to and that is older than ``min_age_s`` (so files of jobs being written are safe)."""
     days = runtime.settings.artifact_retention_days if retention_days is None else retention_days
     cutoff = utcnow() - timedelta(days=days)
-    async with runtime.sessions() as session:
+    async with runtime.db() as db:
         shared_jobs = select(Render.job_id).join(GalleryEntry, GalleryEntry.render_id == Render.id)
-        old = (await session.scalars(
+        old = (await db.scalars(
             select(Job.id).where(Job.created_at < cutoff, Job.status.not_in(ACTIVE_STATUSES), Job.id.not_in(shared_jobs))
         )).all()
         if old:
-            await session.execute(delete(SoundSourceRow).where(SoundSourceRow.job_id.in_(old)))
-            await session.execute(delete(Render).where(Render.job_id.in_(old)))
-            await session.execute(delete(Job).where(Job.id.in_(old)))
-        await session.commit()
+            await db.execute(delete(SoundSourceRow).where(SoundSourceRow.job_id.in_(old)))
+            await db.execute(delete(Render).where(Render.job_id.in_(old)))
+            await db.execute(delete(Job).where(Job.id.in_(old)))
+        await db.commit()
     keep = await referenced_keys(runtime)
     store = runtime.store
 

@@ -30,6 +30,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from jobs.runtime import Runtime
+from pipeline.progress import Progress, ProgressListener
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
-
-
-def vision_stage(job_id: str) -> str:
-    return f"see:{job_id}"
-
-
-def render_stage(job_id: str, version: int) -> str:
-    return f"play:{job_id}:{version}"
 
 
 def lease_key(runtime: Runtime, stage: str) -> str:
@@ -183,10 +176,10 @@ class LeasedPipeline:
         self.lease = lease
         self.loop = loop
 
-    def _guarded(self, progress: Callable[[str, float], None]) -> Callable[[str, float], None]:
-        def callback(message: str, fraction: float) -> None:
+    def _guarded(self, progress: ProgressListener) -> ProgressListener:
+        def callback(event: Progress) -> None:
             self.lease.check()
-            progress(message, fraction)
+            progress(event)
 
         return callback
 

@@ -19,8 +19,9 @@ from sqlalchemy import select, update
 
 from db.models import ACTIVE_STATUSES, Job, JobStatus, Render, as_utc, utcnow
 from jobs.events import WORKER_LOST_MESSAGE, event_for, publish
-from jobs.liveness import lease_key, render_stage, vision_stage
-from jobs.runtime import CPU, GPU, Runtime
+from jobs.liveness import lease_key
+from jobs.queues import CPU, GPU, enqueue_render, enqueue_vision, render_stage, vision_stage
+from jobs.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -85,22 +86,19 @@ async def reap(runtime: Runtime, *, grace_s: float = 5.0) -> int:
 
     Returns how many stages were queued again. Jobs that used up their tries are failed with a message.
     """
-    from jobs.client import JobsClient
-
-    client = JobsClient(runtime)
     settled = utcnow() - timedelta(seconds=grace_s)
     requeued = 0
-    async with runtime.sessions() as session:
-        jobs = (await session.scalars(select(Job).where(Job.status.in_(ACTIVE_STATUSES), Job.updated_at < settled))).all()
+    async with runtime.db() as db:
+        jobs = (await db.scalars(select(Job).where(Job.status.in_(ACTIVE_STATUSES), Job.updated_at < settled))).all()
     for job in jobs:
         def see_again(attempt: str, job_id: str = job.id) -> Awaitable[None]:
-            return client.enqueue_vision(job_id, attempt=attempt)
+            return enqueue_vision(runtime, job_id, attempt)
 
         if job.status in VISION_STATUSES and not job.sheet_key:
             requeued += await _recover(runtime, job, vision_stage(job.id), GPU, see_again)
             continue
-        async with runtime.sessions() as session:
-            pending = (await session.scalars(
+        async with runtime.db() as db:
+            pending = (await db.scalars(
                 select(Render).where(Render.job_id == job.id, Render.status != "done").order_by(Render.version)
             )).all()
         if not pending and job.sheet_key:
@@ -110,7 +108,7 @@ async def reap(runtime: Runtime, *, grace_s: float = 5.0) -> int:
         for render in pending:
             requeued += await _recover(
                 runtime, job, render_stage(job.id, render.version), CPU,
-                lambda attempt, job_id=job.id, version=render.version: client.enqueue_render(job_id, version, attempt=attempt),
+                lambda attempt, job_id=job.id, version=render.version: enqueue_render(runtime, job_id, version, attempt),
             )
     return requeued
 
@@ -166,30 +164,30 @@ async def _clear_lost(runtime: Runtime, stage: str, queue: str, found: StageInRe
 
 async def _tell(runtime: Runtime, job_id: str, message: str) -> None:
     """Show ``message`` as the job's progress text (chat adapters display it), keeping its stage and progress."""
-    async with runtime.sessions() as session:
-        await session.execute(
+    async with runtime.db() as db:
+        await db.execute(
             update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE_STATUSES)).values(message=message, updated_at=utcnow())
         )
-        await session.commit()
-        fresh = await session.get(Job, job_id)
+        await db.commit()
+        fresh = await db.get(Job, job_id)
     if fresh is not None:
         await publish(runtime, await event_for(runtime, fresh))
 
 
 async def _touch(runtime: Runtime, job_id: str) -> None:
-    async with runtime.sessions() as session:
-        await session.execute(update(Job).where(Job.id == job_id).values(attempts=Job.attempts + 1, updated_at=utcnow()))
-        await session.commit()
+    async with runtime.db() as db:
+        await db.execute(update(Job).where(Job.id == job_id).values(attempts=Job.attempts + 1, updated_at=utcnow()))
+        await db.commit()
 
 
 async def _give_up(runtime: Runtime, job: Job) -> None:
-    async with runtime.sessions() as session:
-        await session.execute(
+    async with runtime.db() as db:
+        await db.execute(
             update(Job).where(Job.id == job.id, Job.status.in_(ACTIVE_STATUSES)).values(
                 status=JobStatus.FAILED.value, message="Failed", finished_at=utcnow(),
                 error="WAVE could not finish this picture after several tries; please try again later.",
             )
         )
-        await session.commit()
-        fresh = await session.get(Job, job.id)
+        await db.commit()
+        fresh = await db.get(Job, job.id)
     await publish(runtime, await event_for(runtime, fresh))

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from pipeline.image_to_music import hear_sheet, see_image
 from pipeline.play import play
+from pipeline.progress import ProgressListener
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
-from pipeline.types import EffectInput, ProgressCallback, Session, scaled_progress
+from pipeline.types import EffectInput, Session
 from wave_app.engines import effects_engine, play_options, vision_engine
 from wave_app.settings import Settings
 
@@ -36,15 +37,13 @@ class WavePipeline:
         return {stage: getattr(engine, "name", type(engine).__name__) for stage, engine in engines.items()}
 
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
-                     progress: ProgressCallback) -> tuple[SoundSheet, dict[str, Path]]:
+                     progress: ProgressListener) -> tuple[SoundSheet, dict[str, Path]]:
         vision, effects = self.engines(profile)
-        progress("Looking at the picture", 0.0)
-        sheet = see_image(image, vision, out_dir, cue)
-        progress("Making the sounds", 1 / 3)
-        paths = hear_sheet(sheet, effects, out_dir, seed=seed, progress=scaled_progress(progress, 1 / 3, 1.0))
+        sheet = see_image(image, vision, out_dir, cue, progress=progress)
+        paths = hear_sheet(sheet, effects, out_dir, seed=seed, progress=progress)
         return sheet, paths
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
-             overrides: dict[Session, str] | None, progress: ProgressCallback) -> PlayReport:
+             overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport:
         options = play_options(self.settings, seed=seed, mood=mood)
         return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress)

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
+from jobs.queues import CPU, GPU
 from jobs.store import ArtifactStore, open_store
 from wave_app.settings import Settings
 
-GPU = "gpu"
-CPU = "cpu"
+__all__ = ["CPU", "GPU", "Runtime", "redis_settings"]  # the queue names are re-exported for older imports
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -49,6 +49,10 @@ class Runtime:
     async def close(self) -> None:
         await self.redis.aclose()
         await self.engine.dispose()
+
+    def db(self) -> AsyncSession:
+        """A new database session, used as ``async with runtime.db() as db:``."""
+        return self.sessions()
 
     def queue(self, kind: str) -> str:
         return f"{self.settings.queue_prefix}:{kind}"

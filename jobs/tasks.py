@@ -16,14 +16,17 @@ from arq import Retry
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from db.models import Job, JobStatus, Render, SoundSourceRow, as_utc, utcnow
-from jobs.events import JobCancelled, ProgressReporter, publish, event_for
+from db.models import Job, JobStatus, Render, RenderCasting, SoundSourceRow, as_utc, utcnow
+from jobs.events import JobCancelled, ProgressReporter, event_for, publish
+from jobs.queues import enqueue_render
+from jobs.remaps import played_sessions
 from jobs.runtime import Runtime
 from pipeline.errors import WaveError, WaveTransientError, is_permanent
+from pipeline.progress import ProgressListener
 from pipeline.report import PlayReport
 from pipeline.safe_names import safe_child
 from pipeline.sheet import SoundSheet
-from pipeline.types import EffectInput, ProgressCallback, Session
+from pipeline.types import EffectInput, Session
 from wave_app import metrics
 from wave_app.logging_setup import set_job_id
 
@@ -34,10 +37,10 @@ class PipelineRunner(Protocol):
     """The work the tasks hand to the pipeline; swapped for a no-op one when measuring queue overhead."""
 
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
-                     progress: ProgressCallback) -> tuple[SoundSheet, dict[str, Path]]: ...
+                     progress: ProgressListener) -> tuple[SoundSheet, dict[str, Path]]: ...
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
-             overrides: dict[Session, str] | None, progress: ProgressCallback) -> PlayReport: ...
+             overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport: ...
 
 
 def _job_log(job_id: str) -> logging.LoggerAdapter:
@@ -45,21 +48,21 @@ def _job_log(job_id: str) -> logging.LoggerAdapter:
 
 
 async def _load_job(runtime: Runtime, job_id: str) -> Job | None:
-    async with runtime.sessions() as session:
-        return await session.scalar(select(Job).where(Job.id == job_id).options(selectinload(Job.sources)))
+    async with runtime.db() as db:
+        return await db.scalar(select(Job).where(Job.id == job_id).options(selectinload(Job.sources)))
 
 
 async def _finish(runtime: Runtime, job_id: str, status: JobStatus, message: str, *, error: str | None = None,
                   error_id: str | None = None) -> None:
-    async with runtime.sessions() as session:
-        await session.execute(
+    async with runtime.db() as db:
+        await db.execute(
             update(Job)
             .where(Job.id == job_id, Job.status != JobStatus.CANCELLED.value)
             .values(status=status.value, message=message, error=error, error_id=error_id, finished_at=utcnow(),
                     progress=1.0 if status == JobStatus.DONE else Job.progress)
         )
-        await session.commit()
-        job = await session.get(Job, job_id)
+        await db.commit()
+        job = await db.get(Job, job_id)
     if job is not None:
         await publish(runtime, await event_for(runtime, job))
 
@@ -85,22 +88,6 @@ async def _fail(ctx: dict[str, Any], job_id: str, exc: BaseException, stage: str
     await _finish(runtime, job_id, JobStatus.FAILED, "Failed", error=message, error_id=error_id)
 
 
-def _vision_stage(message: str, fraction: float) -> tuple[JobStatus, float]:
-    # The see_and_hear runner reports 0..0.33 while looking and 0.33..1 while making sounds.
-    if fraction < 1 / 3:
-        return JobStatus.SEEING, fraction * 3
-    return JobStatus.HEARING, (fraction - 1 / 3) * 1.5
-
-
-def _music_stage(message: str, fraction: float) -> tuple[JobStatus, float]:
-    # pipeline.play reports casting up to 0.1, instruments up to 0.3, then render and mix.
-    if fraction < 0.1:
-        return JobStatus.CASTING, fraction / 0.1
-    if fraction < 0.3:
-        return JobStatus.BUILDING, (fraction - 0.1) / 0.2
-    return JobStatus.PLAYING, (fraction - 0.3) / 0.7
-
-
 async def see_and_hear(ctx: dict[str, Any], job_id: str) -> str:
     """GPU task: picture -> sheet -> effects, stored; then the music task is queued."""
     set_job_id(job_id)
@@ -114,14 +101,14 @@ async def see_and_hear(ctx: dict[str, Any], job_id: str) -> str:
         await _queue_first_render(ctx, job_id)
         return "already heard"
     settings = runtime.settings
-    async with runtime.sessions() as session:
-        await session.execute(
+    async with runtime.db() as db:
+        await db.execute(
             update(Job).where(Job.id == job_id).values(
                 attempts=Job.attempts + 1, started_at=job.started_at or utcnow(),
                 deadline_at=utcnow() + timedelta(seconds=settings.gpu_stage_timeout_s + 30),
             )
         )
-        await session.commit()
+        await db.commit()
     reporter = ProgressReporter(runtime, job_id)
     await reporter.update(JobStatus.SEEING, 0.0, "Looking at the picture", force=True)
     loop = asyncio.get_running_loop()
@@ -130,7 +117,7 @@ async def see_and_hear(ctx: dict[str, Any], job_id: str) -> str:
         with tempfile.TemporaryDirectory(prefix="wave-hear-") as tmp:
             sheet, effect_paths = await asyncio.to_thread(
                 ctx["pipeline"].see_and_hear, image, job.cue, job.profile, job.seed, Path(tmp),
-                reporter.from_thread(loop, _vision_stage),
+                reporter.from_thread(loop),
             )
             await _store_sheet_and_effects(runtime, job_id, sheet, effect_paths)
     except JobCancelled:
@@ -149,9 +136,9 @@ async def _store_sheet_and_effects(runtime: Runtime, job_id: str, sheet: SoundSh
     store = runtime.store
     sheet_key = await asyncio.to_thread(store.put_bytes, sheet.to_json().encode(), ".json")
     effect_keys = {vid: await asyncio.to_thread(store.put_file, path) for vid, path in paths.items()}
-    async with runtime.sessions() as session:
+    async with runtime.db() as db:
         existing = {
-            s.variant_id: s for s in (await session.scalars(select(SoundSourceRow).where(SoundSourceRow.job_id == job_id))).all()
+            s.variant_id: s for s in (await db.scalars(select(SoundSourceRow).where(SoundSourceRow.job_id == job_id))).all()
         }
         for source, variant in sheet.variants():
             row = existing.get(variant.id) or SoundSourceRow(job_id=job_id, variant_id=variant.id)
@@ -164,24 +151,22 @@ async def _store_sheet_and_effects(runtime: Runtime, job_id: str, sheet: SoundSh
             row.prompt = variant.prompt
             row.seed = variant.seed
             row.effect_key = effect_keys.get(variant.id)
-            session.add(row)
-        await session.execute(update(Job).where(Job.id == job_id).values(sheet_key=sheet_key))
-        await session.commit()
+            db.add(row)
+        await db.execute(update(Job).where(Job.id == job_id).values(sheet_key=sheet_key))
+        await db.commit()
 
 
 async def _queue_first_render(ctx: dict[str, Any], job_id: str) -> None:
     runtime: Runtime = ctx["runtime"]
-    async with runtime.sessions() as session:
-        render = await session.scalar(select(Render).where(Render.job_id == job_id, Render.version == 1))
+    async with runtime.db() as db:
+        render = await db.scalar(select(Render).where(Render.job_id == job_id, Render.version == 1))
         if render is None:
-            session.add(Render(job_id=job_id, version=1, casting={}, casting_hash=""))
+            db.add(Render(job_id=job_id, version=1, casting=RenderCasting(), casting_hash=""))
             try:
-                await session.commit()
+                await db.commit()
             except Exception:  # a duplicate task created it first
-                await session.rollback()
-    from jobs.client import JobsClient
-
-    await JobsClient(runtime).enqueue_render(job_id, 1, attempt=ctx.get("job_try", 1))
+                await db.rollback()
+    await enqueue_render(runtime, job_id, 1, attempt=ctx.get("job_try", 1))
 
 
 async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
@@ -191,22 +176,22 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
     job = await _load_job(runtime, job_id)
     if job is None or job.status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
         return "skipped"
-    async with runtime.sessions() as session:
-        render = await session.scalar(select(Render).where(Render.job_id == job_id, Render.version == version))
-        newest = await session.scalar(select(Render.version).where(Render.job_id == job_id).order_by(Render.version.desc()).limit(1))
+    async with runtime.db() as db:
+        render = await db.scalar(select(Render).where(Render.job_id == job_id, Render.version == version))
+        newest = await db.scalar(select(Render.version).where(Render.job_id == job_id).order_by(Render.version.desc()).limit(1))
     if render is None:
         return "no such render"
     if render.status == "done":
         return "already played"
-    async with runtime.sessions() as session:  # the stage's deadline counts from its start, not its queuing
-        await session.execute(update(Job).where(Job.id == job_id).values(
+    async with runtime.db() as db:  # the stage's deadline counts from its start, not its queuing
+        await db.execute(update(Job).where(Job.id == job_id).values(
             deadline_at=utcnow() + timedelta(seconds=runtime.settings.cpu_stage_timeout_s)))
-        await session.commit()
+        await db.commit()
     reporter = ProgressReporter(runtime, job_id, render_version=version)
     await reporter.update(JobStatus.CASTING, 0.0, "Casting the sounds into the band", force=True)
     loop = asyncio.get_running_loop()
     store = runtime.store
-    overrides = {Session(s): v for s, v in (render.casting.get("overrides") or {}).items()}
+    overrides = dict(render.casting.overrides)
     mood = ""
     if job.sheet_key:
         sheet = json.loads(await asyncio.to_thread(store.read_bytes, job.sheet_key))
@@ -227,7 +212,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
                 song = str(await asyncio.to_thread(store.copy_to, song.removeprefix("midi:"), work / "song.mid"))
             report: PlayReport = await asyncio.to_thread(
                 ctx["pipeline"].play, effects, song, work / "out", mood=mood, seed=job.seed,
-                overrides=overrides or None, progress=reporter.from_thread(loop, _music_stage),
+                overrides=overrides or None, progress=reporter.from_thread(loop),
             )
             out = work / "out"
             keys = {
@@ -243,16 +228,13 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
         await _fail(ctx, job_id, exc, "play_render")
         return "failed"
     reporter.end_stage()
-    from jobs.client import _assignment
-
     report_data = json.loads(report.to_json())
-    casting = dict(render.casting)
-    casting["assignment"] = _assignment(report_data)
-    async with runtime.sessions() as session:
-        await session.execute(
+    casting = render.casting.model_copy(update={"assignment": played_sessions(report_data)})
+    async with runtime.db() as db:
+        await db.execute(
             update(Render).where(Render.id == render.id).values(status="done", report=report_data, casting=casting, **keys)
         )
-        await session.commit()
+        await db.commit()
     if reporter.cancelled:
         return "cancelled"
     if version >= (newest or version):

@@ -16,11 +16,12 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from db.migrate import upgrade
-from jobs.liveness import Liveness, leased, render_stage, vision_stage
+from jobs.liveness import Liveness, leased
+from jobs.queues import CPU, GPU, RENDER_TASK, VISION_TASK, render_stage, vision_stage
 from jobs.readiness import ReadinessBeacon
 from jobs.reaper import reap
 from jobs.runner import WavePipeline
-from jobs.runtime import CPU, GPU, Runtime, redis_settings
+from jobs.runtime import Runtime, redis_settings
 from jobs.tasks import PipelineRunner, play_render, see_and_hear
 from wave_app.settings import Settings
 
@@ -39,11 +40,11 @@ def worker_settings(settings: Settings, queue: str, *, runtime: Runtime, pipelin
         ctx.update(runtime=runtime, pipeline=pipeline, liveness=liveness)
 
     if queue == GPU:
-        functions = [func(leased(see_and_hear, vision_stage), name="see_and_hear",
+        functions = [func(leased(see_and_hear, vision_stage), name=VISION_TASK,
                           timeout=settings.gpu_stage_timeout_s, max_tries=settings.job_retries + 1)]
         max_jobs = 1  # one job at a time per GPU
     elif queue == CPU:
-        functions = [func(leased(play_render, render_stage), name="play_render",
+        functions = [func(leased(play_render, render_stage), name=RENDER_TASK,
                           timeout=settings.cpu_stage_timeout_s, max_tries=settings.job_retries + 1)]
         max_jobs = 2
     else:

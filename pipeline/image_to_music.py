@@ -7,27 +7,33 @@ import logging
 from pathlib import Path
 
 from pipeline.play import PlayOptions, play, write_report
+from pipeline.progress import ProgressListener, Stage, ignore_progress, report_to
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
-from pipeline.types import ProgressCallback, Session, no_progress, scaled_progress
+from pipeline.types import Session
 
 log = logging.getLogger(__name__)
 
 
-def see_image(image: Path | bytes, vision, out_dir: Path, cue: str | None = None) -> SoundSheet:
+def see_image(
+    image: Path | bytes, vision, out_dir: Path, cue: str | None = None, *, progress: ProgressListener = ignore_progress
+) -> SoundSheet:
     """Vision stage alone: writes ``out_dir/sheet.json``."""
     from pipeline.vision import see
 
+    report_to(progress, Stage.SEEING)("Looking at the picture", 0.0)
     sheet = see(image, vision, cue=cue)
     sheet.save(Path(out_dir) / "sheet.json")
     return sheet
 
 
 def hear_sheet(
-    sheet: SoundSheet, effects_engine, out_dir: Path, *, seed: int = 0, progress: ProgressCallback = no_progress
+    sheet: SoundSheet, effects_engine, out_dir: Path, *, seed: int = 0, progress: ProgressListener = ignore_progress
 ) -> dict[str, Path]:
     """Effects stage alone: writes ``out_dir/effects/<variant-id>.wav`` and records prompts and seeds in the sheet."""
-    paths = effects_engine.generate(sheet, Path(out_dir) / "effects", seed=seed, progress=progress)
+    hearing = report_to(progress, Stage.HEARING)
+    hearing("Making the sounds", 0.0)
+    paths = effects_engine.generate(sheet, Path(out_dir) / "effects", seed=seed, progress=hearing)
     notice = getattr(effects_engine, "notice", None)  # e.g. the embedded engines made these sounds
     if notice and notice not in sheet.notices:
         sheet.notices.append(notice)
@@ -45,7 +51,7 @@ def image_to_music(
     cue: str | None = None,
     options: PlayOptions | None = None,
     overrides: dict[Session, str] | None = None,
-    progress: ProgressCallback = no_progress,
+    progress: ProgressListener = ignore_progress,
 ) -> PlayReport:
     """Run every stage and write sheet.json, effects/, instruments/, stems/, the mix, casting and report.json."""
     from pipeline.songs import check_song
@@ -53,16 +59,12 @@ def image_to_music(
     check_song(song_ref)
     out_dir = Path(out_dir)
     options = (options or PlayOptions()).model_copy()
-    progress("Looking at the picture", 0.0)
-    sheet = see_image(image, vision, out_dir, cue)
-
-    progress("Making the sounds", 0.15)
-    paths = hear_sheet(sheet, effects_engine, out_dir, seed=options.seed, progress=scaled_progress(progress, 0.15, 0.45))
+    sheet = see_image(image, vision, out_dir, cue, progress=progress)
+    paths = hear_sheet(sheet, effects_engine, out_dir, seed=options.seed, progress=progress)
 
     options.mood = " ".join(filter(None, [options.mood, cue or "", sheet.mood_description]))
     report = play(
-        sheet.effect_inputs(paths), song_ref, out_dir, options=options, overrides=overrides,
-        progress=scaled_progress(progress, 0.45, 1.0),
+        sheet.effect_inputs(paths), song_ref, out_dir, options=options, overrides=overrides, progress=progress
     )
 
     _record_sessions_in_sheet(sheet, out_dir)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.audio import write_wav
 from pipeline.errors import WaveInputError
+from pipeline.progress import ProgressListener, Stage, ignore_progress, report_to
 from pipeline.report import PlayReport, ProductionReport, SessionReport
 from pipeline.safe_names import safe_child
 from pipeline.session_table import row
@@ -24,7 +25,6 @@ from pipeline.types import (
     ProgressCallback,
     Session,
     Song,
-    no_progress,
     scaled_progress,
 )
 
@@ -66,7 +66,7 @@ def play(
     *,
     options: PlayOptions | None = None,
     overrides: dict[Session, str] | None = None,
-    progress: ProgressCallback = no_progress,
+    progress: ProgressListener = ignore_progress,
 ) -> PlayReport:
     """Cast ``effects`` into the band, build the instruments, play ``song_ref`` and master the mix into ``out_dir``.
 
@@ -86,7 +86,8 @@ def play(
     timer = _Timer()
     notes: list[str] = []
 
-    progress("Reading the song", 0.0)
+    casting_stage = report_to(progress, Stage.CASTING)
+    casting_stage("Reading the song", 0.0)
     song = resolve_song(song_ref, mood=options.mood, seed=options.seed)
     production = production_for(options.mood)
     song_sessions = {part.session for part in song.parts if part.notes}
@@ -94,7 +95,7 @@ def play(
     if missing_parts:
         notes.append(f"the song has no {', '.join(s.value for s in missing_parts)} part; those sessions stay silent")
 
-    progress("Casting the sounds into the band", 0.05)
+    casting_stage("Casting the sounds into the band", 0.5)
     with timer("casting"):
         casting = cast(effects, overrides)
         casting_json, casting_png = write_casting(casting, effects, out_dir)
@@ -102,21 +103,23 @@ def play(
     by_id = {effect.id: effect for effect in effects}
     plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)
 
-    progress("Building instruments", 0.1)
-    instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, progress)
+    building = report_to(progress, Stage.BUILDING)
+    building("Building instruments", 0.0)
+    instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, building)
 
-    progress("Playing the song", 0.3)
+    playing = report_to(progress, Stage.PLAYING)
+    playing("Playing the song", 0.0)
     from pipeline.render import render_song
 
     with timer("render"):
-        stems = render_song(song, instruments, options.sample_rate, progress=scaled_progress(progress, 0.3, 0.8))
+        stems = render_song(song, instruments, options.sample_rate, progress=scaled_progress(playing, 0.0, 0.7))
     stem_paths: dict[Session, str] = {}
     for session, stem in stems.items():
         path = safe_child(out_dir / "stems", f"{session.value}.wav")
         write_wav(path, stem, options.sample_rate)
         stem_paths[session] = str(path.relative_to(out_dir))
 
-    progress("Mixing and mastering", 0.85)
+    playing("Mixing and mastering", 0.75)
     from pipeline.mix import MixStyle, master, stem_roles, write_mix
 
     style = MixStyle(brightness=production.brightness, space=production.space, width=production.width,
@@ -143,7 +146,7 @@ def play(
         production=production_report(production, song, mastered),
     )
     write_report(report, out_dir)
-    progress("Done", 1.0)
+    playing("Done", 1.0)
     return report
 
 
@@ -241,7 +244,7 @@ def _build_instruments(
     instruments: dict[Session, Instrument] = {}
     with timer("instruments"):
         for i, (session, effect_id) in enumerate(plan.items()):
-            progress(f"Building the {session.value} from '{effect_id}'", 0.1 + 0.2 * i / max(1, len(plan)))
+            progress(f"Building the {session.value} from '{effect_id}'", i / max(1, len(plan)))
             engine = options.timbre_engine
             rave_model = options.rave_models.get(session)
             if engine == "rave" and rave_model is None:

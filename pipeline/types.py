@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 # The band's sessions are part of every contract; their table lives in pipeline.session_table.
 from pipeline.session_table import MELODIC_SESSIONS, SESSION_RANGES, SESSIONS, Session  # noqa: F401
 
-# Receives (message, fraction done in [0, 1]). Stages call it; the CLI draws bars, workers publish events.
+# Receives (message, fraction done in [0, 1]) from work inside one stage; pipeline.progress tags it with the stage.
 ProgressCallback = Callable[[str, float], None]
 
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, func, literal, select, update
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from db.migrate import current_revision, head_revision, upgrade
-from db.models import GalleryEntry, Job, Render, SoundSourceRow, User, Vote, Workspace
+from db.models import (
+    GalleryEntry,
+    Job,
+    Render,
+    RenderCasting,
+    SoundSourceRow,
+    StoredValueError,
+    User,
+    Vote,
+    Workspace,
+)
 from db.session import make_engine, make_sessionmaker
+from pipeline.types import Session
 
 
 @pytest.fixture
@@ -100,3 +111,28 @@ async def test_concurrent_upgrades_in_one_process_do_not_collide(database_url):
         assert await current_revision(engine) == head_revision()
     finally:
         await engine.dispose()
+
+
+async def test_render_casting_is_typed_and_checked_both_ways(sessions):
+    _, maker = sessions
+    async with maker() as db:
+        job = await _user_and_job(db)
+        db.add(Render(job_id=job.id, version=1, casting={"assignment": {"drums": "door-1"}}, casting_hash="x"))
+        await db.commit()
+        job_id = job.id
+    async with maker() as db:
+        render = await db.scalar(select(Render).where(Render.job_id == job_id))
+        assert render.casting == RenderCasting(assignment={Session.DRUMS: "door-1"})
+        assert render.casting.overrides == {}
+        # A value no render could have written is refused before it reaches the database...
+        db.add(Render(job_id=job_id, version=2, casting={"assignment": {"tuba": "door-1"}}, casting_hash="x"))
+        with pytest.raises(StatementError, match=r"render casting written .*assignment\.tuba"):
+            await db.commit()
+        await db.rollback()
+        # ... and one that got there some other way says what is wrong when it is read.
+        await db.execute(update(Render).where(Render.job_id == job_id).values(
+            casting=literal({"assignment": {"drums": 7}, "reasons": {}}, JSON)))
+        await db.commit()
+    async with maker() as db:
+        with pytest.raises(StoredValueError, match=r"render casting read .*assignment\.drums.*reasons"):
+            await db.scalar(select(Render).where(Render.job_id == job_id))

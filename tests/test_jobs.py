@@ -119,7 +119,7 @@ async def test_identical_request_reuses_results_and_remaps_are_ordered(runtime, 
     renders = {r.version: r for r in result.renders}
     assert sorted(renders) == [1, 2, 3] and all(r.status == "done" for r in renders.values())
     # Each remap builds on the one before it, whichever order they arrived in.
-    by_version = [renders[v].casting["assignment"] for v in (1, 2, 3)]
+    by_version = [renders[v].casting.assignment for v in (1, 2, 3)]
     assert by_version[0] != by_version[1] != by_version[2]
     final = by_version[2]
     assert final["drums"] == keys.variant_id

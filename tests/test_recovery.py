@@ -18,10 +18,12 @@ from bot.common import progress_text
 from db.models import Job, JobStatus
 from jobs.client import JobsClient
 from jobs.events import WORKER_LOST_MESSAGE, JobEvent
-from jobs.liveness import Liveness, StageAbandoned, lease_key, leased, render_stage, vision_stage
+from jobs.liveness import Liveness, StageAbandoned, lease_key, leased
+from jobs.queues import render_stage, vision_stage
 from jobs.reaper import LEASE_GRACE_S, reap
 from jobs.runtime import Runtime
 from jobs.worker import run_workers
+from pipeline.progress import Progress, Stage, ignore_progress
 from tests.crash_loop import crash_loop
 from tests.jobs_helpers import workers
 from tests.test_jobs import request
@@ -56,7 +58,7 @@ class HeldPipeline:
         self.entered.set()
         self.go_on.wait(120)
         try:
-            progress("still playing", 0.5)
+            progress(Progress(stage=Stage.PLAYING, fraction=0.5, message="still playing"))
         except StageAbandoned as exc:
             self.stopped = exc
             raise
@@ -64,7 +66,7 @@ class HeldPipeline:
 
 
 async def play_stage(ctx, job_id: str, version: int) -> str:
-    return await asyncio.to_thread(ctx["pipeline"].play, [], "song", Path("."), progress=lambda m, f: None)
+    return await asyncio.to_thread(ctx["pipeline"].play, [], "song", Path("."), progress=ignore_progress)
 
 
 async def test_a_stage_runs_on_one_worker_at_a_time(runtime):

@@ -12,6 +12,7 @@ import soundfile as sf
 
 from pipeline.errors import WaveInputError
 from pipeline.sessions import YOUR_CHOICE, analyse_effect, cast, remap, score_effect, write_casting
+from pipeline.sessions.casting import move
 from pipeline.types import SESSIONS, EffectInput, Session
 
 # One clear sound per session plus two extras; ids do not give the answer away.
@@ -136,6 +137,47 @@ def test_remap_into_an_empty_session_refills_or_empties_the_old_one(band, featur
     assert Session.BASS in moved.empty and "moved" in moved.empty[Session.BASS]
     with pytest.raises(WaveInputError, match="No sound"):
         remap(casting, three, "ghost", Session.BASS)
+
+
+D, B, G, K = Session.DRUMS, Session.BASS, Session.GUITAR, Session.KEYBOARD
+
+
+def test_move_swaps_the_old_holder_into_the_moved_sounds_session() -> None:
+    before = {D: "door", B: "rain", G: "bell"}
+    after, change = move(before, "rain", "guitar")
+    assert after == {D: "door", B: "bell", G: "rain"}
+    assert change == "rain moved bass -> guitar; bell moved guitar -> bass"
+    assert before == {D: "door", B: "rain", G: "bell"}  # the caller's map is untouched
+
+
+def test_move_into_an_empty_session_frees_the_old_one() -> None:
+    after, change = move({D: "door", B: "rain"}, "rain", K)
+    assert after == {D: "door", K: "rain"} and change == "rain moved bass -> keyboard"
+
+
+def test_move_of_a_sound_without_a_session_replaces_the_holder() -> None:
+    after, change = move({D: "door", B: "rain"}, "bell", D)
+    assert after == {D: "bell", B: "rain"} and change == "bell now plays drums (instead of door)"
+    after, change = move({D: "door"}, "bell", G)
+    assert after == {D: "door", G: "bell"} and change == "bell now plays guitar"
+
+
+def test_move_to_where_the_sound_already_plays_changes_nothing() -> None:
+    before = {D: "door", B: "door"}  # one sound pinned to two sessions on purpose
+    for session in (D, B):
+        after, change = move(before, "door", session)
+        assert after == before and change == f"door already plays {session.value}"
+    with pytest.raises(WaveInputError, match="Unknown session"):
+        move(before, "door", "tuba")
+
+
+def test_remap_follows_the_move_rule(band, features) -> None:
+    casting = cast(band, features=features)
+    who = {s: c.effect_id for s, c in casting.choices.items()}
+    for effect in ("e2", "e5"):
+        for session in SESSIONS:
+            moved = remap(casting, band, effect, session)
+            assert {s: c.effect_id for s, c in moved.choices.items()} == move(who, effect, session)[0]
 
 
 def test_unreadable_effect_names_the_file_and_silent_effect_still_casts(band, features, tmp_path: Path) -> None:

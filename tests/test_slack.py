@@ -222,7 +222,7 @@ async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
         first = await session.scalar(select(Render).where(Render.job_id == delivered.job_id, Render.version == 1))
         refs = (await session.scalars(select(ChatMessage).where(ChatMessage.job_id == delivered.job_id,
                                                                 ChatMessage.kind == "source"))).all()
-    held = first.casting.get("assignment") or {s: e["effect"] for s, e in first.report["sessions"].items()}
+    held = first.casting.assignment or {s: e["effect"] for s, e in first.report["sessions"].items()}
     variant_by_ts = {r.message_ref.rsplit(":", 1)[1]: r.variant_id for r in refs}
     assert set(variant_by_ts) == {m.ts for m in sounds}
     # A sound that is not the guitar yet, moved to keyboard and then (quickly) to guitar: one new render.
@@ -243,7 +243,7 @@ async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
         renders = (await session.scalars(select(Render).where(Render.job_id == delivered.job_id)
                                           .order_by(Render.version))).all()
     assert [r.version for r in renders] == [1, 2]
-    assert renders[1].casting["assignment"]["guitar"] == variant_by_ts[target.ts]
+    assert renders[1].casting.assignment[Session.GUITAR] == variant_by_ts[target.ts]
     assert renders[1].report["sessions"]["guitar"]["effect"] == variant_by_ts[target.ts]
     audio, rate = soundfile.read(io.BytesIO(uploads_in(fake, new_mix)[fake.files[new_mix.files[0]].name]))
     assert audio.shape[0] / rate > 30

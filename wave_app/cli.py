@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline.errors import WaveEngineError, WaveError, os_error_message
-from pipeline.types import SESSIONS, ProgressCallback, Session
+from pipeline.progress import STAGES, ProgressListener, Stage, as_fractions
+from pipeline.types import SESSIONS, Session
 
 console = Console(stderr=True)
 out = Console()
@@ -32,8 +33,8 @@ EXIT_UNEXPECTED = 1
 
 
 @contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A rich progress bar driven by the pipeline's (message, fraction) callback."""
+def progress_bar(enabled: bool = True, stages: Sequence[Stage] = STAGES) -> Iterator[ProgressListener]:
+    """A rich progress bar over the pipeline ``stages`` a command runs, driven by their progress events."""
     if not enabled or not console.is_terminal:
         last = [""]
 
@@ -42,7 +43,7 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
                 console.print(f"[dim]{fraction * 100:5.1f}%[/] {escape(message)}", highlight=False)
                 last[0] = message
 
-        yield plain
+        yield as_fractions(plain, stages)
         return
     with Progress(
         TextColumn("[bold]{task.description:<44}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
@@ -53,7 +54,7 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
         def update(message: str, fraction: float) -> None:
             bar.update(task, description=message[:44], completed=fraction)
 
-        yield update
+        yield as_fractions(update, stages)
 
 
 def parse_cast(values: list[str] | None) -> dict[Session, str]:
@@ -128,7 +129,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
     options = play_options(get_settings(), seed=args.seed, mood=args.mood or "", timbre=args.timbre)
     options = options.model_copy(update={"character": parse_character(args.character)})
-    with progress_bar(not args.quiet) as progress:
+    with progress_bar(not args.quiet, (Stage.CASTING, Stage.BUILDING, Stage.PLAYING)) as progress:
         report = play(
             effect_inputs_from_files(args.effects), args.song, args.out, options=options,
             overrides=parse_cast(args.cast), progress=progress,
@@ -179,7 +180,7 @@ def cmd_hear(args: argparse.Namespace) -> int:
 
     settings = _settings_with(get_settings(), effects_engine=args.engine)
     sheet = SoundSheet.load(args.sheet)
-    with progress_bar(not args.quiet) as progress:
+    with progress_bar(not args.quiet, (Stage.HEARING,)) as progress:
         paths = hear_sheet(sheet, effects_engine(settings), args.out, seed=args.seed, progress=progress)
     for variant_id, path in paths.items():
         out.print(escape(f"  {variant_id:<28} {path}"))

@@ -10,6 +10,7 @@ one session on purpose (a person may want the same bell on keys and guitar); the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +88,32 @@ def cast_files(
     return cast(effects, overrides), effects
 
 
+def move(assignment: Mapping[Session, str], variant_id: str, session: Session | str) -> tuple[dict[Session, str], str]:
+    """The remap rule: ``variant_id`` takes ``session``; the sound that held it takes the moved sound's old session.
+
+    ``assignment`` maps session -> effect id. If the moved sound held no session (an alternate), the old holder is
+    left out; if ``session`` was empty, the moved sound's old session is left out, for the caller to fill. Returns
+    the new assignment and the change in words, e.g. ``"e2 moved bass -> keyboard; e4 moved keyboard -> bass"``.
+    """
+    target = _session(session)
+    new = dict(assignment)
+    holder = assignment.get(target)
+    if holder == variant_id:
+        return new, f"{variant_id} already plays {target.value}"
+    previous = next((s for s, effect_id in assignment.items() if effect_id == variant_id), None)
+    new[target] = variant_id
+    if previous is None:
+        return new, f"{variant_id} now plays {target.value}" + (f" (instead of {holder})" if holder else "")
+    if holder is None:
+        del new[previous]
+        return new, f"{variant_id} moved {previous.value} -> {target.value}"
+    new[previous] = holder
+    return new, (f"{variant_id} moved {previous.value} -> {target.value}; "
+                 f"{holder} moved {target.value} -> {previous.value}")
+
+
 def remap(casting: Casting, effects: list[EffectInput], variant_id: str, session: Session | str) -> Casting:
-    """Move one sound to ``session`` (a person's reaction in chat), swapping with the sound that held it.
+    """Apply a person's move (a reaction in chat) to a whole casting, by the rule of :func:`move`.
 
     The old holder takes the moved sound's place; if the moved sound was an alternate, the old holder becomes the
     first alternate. If the target was empty, the moved sound's old session takes the best alternate, or is empty.
@@ -99,15 +124,15 @@ def remap(casting: Casting, effects: list[EffectInput], variant_id: str, session
     if variant_id not in by_id:
         raise WaveInputError(f"No sound called {variant_id!r} in this casting.")
     result = casting.model_copy(deep=True)
-    scores = result.scores
-    old_sessions = [s for s, c in result.choices.items() if c.effect_id == variant_id]
-    from_session = old_sessions[0] if old_sessions else None
-    holder = result.choices.get(target)
-    if holder is not None and holder.effect_id == variant_id:
+    before = {s: c.effect_id for s, c in result.choices.items()}
+    after, _ = move(before, variant_id, target)
+    if after == before:
+        holder = result.choices[target]
         holder.overridden = True
         holder.reason = _your_choice(holder.reason)
         return result
 
+    scores = result.scores
     result.choices[target] = CastChoice(
         session=target,
         effect_id=variant_id,
@@ -117,21 +142,24 @@ def remap(casting: Casting, effects: list[EffectInput], variant_id: str, session
     )
     result.empty.pop(target, None)
     result.alternates = [a for a in result.alternates if a.effect_id != variant_id]
-    if from_session is not None:
-        if holder is not None:
-            result.choices[from_session] = CastChoice(
-                session=from_session,
-                effect_id=holder.effect_id,
+    for other in SESSIONS:
+        if other == target or after.get(other) == before.get(other):
+            continue
+        if other in after:  # the old holder, swapped into the moved sound's old session
+            result.choices[other] = CastChoice(
+                session=other,
+                effect_id=after[other],
                 reason=f"swapped with {_label(by_id, variant_id)}",
-                cost=scores.get(holder.effect_id, {}).get(from_session),
+                cost=scores.get(after[other], {}).get(other),
             )
         else:
-            _refill(result, from_session, by_id, variant_id)
-    elif holder is not None:
+            _refill(result, other, by_id, variant_id)
+    displaced = before.get(target)
+    if displaced is not None and displaced not in after.values():
         result.alternates.insert(
             0,
             Alternate(
-                effect_id=holder.effect_id,
+                effect_id=displaced,
                 best_session=target,
                 reason=f"gave {target.value} to {_label(by_id, variant_id)}",
                 rank=0,
