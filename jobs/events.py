@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from db.models import Job, JobStatus, utcnow
 from jobs.runtime import Runtime
-from wave_app.metrics import observe_stage
+from wave_core.metrics import observe_stage
 
 # Stage -> where its progress starts and ends in the job's overall fraction.
 STAGE_SPAN: dict[JobStatus, tuple[float, float]] = {

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from jobs.store import ArtifactStore, open_store
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 GPU = "gpu"
 CPU = "cpu"

@@ -122,8 +122,8 @@ def cmd_songs(args: argparse.Namespace) -> int:
 def cmd_play(args: argparse.Namespace) -> int:
     from pipeline.instruments.character import parse_character
     from pipeline.play import play
-    from wave_app.engines import play_options
-    from wave_app.settings import get_settings
+    from wave_core.engines import play_options
+    from wave_core.settings import get_settings
 
     options = play_options(get_settings(), seed=args.seed, mood=args.mood or "", timbre=args.timbre)
     options = options.model_copy(update={"character": parse_character(args.character)})
@@ -154,8 +154,8 @@ def cmd_cast(args: argparse.Namespace) -> int:
 
 def cmd_see(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import see_image
-    from wave_app.engines import vision_engine
-    from wave_app.settings import get_settings
+    from wave_core.engines import vision_engine
+    from wave_core.settings import get_settings
 
     settings = _settings_with(get_settings(), vision_engine=args.engine)
     with console.status("Looking at the picture"):
@@ -173,8 +173,8 @@ def cmd_see(args: argparse.Namespace) -> int:
 def cmd_hear(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import hear_sheet
     from pipeline.sheet import SoundSheet
-    from wave_app.engines import effects_engine
-    from wave_app.settings import get_settings
+    from wave_core.engines import effects_engine
+    from wave_core.settings import get_settings
 
     settings = _settings_with(get_settings(), effects_engine=args.engine)
     sheet = SoundSheet.load(args.sheet)
@@ -191,8 +191,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import image_to_music
     from pipeline.instruments.character import parse_character
     from pipeline.songs import check_song
-    from wave_app.engines import effects_engine, play_options, vision_engine
-    from wave_app.settings import get_settings
+    from wave_core.engines import effects_engine, play_options, vision_engine
+    from wave_core.settings import get_settings
 
     settings = get_settings()
     if args.profile:
@@ -379,7 +379,7 @@ def _log_unexpected(error_id: str) -> Path | None:
 
     Returns the log file, or None when it cannot be written (bad settings, a read-only folder, a full disk).
     """
-    from wave_app.settings import get_settings
+    from wave_core.settings import get_settings
 
     try:
         path = get_settings().data_dir / "logs" / "wave.log"

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import WaveEngineError, WaveInputError
-from wave_app.settings import Settings, get_settings
+from wave_core.settings import Settings, get_settings
 
 out = Console()
 

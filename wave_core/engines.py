@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.play import PlayOptions
 from pipeline.types import Session
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 
 def vision_engine(settings: Settings):
