@@ -6,6 +6,7 @@ pipeline <- db <- wave_core <- jobs, bot <- wave_app (the command line)
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,6 @@ def test_no_cycles_between_packages():
         visit(start, [start])
     where = []
     for cycle in cycles:
-        for a, b in zip(cycle, cycle[1:]):
+        for a, b in itertools.pairwise(cycle):
             where += [f"  {path}:{line} ({a} -> {b})" for path, line, target in edges[a] if target == b][:3]
     assert not cycles, "package cycles: " + "; ".join(" -> ".join(c) for c in cycles) + "\n" + "\n".join(where)

@@ -6,19 +6,12 @@ from pathlib import Path
 
 import torch
 
-from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.engines import resolve_device
+from pipeline.errors import WaveEngineError
 
 
-def resolve_device(device: str, engine: str) -> torch.device:
-    if device in ("", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise WaveInputError(f"Unknown device {device!r}; use auto, cuda, cuda:N or cpu.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise WaveEngineError(f"The {engine} engine was asked to run on CUDA, but no CUDA device is available.")
-    return resolved
+def torch_device(setting: str, engine: str) -> torch.device:
+    return torch.device(resolve_device(setting, engine))
 
 
 def missing_pipeline_error(label: str, model_id: str, setting: str, default_model: str, exc: Exception) -> WaveEngineError:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from pipeline.engines import resolve_device
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
@@ -122,7 +123,7 @@ class QwenVision:
         if self.model is not None:
             return self
         torch, transformers = _import_model_stack()
-        self.device = _resolve_device(self.device_setting, torch)
+        self.device = resolve_device(self.device_setting, "qwen")
         on_cuda = self.device.startswith("cuda")
         try:
             self.processor = self._load_processor(transformers)
@@ -331,17 +332,6 @@ def _out_of_memory_as_engine_error(torch: Any) -> Iterator[None]:
             "or use a smaller model (Qwen/Qwen2.5-VL-3B-Instruct)",
             detail=str(exc).splitlines()[0] if str(exc) else None,
         ) from exc
-
-
-def _resolve_device(setting: str, torch: Any) -> str:
-    setting = (setting or "auto").strip().lower()
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if setting.startswith("cuda") and not torch.cuda.is_available():
-        raise WaveEngineError(f"device {setting!r} was asked for but no CUDA device is available")
-    if setting != "cpu" and not setting.startswith("cuda"):
-        raise WaveEngineError(f"unknown device {setting!r}; use auto, cpu, cuda or cuda:N")
-    return setting
 
 
 def _missing_weights_error(model_id: str, exc: Exception) -> WaveEngineError:
