@@ -16,8 +16,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.effects import EFFECTS
 from pipeline.errors import WaveEngineError, WaveError, os_error_message
 from pipeline.types import ProgressCallback, Session
+from pipeline.vision import VISION
 
 console = Console(stderr=True)
 out = Console()
@@ -304,12 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", type=Path, metavar="IMAGE")
     p.add_argument("--cue", help="a few words that steer the mood, e.g. 'make it melancholic'")
     p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "qwen", "openai"], help="vision engine (default from the profile)")
+    p.add_argument("--engine", choices=VISION.names, help="vision engine (default from the profile)")
 
     p = add("hear", cmd_hear, "Make one sound effect per variant of a sheet; writes effects/<variant-id>.wav.")
     p.add_argument("sheet", type=Path, metavar="SHEET.json")
     p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "audioldm2", "stable_audio"], help="effects engine (default from the profile)")
+    p.add_argument("--engine", choices=EFFECTS.names, help="effects engine (default from the profile)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

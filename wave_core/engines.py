@@ -1,67 +1,66 @@
-"""Turning settings into engine objects. Used by the CLI and the workers, so both build engines the same way."""
+"""Turning settings into engine objects. Used by the CLI and the workers, so both build engines the same way.
+
+The engines of each stage, and their names, come from the stage's registry (:data:`pipeline.vision.VISION`,
+:data:`pipeline.effects.EFFECTS`). An engine with settings of its own adds one function here that reads them;
+the others are built with the stage's common options only.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from pipeline.effects import EFFECTS
 from pipeline.play import PlayOptions
 from pipeline.types import Session
+from pipeline.vision import VISION
 from wave_core.settings import Settings
+
+EngineOptions = Callable[[Settings], dict[str, Any]]
+
+
+def _qwen(settings: Settings) -> dict[str, Any]:
+    return {"model_id": settings.qwen_model, "device": settings.device, "max_pixels": settings.qwen_max_pixels,
+            "max_new_tokens": settings.qwen_max_new_tokens, "constrained": settings.qwen_constrained,
+            "cache_dir": settings.model_dir}
+
+
+def _openai(settings: Settings) -> dict[str, Any]:
+    return {"base_url": settings.openai_base_url, "model": settings.openai_model, "api_key": settings.openai_api_key,
+            "timeout_s": settings.openai_timeout_s, "retries": settings.openai_retries,
+            "max_pixels": settings.qwen_max_pixels, "max_tokens": settings.qwen_max_new_tokens}
+
+
+def _audioldm2(settings: Settings) -> dict[str, Any]:
+    return {"model_id": settings.audioldm2_model, "device": settings.device, "steps": settings.audioldm2_steps,
+            "waveforms_per_prompt": settings.audioldm2_waveforms_per_prompt, "seconds": settings.effect_seconds,
+            "cache_dir": settings.model_dir}
+
+
+def _stable_audio(settings: Settings) -> dict[str, Any]:
+    return {"model_id": settings.stable_audio_model, "device": settings.device, "steps": settings.stable_audio_steps,
+            "seconds": settings.effect_seconds, "cache_dir": settings.model_dir}
+
+
+VISION_OPTIONS: dict[str, EngineOptions] = {"qwen": _qwen, "openai": _openai}
+EFFECTS_OPTIONS: dict[str, EngineOptions] = {"audioldm2": _audioldm2, "stable_audio": _stable_audio}
+
+
+def model_ref(settings: Settings, setting: str) -> str:
+    """What a model setting (``WAVE_QWEN_MODEL``) holds: a Hub id or a local directory."""
+    return str(getattr(settings, setting.removeprefix("WAVE_").lower()))
 
 
 def vision_engine(settings: Settings):
-    from pipeline.vision import get_vision_engine
-
     name = settings.resolved_vision_engine
-    if name == "qwen":
-        return get_vision_engine(
-            "qwen",
-            model_id=settings.qwen_model,
-            device=settings.device,
-            max_pixels=settings.qwen_max_pixels,
-            max_new_tokens=settings.qwen_max_new_tokens,
-            constrained=settings.qwen_constrained,
-            cache_dir=settings.model_dir,
-        )
-    if name == "openai":
-        return get_vision_engine(
-            "openai",
-            base_url=settings.openai_base_url,
-            model=settings.openai_model,
-            api_key=settings.openai_api_key,
-            timeout_s=settings.openai_timeout_s,
-            retries=settings.openai_retries,
-            max_pixels=settings.qwen_max_pixels,
-            max_tokens=settings.qwen_max_new_tokens,
-        )
-    return get_vision_engine(name)
+    options = VISION_OPTIONS.get(name, lambda _settings: {})(settings)
+    return VISION.build(name, **options)
 
 
 def effects_engine(settings: Settings):
-    from pipeline.effects import get_effects_engine
-
     name = settings.resolved_effects_engine
-    cache_dir = settings.data_dir / "cache" / "effects"
-    if name == "audioldm2":
-        return get_effects_engine(
-            "audioldm2",
-            model_id=settings.audioldm2_model,
-            device=settings.device,
-            steps=settings.audioldm2_steps,
-            waveforms_per_prompt=settings.audioldm2_waveforms_per_prompt,
-            seconds=settings.effect_seconds,
-            cache_dir=settings.model_dir,
-            effects_cache_dir=cache_dir,
-        )
-    if name == "stable_audio":
-        return get_effects_engine(
-            "stable_audio",
-            model_id=settings.stable_audio_model,
-            device=settings.device,
-            steps=settings.stable_audio_steps,
-            seconds=settings.effect_seconds,
-            cache_dir=settings.model_dir,
-            effects_cache_dir=cache_dir,
-        )
-    return get_effects_engine(name, effects_cache_dir=cache_dir)
+    options = EFFECTS_OPTIONS.get(name, lambda _settings: {})(settings)
+    return EFFECTS.build(name, effects_cache_dir=settings.data_dir / "cache" / "effects", **options)
 
 
 def play_options(settings: Settings, *, seed: int = 0, mood: str = "", timbre: str | None = None) -> PlayOptions:
