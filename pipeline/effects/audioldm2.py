@@ -129,6 +129,9 @@ class AudioLDM2EffectsEngine(DiffusionEffectsEngine):
         """An engine around pipeline components already in memory (tests, benchmarks); ``options`` as for the
         constructor. The components are those of ``AudioLDM2Pipeline(**components)``."""
         engine = cls(**options)
+        for component in components.values():
+            if isinstance(component, torch.nn.Module):
+                component.eval()  # as from_pretrained leaves them: no dropout
         engine._pipe = prepare_pipe(RankedAudioLDM2Pipeline(**components), engine.device)
         return engine
 
