@@ -11,6 +11,7 @@ import importlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.errors import WaveEngineError, WaveInputError
@@ -72,6 +73,12 @@ class EngineRegistry:
 
     def build(self, name: str, **options: Any) -> Any:
         return self.loader(name)(**options)
+
+
+def is_local_model(ref: str) -> bool:
+    """Whether a model setting names a local directory (an existing path, or one written as a path) rather than a
+    Hugging Face Hub id."""
+    return Path(ref).expanduser().exists() or ref.startswith(("/", ".", "~"))
 
 
 def hub_offline() -> bool:

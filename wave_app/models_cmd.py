@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.effects import EFFECTS
-from pipeline.engines import ModelKind, hub_offline
+from pipeline.engines import ModelKind, hub_offline, is_local_model
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.vision import VISION
 from wave_core.engines import model_ref
@@ -43,7 +43,7 @@ class ModelSpec(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return Path(self.ref).expanduser().exists() or self.ref.startswith(("/", ".", "~"))
+        return is_local_model(self.ref)
 
 
 class ModelState(BaseModel):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from pipeline.engines import resolve_device
+from pipeline.engines import is_local_model, resolve_device
 from pipeline.errors import WaveEngineError
 
 
@@ -17,7 +15,7 @@ def torch_device(setting: str, engine: str) -> torch.device:
 def missing_pipeline_error(label: str, model_id: str, setting: str, default_model: str, exc: Exception) -> WaveEngineError:
     """The error for a pipeline that is not complete on disk (engines never download: ``wave models download``
     does)."""
-    is_directory = Path(model_id).exists() or model_id.startswith(("/", ".", "~"))
+    is_directory = is_local_model(model_id)
     where = "its local directory" if is_directory else "the Hugging Face cache"
     hub_id = model_id if "/" in model_id and not is_directory else default_model
     return WaveEngineError(

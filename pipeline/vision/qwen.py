@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from pipeline.engines import resolve_device
+from pipeline.engines import is_local_model, resolve_device
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
@@ -335,7 +335,7 @@ def _out_of_memory_as_engine_error(torch: Any) -> Iterator[None]:
 
 
 def _missing_weights_error(model_id: str, exc: Exception) -> WaveEngineError:
-    if Path(model_id).is_dir():
+    if is_local_model(model_id):
         message = (
             f"the directory {model_id} does not hold a complete Qwen2.5-VL model; point {MODEL_SETTING} at a "
             "directory with its config, weights, tokenizer and preprocessor files"
