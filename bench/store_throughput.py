@@ -36,7 +36,7 @@ from jobs.store import FileArtifactStore
 from jobs.worker import run_workers
 from tests.jobs_helpers import picture_bytes, short_song_midi
 from tests.s3_helpers import MotoServer, aws_env, faulty_proxy
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 FILE_MIB = 4
 

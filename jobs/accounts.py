@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ACTIVE_STATUSES, Job, JobStatus, User, Workspace, as_utc, utcnow
 from jobs.contracts import QuotaExceeded
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 Row = TypeVar("Row", User, Workspace)
 

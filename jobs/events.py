@@ -12,7 +12,7 @@ from db.models import Job, JobStatus, utcnow
 from jobs.runtime import Runtime
 from pipeline.progress import STAGE_SPAN as PIPELINE_SPAN
 from pipeline.progress import Progress, ProgressListener, Stage
-from wave_app.metrics import observe_stage
+from wave_core.metrics import observe_stage
 
 
 def status_of(stage: Stage) -> JobStatus:

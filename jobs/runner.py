@@ -11,8 +11,8 @@ from pipeline.progress import ProgressListener
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, Session
-from wave_app.engines import effects_engine, play_options, vision_engine
-from wave_app.settings import Settings
+from wave_core.engines import effects_engine, play_options, vision_engine
+from wave_core.settings import Settings
 
 
 class WavePipeline:

@@ -16,7 +16,7 @@ from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from jobs.queues import CPU, GPU
 from jobs.store import ArtifactStore, open_store
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 __all__ = ["CPU", "GPU", "Runtime", "redis_settings"]  # the queue names are re-exported for older imports
 

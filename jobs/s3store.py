@@ -34,7 +34,7 @@ from jobs.store import artifact_key
 from pipeline.errors import WaveTransientError
 
 if TYPE_CHECKING:
-    from wave_app.settings import Settings
+    from wave_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

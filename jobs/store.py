@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from pipeline.safe_names import UnsafeNameError, safe_child
 
 if TYPE_CHECKING:
-    from wave_app.settings import Settings
+    from wave_core.settings import Settings
 
 _CHUNK = 1 << 20
 

@@ -27,8 +27,8 @@ from pipeline.report import PlayReport
 from pipeline.safe_names import safe_child
 from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, Session
-from wave_app import metrics
-from wave_app.logging_setup import set_job_id
+from wave_core import metrics
+from wave_core.logging_setup import set_job_id
 
 log = logging.getLogger(__name__)
 

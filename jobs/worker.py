@@ -23,7 +23,7 @@ from jobs.reaper import reap
 from jobs.runner import WavePipeline
 from jobs.runtime import Runtime, redis_settings
 from jobs.tasks import PipelineRunner, play_render, see_and_hear
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

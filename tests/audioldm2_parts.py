@@ -54,7 +54,23 @@ def checkpoint_clap_feature_extractor(**overrides):
 
 
 def build_audioldm2(directory: Path, *, full_size: bool = False, device: str = "cpu", seed: int = 0) -> Path:
-    """Save an AudioLDM2 pipeline with random weights and the component classes of cvssp/audioldm2.
+    """Save an AudioLDM2 pipeline with random weights (:func:`audioldm2_components`) into ``directory/pipeline``."""
+    import torch
+    from diffusers import AudioLDM2Pipeline
+
+    components = audioldm2_components(directory, full_size=full_size, device=device, seed=seed)
+    pipe = AudioLDM2Pipeline(**components)
+    if full_size:
+        pipe = pipe.to(dtype=torch.float16)
+    params = sum(p.numel() for m in components.values() if isinstance(m, torch.nn.Module) for p in m.parameters())
+    pipe.save_pretrained(directory / "pipeline")
+    (directory / "pipeline" / "PARAMETERS").write_text(str(params))
+    return directory / "pipeline"
+
+
+def audioldm2_components(directory: Path, *, full_size: bool = False, device: str = "cpu", seed: int = 0) -> dict:
+    """AudioLDM2's components with random weights and the classes of cvssp/audioldm2 (tokenizers saved under
+    ``directory``), for ``AudioLDM2Pipeline(**components)``.
 
     Full size follows the published checkpoint (UNet 128*(1,2,3,5) channels with GPT-2 and FLAN-T5-large
     cross-attention, VAE 128*(1,2,4) with 8 latent channels, HiFi-GAN 16 kHz with 64 mels, unfused CLAP HTSAT +
@@ -63,7 +79,6 @@ def build_audioldm2(directory: Path, *, full_size: bool = False, device: str = "
     """
     import torch
     from diffusers import (
-        AudioLDM2Pipeline,
         AudioLDM2ProjectionModel,
         AudioLDM2UNet2DConditionModel,
         AutoencoderKL,
@@ -157,18 +172,9 @@ def build_audioldm2(directory: Path, *, full_size: bool = False, device: str = "
             # A long hop keeps the spectrogram as small as the tiny audio tower (61 frames, stretched to 64).
             feature_extractor = checkpoint_clap_feature_extractor(hop_length=7900)
             scheduler = DDIMScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False)
-    pipe = AudioLDM2Pipeline(
-        unet=unet, vae=vae, text_encoder=clap, text_encoder_2=t5_encoder, tokenizer=roberta, tokenizer_2=t5,
-        feature_extractor=feature_extractor, language_model=language_model, projection_model=projection,
-        vocoder=vocoder, scheduler=scheduler,
-    )
-    if full_size:
-        pipe = pipe.to(dtype=torch.float16)
-    params = sum(p.numel() for m in (unet, vae, clap, t5_encoder, language_model, projection, vocoder)
-                 for p in m.parameters())
-    pipe.save_pretrained(directory / "pipeline")
-    (directory / "pipeline" / "PARAMETERS").write_text(str(params))
-    return directory / "pipeline"
+    return {"unet": unet, "vae": vae, "text_encoder": clap, "text_encoder_2": t5_encoder, "tokenizer": roberta,
+            "tokenizer_2": t5, "feature_extractor": feature_extractor, "language_model": language_model,
+            "projection_model": projection, "vocoder": vocoder, "scheduler": scheduler}
 
 
 def five_variant_sheet() -> SoundSheet:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wave_app.cli import build_parser
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 
 def run_command(argv: list[str], settings: Settings, monkeypatch, module) -> int:

@@ -116,7 +116,7 @@ def jobs_settings(database_url, tmp_path):
     """Settings for one jobs test: its own database, artifact root and Redis key prefix."""
     import uuid
 
-    from wave_app.settings import Settings
+    from wave_core.settings import Settings
 
     return Settings(
         profile="lite",

@@ -21,7 +21,7 @@ from jobs.client import JobsClient, SubmitRequest
 from jobs.events import JobEvent
 from jobs.runtime import Runtime
 from tests.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 STAGE_LOG_ENV = "WAVE_TEST_STAGE_LOG"
 
@@ -60,7 +60,7 @@ def main() -> None:
     """A worker process for both queues with the recording pipeline; settings come from the environment."""
     from jobs.runner import WavePipeline
     from jobs.worker import run_workers
-    from wave_app.logging_setup import setup_logging_from
+    from wave_core.logging_setup import setup_logging_from
 
     settings = Settings()
     setup_logging_from(settings)

@@ -16,7 +16,7 @@ from PIL import Image
 
 from bot.discord import WaveBot
 from tests.fake_discord import FakeDiscord
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/0"
 

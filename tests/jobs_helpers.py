@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from jobs.worker import run_workers
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 WAVE_WORKER = ("wave_app.cli", "worker", "--queue", "all")

@@ -21,9 +21,9 @@ from PIL import Image
 from tests.conftest import REDIS_TEST_URL
 from tests.disk_faults import fill_disk
 from wave_app import ops
-from wave_app import settings as settings_module
+from wave_core import settings as settings_module
 from wave_app.cli import EXIT_INPUT, run
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 CACHED_SETTINGS = settings_module.get_settings  # the real, cached reader: cleared around every case
 

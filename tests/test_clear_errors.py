@@ -22,7 +22,7 @@ from pipeline.errors import WaveInputError, WaveTransientError, is_permanent, os
 from tests.disk_faults import enospc, fill_disk
 from tests.jobs_helpers import picture_bytes
 from wave_app import cli, ops
-from wave_app import settings as settings_module
+from wave_core import settings as settings_module
 from wave_app.cli import EXIT_INPUT, run
 
 SHEET = {
@@ -240,7 +240,7 @@ def test_submit_a_folder_as_the_picture(cli_settings, capsys, tmp_path: Path):
 
 
 def test_render_with_an_unknown_song_fails_before_any_picture_work(monkeypatch, capsys, tmp_path: Path):
-    from wave_app import engines
+    from wave_core import engines
 
     def must_not_load(*args, **kwargs):
         raise AssertionError("an engine was loaded for a request with an unknown song")

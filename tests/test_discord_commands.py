@@ -137,8 +137,8 @@ def test_each_log_line_of_the_bot_is_written_once(tmp_path, capsys):
     import logging
 
     from bot.discord import run_discord
-    from wave_app.logging_setup import setup_logging
-    from wave_app.settings import Settings
+    from wave_core.logging_setup import setup_logging
+    from wave_core.settings import Settings
 
     root = logging.getLogger()
     saved = list(root.handlers), root.level

@@ -1,5 +1,6 @@
 """The audioldm2 engine on a tiny AudioLDM2 pipeline with random weights, built and saved here, loaded through
-WAVE's own loading path. Tokenizers are trained locally (byte-level BPE for CLAP's RoBERTa, Unigram for T5)."""
+WAVE's own loading path (or handed over in memory with ``from_components`` where loading is not the point).
+Tokenizers are trained locally (byte-level BPE for CLAP's RoBERTa, Unigram for T5)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from audioldm2_parts import build_audioldm2, five_variant_sheet
+from audioldm2_parts import audioldm2_components, build_audioldm2, five_variant_sheet
 
 from pipeline.effects import get_effects_engine
 from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine, RankedAudioLDM2Pipeline
@@ -85,10 +86,29 @@ def test_generates_one_ranked_effect_per_variant_in_one_batch(tiny_model: Path, 
     assert events[-1] == 1.0 and any(0 < f < 1 for f in events)
 
 
-def test_ranking_matches_clap_scores_of_own_candidates(tiny_model: Path) -> None:
-    """The best candidate handed back for a prompt is the one CLAP scores highest among that prompt's own."""
-    engine = _engine(tiny_model, None)
+def _in_memory(directory: Path) -> AudioLDM2EffectsEngine:
+    return AudioLDM2EffectsEngine.from_components(
+        audioldm2_components(directory), device="cpu", steps=3, seconds=SECONDS, waveforms_per_prompt=2,
+        effects_cache_dir=None,
+    )
+
+
+def test_components_in_memory_make_effects_like_a_loaded_pipeline(tmp_path: Path) -> None:
+    engine = _in_memory(tmp_path / "parts")
     pipe = engine.pipe
+    assert isinstance(pipe, RankedAudioLDM2Pipeline) and type(pipe.scheduler).__name__ == "DPMSolverMultistepScheduler"
+    sheet = five_variant_sheet()
+    first = engine.generate(sheet, tmp_path / "a", seed=4)
+    again = engine.generate(sheet, tmp_path / "b", seed=4)
+    assert set(first) == {v.id for _, v in sheet.variants()}
+    assert pipe.last_scores is not None and tuple(pipe.last_scores.shape) == (5, 2)
+    for key in first:
+        np.testing.assert_allclose(sf.read(first[key])[0], sf.read(again[key])[0], atol=2e-4)
+
+
+def test_ranking_matches_clap_scores_of_own_candidates(tmp_path: Path) -> None:
+    """The best candidate handed back for a prompt is the one CLAP scores highest among that prompt's own."""
+    pipe = _in_memory(tmp_path).pipe
     prompts = ["wind blowing through tall grass", "a glass bottle clinking", "fire crackling"]
     candidates = torch.randn(6, 4000, generator=torch.Generator().manual_seed(3))
     ranked = pipe.score_waveforms(prompts, candidates, 2, torch.device("cpu"), torch.float32)

@@ -19,6 +19,7 @@ from pipeline.effects.prompts import (
     variant_seed,
 )
 from pipeline.effects.words import Material, SoundFamily, classify_family, classify_material, read_timbre
+from pipeline.engines import EngineUnavailableError
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 
@@ -189,8 +190,8 @@ def test_finish_trims_cleans_and_levels() -> None:
 # ------------------------------------------------------------------------------------------------ engines
 
 
-def test_unknown_engine_is_an_input_error() -> None:
-    with pytest.raises(WaveInputError, match="lite, audioldm2"):
+def test_unknown_engine_is_an_engine_error_naming_the_choices() -> None:
+    with pytest.raises(EngineUnavailableError, match="lite, audioldm2"):
         get_effects_engine("stable-audio")
 
 

@@ -17,7 +17,7 @@ from jobs.gc import referenced_keys
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
 from tests.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi, workers
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 STAGE_ORDER = [s.value for s in (JobStatus.QUEUED, JobStatus.SEEING, JobStatus.HEARING, JobStatus.CASTING,
                                  JobStatus.BUILDING, JobStatus.PLAYING, JobStatus.DONE)]

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from wave_app import config_doc
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker" / "compose.yml"

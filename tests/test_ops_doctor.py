@@ -10,7 +10,7 @@ from tests.cli_helpers import run_command
 from tests.conftest import REDIS_TEST_URL
 from wave_app import doctor
 from wave_app.doctor import run_checks
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 
 def by_name(checks) -> dict:

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from wave_app.logging_setup import bound_job_id, make_handler, set_job_id, setup_logging
+from wave_core.logging_setup import bound_job_id, make_handler, set_job_id, setup_logging
 
 
 @pytest.fixture
@@ -113,8 +113,8 @@ def test_setup_replaces_plain_handlers_and_keeps_others():
 
 
 def test_settings_pick_format_and_level(monkeypatch):
-    from wave_app.logging_setup import setup_logging_from
-    from wave_app.settings import Settings
+    from wave_core.logging_setup import setup_logging_from
+    from wave_core.settings import Settings
 
     monkeypatch.setenv("WAVE_LOG_FORMAT", "kv")
     monkeypatch.setenv("WAVE_LOG_LEVEL", "warning")

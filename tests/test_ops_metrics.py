@@ -13,8 +13,8 @@ from db.models import JobStatus
 from jobs.client import JobsClient, SubmitRequest
 from jobs.runner import WavePipeline
 from jobs.tasks import play_render, see_and_hear
-from wave_app import metrics
-from wave_app.logging_setup import make_handler
+from wave_core import metrics
+from wave_core.logging_setup import make_handler
 from tests.jobs_helpers import picture_bytes, short_song_midi
 
 

@@ -16,7 +16,7 @@ from pipeline.errors import WaveEngineError, WaveInputError
 from tests.cli_helpers import run_command
 from wave_app import models_cmd
 from wave_app.models_cmd import check_models, download_model, missing_parts, models_for
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 
 @pytest.fixture(scope="module")

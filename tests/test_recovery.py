@@ -27,7 +27,7 @@ from pipeline.progress import Progress, Stage, ignore_progress
 from tests.crash_loop import crash_loop
 from tests.jobs_helpers import workers
 from tests.test_jobs import request
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 DEFAULTS = Settings.model_fields
 

@@ -30,7 +30,7 @@ from tests.fake_slack import BOT_USER, FakeSlack, Message, SignedSender
 from tests.jobs_helpers import picture_bytes, workers
 from tests.slack_helpers import (SESSION_EMOJI, SONG, forget_queues, job_for, song_value, sources_of, uploads_in,
                                  view_submission, wait_delivered)
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

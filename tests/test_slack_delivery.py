@@ -18,7 +18,7 @@ from jobs.runtime import Runtime
 from tests.conftest import REDIS_TEST_URL
 from tests.fake_slack import FakeSlack
 from tests.jobs_helpers import picture_bytes
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 TOKEN = "xoxb-delivery"
 CHANNEL = "C0DELIVERY"

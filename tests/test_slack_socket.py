@@ -34,7 +34,7 @@ from tests.slack_helpers import (
     view_submission,
     wait_delivered,
 )
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

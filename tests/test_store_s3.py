@@ -170,7 +170,7 @@ def test_bad_store_urls_are_refused(url):
 
 def test_store_url_parts(tmp_path):
     from jobs.store import FileArtifactStore
-    from wave_app.settings import Settings
+    from wave_core.settings import Settings
 
     assert parse_store_url("s3://wave-art") == ("wave-art", "")
     assert parse_store_url("s3://wave-art/prod/eu/") == ("wave-art", "prod/eu")
@@ -215,7 +215,7 @@ def test_wrong_credentials_or_bucket_give_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_doctor_checks_the_bucket_is_reachable_and_writable(moto, bucket, tmp_path, monkeypatch):
-    from wave_app.settings import Settings
+    from wave_core.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", store_url=f"s3://{bucket}/wave", store_endpoint_url=moto.endpoint,
                         store_region="us-east-1")

@@ -220,7 +220,7 @@ def test_incomplete_local_directory_is_a_clear_error(tmp_path):
 
 
 def test_unknown_device_and_bad_limits_are_refused(tiny_dir):
-    with pytest.raises(WaveEngineError, match="unknown device"):
+    with pytest.raises(WaveInputError, match="Unknown device"):
         QwenVision(model_id=str(tiny_dir), device="tpu").load()
     with pytest.raises(WaveInputError):
         QwenVision(max_pixels=10)

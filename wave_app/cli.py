@@ -16,9 +16,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.effects import EFFECTS
 from pipeline.errors import WaveEngineError, WaveError, os_error_message
 from pipeline.progress import STAGES, ProgressListener, Stage, as_fractions
 from pipeline.types import SESSIONS, Session
+from pipeline.vision import VISION
 
 console = Console(stderr=True)
 out = Console()
@@ -124,8 +126,8 @@ def cmd_songs(args: argparse.Namespace) -> int:
 def cmd_play(args: argparse.Namespace) -> int:
     from pipeline.instruments.character import parse_character
     from pipeline.play import play
-    from wave_app.engines import play_options
-    from wave_app.settings import get_settings
+    from wave_core.engines import play_options
+    from wave_core.settings import get_settings
 
     options = play_options(get_settings(), seed=args.seed, mood=args.mood or "", timbre=args.timbre)
     options = options.model_copy(update={"character": parse_character(args.character)})
@@ -156,8 +158,8 @@ def cmd_cast(args: argparse.Namespace) -> int:
 
 def cmd_see(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import see_image
-    from wave_app.engines import vision_engine
-    from wave_app.settings import get_settings
+    from wave_core.engines import vision_engine
+    from wave_core.settings import get_settings
 
     settings = _settings_with(get_settings(), vision_engine=args.engine)
     with console.status("Looking at the picture"):
@@ -175,8 +177,8 @@ def cmd_see(args: argparse.Namespace) -> int:
 def cmd_hear(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import hear_sheet
     from pipeline.sheet import SoundSheet
-    from wave_app.engines import effects_engine
-    from wave_app.settings import get_settings
+    from wave_core.engines import effects_engine
+    from wave_core.settings import get_settings
 
     settings = _settings_with(get_settings(), effects_engine=args.engine)
     sheet = SoundSheet.load(args.sheet)
@@ -193,8 +195,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from pipeline.image_to_music import image_to_music
     from pipeline.instruments.character import parse_character
     from pipeline.songs import check_song
-    from wave_app.engines import effects_engine, play_options, vision_engine
-    from wave_app.settings import get_settings
+    from wave_core.engines import effects_engine, play_options, vision_engine
+    from wave_core.settings import get_settings
 
     settings = get_settings()
     if args.profile:
@@ -306,12 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", type=Path, metavar="IMAGE")
     p.add_argument("--cue", help="a few words that steer the mood, e.g. 'make it melancholic'")
     p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "qwen", "openai"], help="vision engine (default from the profile)")
+    p.add_argument("--engine", choices=VISION.names, help="vision engine (default from the profile)")
 
     p = add("hear", cmd_hear, "Make one sound effect per variant of a sheet; writes effects/<variant-id>.wav.")
     p.add_argument("sheet", type=Path, metavar="SHEET.json")
     p.add_argument("--out", type=out_folder, required=True, metavar="DIR", help="output directory")
-    p.add_argument("--engine", choices=["lite", "audioldm2", "stable_audio"], help="effects engine (default from the profile)")
+    p.add_argument("--engine", choices=EFFECTS.names, help="effects engine (default from the profile)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -381,7 +383,7 @@ def _log_unexpected(error_id: str) -> Path | None:
 
     Returns the log file, or None when it cannot be written (bad settings, a read-only folder, a full disk).
     """
-    from wave_app.settings import get_settings
+    from wave_core.settings import get_settings
 
     try:
         path = get_settings().data_dir / "logs" / "wave.log"

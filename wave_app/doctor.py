@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wave_app.settings import Settings, get_settings
+from wave_core.settings import Settings, get_settings
 
 out = Console()
 

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.effects import EFFECTS
+from pipeline.engines import ModelKind, hub_offline, is_local_model
 from pipeline.errors import WaveEngineError, WaveInputError
-from wave_app.settings import Settings, get_settings
+from pipeline.vision import VISION
+from wave_core.engines import model_ref
+from wave_core.settings import Settings, get_settings
 
 out = Console()
 
-ModelKind = Literal["transformers", "diffusers"]
 # The engines load safetensors only (no pickled weights): a model repository that also carries *.bin copies would
 # otherwise be downloaded twice.
 WEIGHT_SUFFIXES = (".safetensors",)
@@ -42,7 +43,7 @@ class ModelSpec(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return Path(self.ref).expanduser().exists() or self.ref.startswith(("/", ".", "~"))
+        return is_local_model(self.ref)
 
 
 class ModelState(BaseModel):
@@ -58,21 +59,13 @@ def models_for(settings: Settings, profile: str | None = None) -> list[ModelSpec
     """The weights the engines of ``profile`` (default: the configured one) load."""
     if profile is not None:
         settings = settings.model_copy(update={"profile": profile})
+    engines = (VISION.entry(settings.resolved_vision_engine), EFFECTS.entry(settings.resolved_effects_engine))
     specs = []
-    if settings.resolved_vision_engine == "qwen":
-        specs.append(ModelSpec(role="vision", setting="WAVE_QWEN_MODEL", ref=settings.qwen_model, kind="transformers"))
-    if settings.resolved_effects_engine == "audioldm2":
-        specs.append(ModelSpec(role="effects", setting="WAVE_AUDIOLDM2_MODEL", ref=settings.audioldm2_model, kind="diffusers"))
-    if settings.resolved_effects_engine == "stable_audio":
-        specs.append(ModelSpec(role="effects", setting="WAVE_STABLE_AUDIO_MODEL", ref=settings.stable_audio_model,
-                               kind="diffusers"))
+    for stage, entry in zip(("vision", "effects"), engines, strict=True):
+        if entry.model_setting and entry.model_kind:
+            specs.append(ModelSpec(role=stage, setting=entry.model_setting, ref=model_ref(settings, entry.model_setting),
+                                   kind=entry.model_kind))
     return specs
-
-
-def hub_offline() -> bool:
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def cache_location(settings: Settings) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from wave_app.settings import get_settings
+from wave_core.settings import get_settings
 
 out = Console()
 
@@ -32,8 +32,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from jobs.worker import run_workers
-    from wave_app.logging_setup import setup_logging_from
-    from wave_app.metrics import with_metrics
+    from wave_core.logging_setup import setup_logging_from
+    from wave_core.metrics import with_metrics
 
     settings = get_settings()
     setup_logging_from(settings)
@@ -125,7 +125,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_bot(args: argparse.Namespace) -> int:
-    from wave_app.logging_setup import setup_logging_from
+    from wave_core.logging_setup import setup_logging_from
 
     settings = get_settings()
     setup_logging_from(settings)

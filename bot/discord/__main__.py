@@ -1,6 +1,6 @@
 """python -m bot.discord"""
 
 from bot.discord.app import run_discord
-from wave_app.settings import get_settings
+from wave_core.settings import get_settings
 
 run_discord(get_settings())

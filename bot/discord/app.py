@@ -28,7 +28,7 @@ from bot.records import ChatRecords
 from jobs.client import JobsClient
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

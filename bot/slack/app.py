@@ -33,7 +33,7 @@ from bot.slack.views import (
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
 from pipeline.types import Session
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from bot.records import ChatRecords
 from bot.slack.live import LiveMessage, share_rate_limits
 from jobs.client import JobsClient
 from jobs.runtime import Runtime
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

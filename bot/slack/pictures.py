@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.common import MAX_IMAGE_BYTES, check_upload
+from bot.common import check_upload
 from bot.download import fetch
 from bot.slack.context import SlackContext
 from pipeline.errors import WaveInputError
-from pipeline.vision.intake import PICTURE_FORMATS
+from pipeline.vision.intake import MAX_IMAGE_BYTES, PICTURE_FORMATS
 
 NO_PICTURE = f"Attach a photo ({PICTURE_FORMATS}) and WAVE will make music from it."
 

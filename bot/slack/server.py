@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.app import SlackWave
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -7,19 +7,22 @@ prompt, seed, engine and model.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.engines import EngineEntry, EngineRegistry
 from pipeline.sheet import SoundSheet
 from pipeline.types import ProgressCallback, no_progress
 
-EFFECTS_ENGINES = ("lite", "audioldm2", "stable_audio")
-_MODEL_ENGINES = {
-    "audioldm2": ("pipeline.effects.audioldm2", "AudioLDM2EffectsEngine"),
-    "stable_audio": ("pipeline.effects.stable_audio", "StableAudioEffectsEngine"),
-}
+_DIFFUSERS = "torch, transformers and diffusers"
+EFFECTS = EngineRegistry("effects", [
+    EngineEntry("lite", "pipeline.effects.lite", "LiteEffectsEngine"),
+    EngineEntry("audioldm2", "pipeline.effects.audioldm2", "AudioLDM2EffectsEngine", needs=_DIFFUSERS,
+                model_setting="WAVE_AUDIOLDM2_MODEL", model_kind="diffusers"),
+    EngineEntry("stable_audio", "pipeline.effects.stable_audio", "StableAudioEffectsEngine", needs=_DIFFUSERS,
+                model_setting="WAVE_STABLE_AUDIO_MODEL", model_kind="diffusers"),
+])
+EFFECTS_ENGINES = EFFECTS.names
 
 
 @runtime_checkable
@@ -39,23 +42,7 @@ def get_effects_engine(name: str, **options: Any) -> EffectsEngine:
 
     The model engines are imported only when asked for: the base install has no torch or diffusers.
     """
-    key = (name or "").strip().lower()
-    if key == "lite":
-        from pipeline.effects.lite import LiteEffectsEngine
-
-        return LiteEffectsEngine(**options)
-    if key in _MODEL_ENGINES:
-        module_name, class_name = _MODEL_ENGINES[key]
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise WaveEngineError(
-                f"The {key} effects engine needs torch, transformers and diffusers: install the models extra "
-                "(pip install 'wave-band[models]').",
-                detail=str(exc),
-            ) from exc
-        return getattr(module, class_name)(**options)
-    raise WaveInputError(f"Unknown effects engine {name!r}; choose one of: {', '.join(EFFECTS_ENGINES)}.")
+    return EFFECTS.build(name, **options)
 
 
-__all__ = ["EFFECTS_ENGINES", "EffectsEngine", "get_effects_engine"]
+__all__ = ["EFFECTS", "EFFECTS_ENGINES", "EffectsEngine", "get_effects_engine"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,11 +16,11 @@ from diffusers import AudioLDM2Pipeline, DPMSolverMultistepScheduler
 from diffusers.utils import is_librosa_available
 from transformers import GPT2LMHeadModel
 
-from pipeline.effects.base import CachedEffectsEngine, EffectRequest
+from pipeline.effects.base import EffectRequest
 from pipeline.effects.cache import DEFAULT_CACHE_DIR
 from pipeline.effects.clap_features import log_mel_features, resample, supports_on_device
-from pipeline.effects.loading import missing_pipeline_error, resolve_device
-from pipeline.effects.prompts import NEGATIVE_PROMPT
+from pipeline.effects.diffusion import DiffusionEffectsEngine
+from pipeline.effects.loading import missing_pipeline_error
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.types import ProgressCallback
 
@@ -89,15 +90,21 @@ def load_audioldm2(model_id: str, device: torch.device, *, cache_dir: Path | str
         pipe = RankedAudioLDM2Pipeline.from_pretrained(model_id, language_model=language_model, **common)
     except (OSError, ValueError) as exc:
         raise missing_pipeline_error("AudioLDM2", model_id, MODEL_SETTING, DEFAULT_MODEL, exc) from exc
+    return prepare_pipe(pipe, device)
+
+
+def prepare_pipe(pipe: RankedAudioLDM2Pipeline, device: torch.device) -> RankedAudioLDM2Pipeline:
+    """DPM-Solver instead of the checkpoint's DDIM, no progress bars, on ``device``."""
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 
 
-class AudioLDM2EffectsEngine(CachedEffectsEngine):
-    """Text-to-audio effects with AudioLDM2. The loaded pipeline stays on the engine: load once, reuse per job."""
+class AudioLDM2EffectsEngine(DiffusionEffectsEngine):
+    """Text-to-audio effects with AudioLDM2."""
 
     name = "audioldm2"
+    label = "AudioLDM2"
 
     def __init__(
         self,
@@ -111,43 +118,33 @@ class AudioLDM2EffectsEngine(CachedEffectsEngine):
         cache_dir: Path | str | None = None,
         effects_cache_dir: Path | str | None = DEFAULT_CACHE_DIR,
     ) -> None:
-        super().__init__(effects_cache_dir=effects_cache_dir)
-        if steps < 1:
-            raise WaveInputError(f"AudioLDM2 needs at least 1 diffusion step (got {steps}).")
-        if not 0 < seconds <= MAX_SECONDS:
-            raise WaveInputError(f"Effect length must be between 0 and {MAX_SECONDS:.0f} seconds (got {seconds}).")
         if waveforms_per_prompt is not None and waveforms_per_prompt < 1:
             raise WaveInputError(f"Candidates per effect must be at least 1 (got {waveforms_per_prompt}).")
-        self.model_id = str(model_id)
-        self.device = resolve_device(device, "audioldm2")
-        self.steps = int(steps)
-        self.seconds = float(seconds)
-        self.guidance_scale = float(guidance_scale)
+        super().__init__(model_id=model_id, device=device, steps=steps, seconds=seconds, guidance_scale=guidance_scale,
+                         cache_dir=cache_dir, effects_cache_dir=effects_cache_dir)
         self.waveforms_per_prompt = waveforms_per_prompt or (2 if self.device.type == "cuda" else 1)
-        self.hub_cache_dir = cache_dir
-        self._pipe: RankedAudioLDM2Pipeline | None = None
 
-    @property
-    def pipe(self) -> RankedAudioLDM2Pipeline:
-        if self._pipe is None:
-            self._pipe = load_audioldm2(self.model_id, self.device, cache_dir=self.hub_cache_dir)
-        return self._pipe
+    @classmethod
+    def from_components(cls, components: dict[str, Any], **options: Any) -> AudioLDM2EffectsEngine:
+        """An engine around pipeline components already in memory (tests, benchmarks); ``options`` as for the
+        constructor. The components are those of ``AudioLDM2Pipeline(**components)``."""
+        engine = cls(**options)
+        for component in components.values():
+            if isinstance(component, torch.nn.Module):
+                component.eval()  # as from_pretrained leaves them: no dropout
+        engine._pipe = prepare_pipe(RankedAudioLDM2Pipeline(**components), engine.device)
+        return engine
 
-    def load(self) -> AudioLDM2EffectsEngine:
-        """Load the weights now (workers do this at start-up) instead of on the first job."""
-        _ = self.pipe
-        return self
+    def check_seconds(self, seconds: float) -> None:
+        if not 0 < seconds <= MAX_SECONDS:
+            raise WaveInputError(f"Effect length must be between 0 and {MAX_SECONDS:.0f} seconds (got {seconds}).")
 
-    def warm_up(self) -> AudioLDM2EffectsEngine:
-        """Load the weights and make one short effect, so the first job does not pay for loading and for the
-        device picking its kernels."""
-        with torch.inference_mode():
-            self.pipe(
-                prompt=["a door closing"], negative_prompt=[NEGATIVE_PROMPT], num_inference_steps=2,
-                guidance_scale=self.guidance_scale, audio_length_in_s=self.seconds,
-                num_waveforms_per_prompt=self.waveforms_per_prompt, output_type="np",
-            )
-        return self
+    def load_pipe(self) -> RankedAudioLDM2Pipeline:
+        return load_audioldm2(self.model_id, self.device, cache_dir=self.hub_cache_dir)
+
+    def warm_up_options(self) -> dict[str, Any]:
+        return {"guidance_scale": self.guidance_scale, "audio_length_in_s": self.seconds,
+                "num_waveforms_per_prompt": self.waveforms_per_prompt, "output_type": "np"}
 
     @property
     def render_rate(self) -> int:
@@ -174,9 +171,6 @@ class AudioLDM2EffectsEngine(CachedEffectsEngine):
         pipe = self.pipe
         k = self.waveforms_per_prompt
 
-        def on_step(step: int, _timestep, _latents) -> None:
-            progress(f"diffusion step {step + 1} of {self.steps}", min(0.95, (step + 1) / self.steps))
-
         try:
             with torch.inference_mode():
                 output = pipe(
@@ -188,7 +182,7 @@ class AudioLDM2EffectsEngine(CachedEffectsEngine):
                     num_waveforms_per_prompt=k,
                     latents=self.initial_latents(requests),
                     generator=torch.Generator(self.device).manual_seed(requests[0].seed),
-                    callback=on_step,
+                    callback=self.step_progress(progress),
                     callback_steps=1,
                     output_type="np",
                 )

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from pipeline.errors import WaveEngineError, WaveInputError
+from pipeline.engines import is_local_model, resolve_device
+from pipeline.errors import WaveEngineError
 
 
-def resolve_device(device: str, engine: str) -> torch.device:
-    if device in ("", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise WaveInputError(f"Unknown device {device!r}; use auto, cuda, cuda:N or cpu.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise WaveEngineError(f"The {engine} engine was asked to run on CUDA, but no CUDA device is available.")
-    return resolved
+def torch_device(setting: str, engine: str) -> torch.device:
+    return torch.device(resolve_device(setting, engine))
 
 
 def missing_pipeline_error(label: str, model_id: str, setting: str, default_model: str, exc: Exception) -> WaveEngineError:
     """The error for a pipeline that is not complete on disk (engines never download: ``wave models download``
     does)."""
-    is_directory = Path(model_id).exists() or model_id.startswith(("/", ".", "~"))
+    is_directory = is_local_model(model_id)
     where = "its local directory" if is_directory else "the Hugging Face cache"
     hub_id = model_id if "/" in model_id and not is_directory else default_model
     return WaveEngineError(

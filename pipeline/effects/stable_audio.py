@@ -9,15 +9,16 @@ Needs the ``models`` extra; :func:`pipeline.effects.get_effects_engine` imports 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from diffusers import StableAudioPipeline
 
-from pipeline.effects.base import CachedEffectsEngine, EffectRequest
+from pipeline.effects.base import EffectRequest
 from pipeline.effects.cache import DEFAULT_CACHE_DIR
-from pipeline.effects.loading import missing_pipeline_error, resolve_device
-from pipeline.effects.prompts import NEGATIVE_PROMPT
+from pipeline.effects.diffusion import DiffusionEffectsEngine
+from pipeline.effects.loading import missing_pipeline_error
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.types import ProgressCallback
 
@@ -39,10 +40,11 @@ def load_stable_audio(model_id: str, device: torch.device, *, cache_dir: Path | 
     return pipe.to(device)
 
 
-class StableAudioEffectsEngine(CachedEffectsEngine):
-    """Text-to-audio effects with Stable Audio Open. The loaded pipeline stays on the engine: load once, reuse."""
+class StableAudioEffectsEngine(DiffusionEffectsEngine):
+    """Text-to-audio effects with Stable Audio Open."""
 
     name = "stable_audio"
+    label = "Stable Audio"
 
     def __init__(
         self,
@@ -55,35 +57,14 @@ class StableAudioEffectsEngine(CachedEffectsEngine):
         cache_dir: Path | str | None = None,
         effects_cache_dir: Path | str | None = DEFAULT_CACHE_DIR,
     ) -> None:
-        super().__init__(effects_cache_dir=effects_cache_dir)
-        if steps < 1:
-            raise WaveInputError(f"Stable Audio needs at least 1 diffusion step (got {steps}).")
-        if seconds <= 0:
-            raise WaveInputError(f"Effect length must be positive (got {seconds}).")
-        self.model_id = str(model_id)
-        self.device = resolve_device(device, "stable_audio")
-        self.steps = int(steps)
-        self.seconds = float(seconds)
-        self.guidance_scale = float(guidance_scale)
-        self.hub_cache_dir = cache_dir
-        self._pipe: StableAudioPipeline | None = None
+        super().__init__(model_id=model_id, device=device, steps=steps, seconds=seconds, guidance_scale=guidance_scale,
+                         cache_dir=cache_dir, effects_cache_dir=effects_cache_dir)
 
-    @property
-    def pipe(self) -> StableAudioPipeline:
-        if self._pipe is None:
-            self._pipe = load_stable_audio(self.model_id, self.device, cache_dir=self.hub_cache_dir)
-        return self._pipe
+    def load_pipe(self) -> StableAudioPipeline:
+        return load_stable_audio(self.model_id, self.device, cache_dir=self.hub_cache_dir)
 
-    def load(self) -> StableAudioEffectsEngine:
-        _ = self.pipe
-        return self
-
-    def warm_up(self) -> StableAudioEffectsEngine:
-        """Load and make one short effect, so the first job does not pay for loading and kernel selection."""
-        with torch.inference_mode():
-            self.pipe(prompt=["a door closing"], negative_prompt=[NEGATIVE_PROMPT], num_inference_steps=2,
-                      audio_end_in_s=self.seconds, guidance_scale=self.guidance_scale, output_type="pt")
-        return self
+    def warm_up_options(self) -> dict[str, Any]:
+        return {"audio_end_in_s": self.seconds, "guidance_scale": self.guidance_scale, "output_type": "pt"}
 
     @property
     def render_rate(self) -> int:
@@ -100,9 +81,6 @@ class StableAudioEffectsEngine(CachedEffectsEngine):
         if self.seconds > self.max_seconds:
             raise WaveInputError(f"Stable Audio makes at most {self.max_seconds:.1f} s per effect (asked {self.seconds:g} s).")
 
-        def on_step(step: int, _timestep, _latents) -> None:
-            progress(f"diffusion step {step + 1} of {self.steps}", min(0.95, (step + 1) / self.steps))
-
         # One CPU generator per effect, seeded with its own seed: an effect is the same whatever shares the batch.
         generators = [torch.Generator("cpu").manual_seed(r.seed) for r in requests]
         try:
@@ -114,7 +92,7 @@ class StableAudioEffectsEngine(CachedEffectsEngine):
                     guidance_scale=self.guidance_scale,
                     audio_end_in_s=self.seconds,
                     generator=generators,
-                    callback=on_step,
+                    callback=self.step_progress(progress),
                     callback_steps=1,
                     output_type="pt",
                 )

@@ -11,13 +11,20 @@ from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
-from pipeline.errors import WaveEngineError
+from pipeline.engines import EngineEntry, EngineRegistry
 from pipeline.sheet import SoundSheet
 from pipeline.vision.intake import image_digest, load_image, normalise_cue
 
-VISION_ENGINES: tuple[str, ...] = ("lite", "qwen", "openai")
+VISION = EngineRegistry("vision", [
+    EngineEntry("lite", "pipeline.vision.lite", "LiteVision"),
+    EngineEntry("qwen", "pipeline.vision.qwen", "QwenVision", needs="torch and transformers",
+                model_setting="WAVE_QWEN_MODEL", model_kind="transformers"),
+    EngineEntry("openai", "pipeline.vision.served", "OpenAIVision"),
+])
+VISION_ENGINES: tuple[str, ...] = VISION.names
 
 __all__ = [
+    "VISION",
     "VISION_ENGINES",
     "VisionEngine",
     "get_vision_engine",
@@ -38,30 +45,7 @@ class VisionEngine(Protocol):
 
 def get_vision_engine(name: str, **options: Any) -> VisionEngine:
     """Build the named engine; ``options`` go to its constructor (model id, device, ... for ``qwen``)."""
-    key = (name or "").strip().lower()
-    if key == "lite":
-        from pipeline.vision.lite import LiteVision
-
-        if options:
-            raise WaveEngineError(
-                f"The lite vision engine takes no options (got {', '.join(sorted(options))})."
-            )
-        return LiteVision()
-    if key == "qwen":
-        try:
-            from pipeline.vision.qwen import QwenVision
-        except ImportError as exc:
-            raise WaveEngineError(
-                "The qwen vision engine is not available here; install WAVE with its model extras "
-                "(pip install 'wave-band[models]') or use the lite engine.",
-                detail=str(exc),
-            ) from exc
-        return QwenVision(**options)
-    if key == "openai":
-        from pipeline.vision.served import OpenAIVision
-
-        return OpenAIVision(**options)
-    raise WaveEngineError(f"Unknown vision engine {name!r}; choose one of: {', '.join(VISION_ENGINES)}.")
+    return VISION.build(name, **options)
 
 
 def see(source: Path | bytes, engine: VisionEngine, cue: str | None = None) -> SoundSheet:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from pipeline.engines import EngineUnavailableError
 from pipeline.errors import WaveEngineError
 from pipeline.sheet import MAX_VARIANTS, MIN_VARIANTS, SoundSheet
 from pipeline.types import SESSIONS
@@ -80,6 +81,10 @@ class LiteVision:
 
     name = ENGINE_NAME
     model_id: str | None = MODEL_ID
+
+    def __init__(self, **options: object) -> None:
+        if options:
+            raise EngineUnavailableError(f"The lite vision engine takes no options (got {', '.join(sorted(options))}).")
 
     def describe(self, image: Image.Image, cue: str | None = None) -> SoundSheet:
         cue = normalise_cue(cue)

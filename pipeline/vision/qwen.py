@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from pipeline.engines import is_local_model, resolve_device
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
@@ -122,7 +123,7 @@ class QwenVision:
         if self.model is not None:
             return self
         torch, transformers = _import_model_stack()
-        self.device = _resolve_device(self.device_setting, torch)
+        self.device = resolve_device(self.device_setting, "qwen")
         on_cuda = self.device.startswith("cuda")
         try:
             self.processor = self._load_processor(transformers)
@@ -333,19 +334,8 @@ def _out_of_memory_as_engine_error(torch: Any) -> Iterator[None]:
         ) from exc
 
 
-def _resolve_device(setting: str, torch: Any) -> str:
-    setting = (setting or "auto").strip().lower()
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if setting.startswith("cuda") and not torch.cuda.is_available():
-        raise WaveEngineError(f"device {setting!r} was asked for but no CUDA device is available")
-    if setting != "cpu" and not setting.startswith("cuda"):
-        raise WaveEngineError(f"unknown device {setting!r}; use auto, cpu, cuda or cuda:N")
-    return setting
-
-
 def _missing_weights_error(model_id: str, exc: Exception) -> WaveEngineError:
-    if Path(model_id).is_dir():
+    if is_local_model(model_id):
         message = (
             f"the directory {model_id} does not hold a complete Qwen2.5-VL model; point {MODEL_SETTING} at a "
             "directory with its config, weights, tokenizer and preprocessor files"

@@ -10,7 +10,6 @@ from discord.ext import commands
 
 from bot.common import (
     CANCEL,
-    MAX_IMAGE_BYTES,
     check_upload,
     clean_cue,
     error_text,
@@ -25,6 +24,7 @@ from bot.download import fetch
 from jobs.client import QuotaExceeded, SubmitRequest
 from pipeline.errors import WaveInputError
 from pipeline.songs import list_songs
+from pipeline.vision.intake import MAX_IMAGE_BYTES
 
 if TYPE_CHECKING:
     from bot.discord.app import WaveBot

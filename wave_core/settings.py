@@ -9,9 +9,13 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.effects import EFFECTS
 from pipeline.errors import WaveInputError
+from pipeline.vision import VISION
 
 Profile = Literal["lite", "gpu"]
+VisionEngineName = Literal[VISION.names]  # type: ignore[valid-type]
+EffectsEngineName = Literal[EFFECTS.names]  # type: ignore[valid-type]
 
 
 class Settings(BaseSettings):
@@ -23,7 +27,7 @@ class Settings(BaseSettings):
     device: str = Field("auto", description="Torch device for the model engines: auto, cuda, cuda:N or cpu.")
 
     # Vision
-    vision_engine: Literal["lite", "qwen", "openai"] | None = Field(None, description="Overrides the profile's vision engine (openai: a VLM behind an OpenAI-compatible server).")
+    vision_engine: VisionEngineName | None = Field(None, description="Overrides the profile's vision engine (openai: a VLM behind an OpenAI-compatible server).")
     qwen_model: str = Field("Qwen/Qwen2.5-VL-7B-Instruct", description="Hub id or local directory of the Qwen2.5-VL model (the 3B model works too).")
     qwen_max_pixels: int = Field(1024 * 28 * 28, description="Upper bound on image pixels fed to Qwen2.5-VL (caps image tokens).")
     qwen_max_new_tokens: int = Field(1024, description="Token budget for one sheet (qwen and openai engines).")
@@ -35,7 +39,7 @@ class Settings(BaseSettings):
     openai_retries: int = Field(3, description="Retries (exponential backoff) after connection errors, timeouts, 429 and 5xx answers.")
 
     # Effects
-    effects_engine: Literal["lite", "audioldm2", "stable_audio"] | None = Field(None, description="Overrides the profile's effects engine (stable_audio: Stable Audio Open, whose licence allows commercial use below a revenue threshold).")
+    effects_engine: EffectsEngineName | None = Field(None, description="Overrides the profile's effects engine (stable_audio: Stable Audio Open, whose licence allows commercial use below a revenue threshold).")
     audioldm2_model: str = Field("cvssp/audioldm2", description="Hub id or local directory of the AudioLDM2 pipeline.")
     audioldm2_steps: int = Field(25, description="Diffusion steps (DPM-Solver multistep).")
     audioldm2_waveforms_per_prompt: int | None = Field(None, description="Candidates per effect ranked with CLAP (default 2 on a GPU, 1 on CPU).")
