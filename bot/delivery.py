@@ -1,5 +1,5 @@
 """Posting a job's results exactly once on any chat platform: claim, post, release the claim when the failure may
-pass; follow progress while a job runs; sweep up what finished unwatched; pick progress up again after a restart.
+may pass; follow progress while a job runs; sweep up what finished unwatched; pick progress up again after a restart.
 
 A platform brings a :class:`DeliveryPort` (how to post there, and which of its errors may pass) and the
 :class:`~bot.progress.LiveText` its progress messages are edited through. The protocol itself lives only here."""
@@ -10,9 +10,8 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any, Protocol
-
-import aiohttp
 
 from bot.common import log_unexpected
 from bot.progress import LiveText, ProgressLines, WaitEstimates, ticking
@@ -24,7 +23,6 @@ from wave_app.settings import Settings
 log = logging.getLogger(__name__)
 
 FOLLOW_MARGIN_S = 120  # a follower gives up this long after the job's stages should have ended; the sweep takes over
-NETWORK_ERRORS = (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError)
 
 
 class Undeliverable(Exception):
@@ -35,13 +33,18 @@ class DeliveryPort(Protocol):
     """What one chat platform does for delivery: post and edit there. Claims, retries and following are not its
     business."""
 
-    def may_pass(self, error: BaseException) -> bool:
-        """Whether a platform error may pass when the same posting is tried again (rate limit, server error)."""
+    def refused_for_good(self, error: BaseException) -> bool:
+        """Whether ``error`` is the platform refusing the posting itself (it breaks one of its rules), so that the
+        same posting would be refused again."""
 
     def resume(self, running: RunningJob) -> LiveText | None:
         """After a restart: the progress message of a job still being made, if it can still be edited."""
 
-    async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None: ...
+    async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> str:
+        """The result itself; returns the posted message's ref (``platform:channel:message``)."""
+
+    async def post_sources(self, result: JobResult, posted_ref: str) -> None:
+        """One message per sound under the result, each with the session reactions."""
 
     async def post_failure(self, result: JobResult, live: LiveText | None) -> None: ...
 
@@ -53,11 +56,11 @@ class DeliveryPort(Protocol):
 
 
 def releases_claim(error: BaseException, port: DeliveryPort) -> bool:
-    """The one rule: a posting that failed in a way that may pass (network, the platform's rate limits or server
-    errors, a stop mid-way) gives its claim back for the next try; any other failure is for good."""
-    if isinstance(error, (asyncio.CancelledError, *NETWORK_ERRORS)):
-        return True
-    return port.may_pass(error)
+    """The one rule for a posting that failed. It is given up (the claim kept, the reason logged) only when trying
+    again cannot help: the platform refused the posting itself, or it has nowhere to go. Anything else (network,
+    rate limits, server errors, a channel out of reach for now, a stop mid-way, the unexpected) gives the claim
+    back, and the next round tries again."""
+    return not (isinstance(error, Undeliverable) or port.refused_for_good(error))
 
 
 def follow_timeout_s(settings: Settings) -> float:
@@ -132,23 +135,25 @@ class Deliveries:
     # -------------------------------------------------------------------------------------------- delivering
 
     async def deliver(self, job_id: str, live: LiveText | None = None) -> None:
-        """Post a finished job's result (or failure, or cancellation) once, whoever asks first."""
+        """Post a finished job's result (or failure, or cancellation) once, whoever asks first. A result comes in two
+        steps: the result itself, claimed, then what hangs under it (one message per sound), which is never worth
+        posting the result twice for."""
         # Read before claiming: a result that cannot be read stays unclaimed, and the next round tries again.
         result = await self.jobs.result(job_id)
         if not result.status.finished:
             return  # still running (its follower gave up waiting): the sweep delivers it once it ends
+        render = result.latest if result.status == JobStatus.DONE else None
         if result.status == JobStatus.CANCELLED:
-            post = lambda: self.port.post_cancelled(result, live)
-        elif result.status == JobStatus.DONE and result.latest is not None:
-            post = lambda: self._post_result(result, result.latest, live)
+            post = partial(self.port.post_cancelled, result, live)
+        elif render is not None:
+            post = partial(self.port.post_result, result, render, live)
         else:
-            post = lambda: self.port.post_failure(result, live)
-        await self._once(lambda: self.records.claim_job_delivery(job_id),
-                         lambda: self.records.release_job_delivery(job_id), post, f"job {job_id}")
-
-    async def _post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
-        await self.port.post_result(result, render, live)
-        await self.records.mark_all_renders_delivered(result.job_id)
+            post = partial(self.port.post_failure, result, live)
+        done, posted = await self._once(partial(self.records.claim_job_delivery, job_id),
+                                        partial(self.records.release_job_delivery, job_id), post, f"job {job_id}")
+        if done and render is not None:
+            await _logged(self.port.post_sources(result, posted), f"the sounds of job {job_id}")
+            await self.records.mark_all_renders_delivered(job_id)  # last: the whole result is out
 
     async def deliver_render(self, job_id: str, version: int, live: LiveText | None = None) -> None:
         """Post a finished remap (or its failure) once."""
@@ -157,23 +162,26 @@ class Deliveries:
         if render is None or render.status not in ("done", "failed"):
             return  # still rendering; its own follower or the next sweep posts it
         post = self.port.post_render if render.status == "done" else self.port.post_render_failure
-        await self._once(lambda: self.records.claim_render_delivery(job_id, version),
-                         lambda: self.records.release_render_delivery(job_id, version),
-                         lambda: post(result, render, live), f"version {version} of job {job_id}")
+        await self._once(partial(self.records.claim_render_delivery, job_id, version),
+                         partial(self.records.release_render_delivery, job_id, version),
+                         partial(post, result, render, live), f"version {version} of job {job_id}")
 
     async def _once(self, claim: Callable[[], Awaitable[bool]], release: Callable[[], Awaitable[None]],
-                    post: Callable[[], Awaitable[None]], what: str) -> None:
+                    post: Callable[[], Awaitable[str | None]], what: str) -> tuple[bool, str | None]:
+        """Claim, post, and give the claim back if the failure may pass. (True, what ``post`` returned) when this
+        call posted it."""
         if not await claim():
-            return
+            return False, None
         try:
-            await post()
-        except Undeliverable as reason:
-            log.warning("%s cannot be delivered: %s", what, reason)
+            posted = await post()
         except BaseException as error:
             if releases_claim(error, self.port):
                 await release()
                 raise
-            log_unexpected(f"posting {what} (not tried again)", error)
+            log.error("%s is not delivered and will not be tried again: %s", what, error,
+                      exc_info=not isinstance(error, Undeliverable))
+            return False, None
+        return True, posted
 
     # ------------------------------------------------------------------------------------ sweep and restarts
 

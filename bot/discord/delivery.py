@@ -14,7 +14,6 @@ from bot.common import (
     PROGRESS_EDIT_INTERVAL_S,
     SESSION_EMOJI,
     error_text,
-    log_unexpected,
     previous_render,
     roles,
 )
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REFUSED_STATUSES = (400, 413)  # the request itself breaks a rule (Invalid Form Body, too large): again is no better
 RETRY_AFTER_UNKNOWN_S = 1.0  # how long the channel's edits hold back after discord.py gave up on a rate limit
 
 
@@ -109,8 +109,8 @@ class DiscordPort:
     def __init__(self, bot: WaveBot) -> None:
         self.bot = bot
 
-    def may_pass(self, error: BaseException) -> bool:
-        return isinstance(error, discord.HTTPException) and (error.status == 429 or error.status >= 500)
+    def refused_for_good(self, error: BaseException) -> bool:
+        return isinstance(error, discord.HTTPException) and error.status in REFUSED_STATUSES
 
     def resume(self, running: RunningJob) -> LiveText | None:
         """A reply whose token has expired stays as it is; the sweep posts the result in the channel."""
@@ -130,7 +130,8 @@ class DiscordPort:
         if not await reply.answer_privately(text):  # the token expired: the channel is the only way back
             await reply.send_to_channel(f"{texts.mention(result.owner)} {text}")
 
-    async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
+    async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> str:
+        """The mix, the sheet and the casting in the reply (in the channel once its token has expired)."""
         reply = self._reply(result)
         names = {}
         if render.mix_compressed:
@@ -158,25 +159,23 @@ class DiscordPort:
                 await reply.send_to_channel("", files=attach(batch, names))
         ref = message_ref(channel_id, message.id)
         await self.bot.records.remember_message(ref, result.job_id, "result", render_version=render.version)
-        try:
-            await self._post_sources(result, reply, channel_id, message.id)
-        except discord.HTTPException as exc:
-            # The result itself is out; a missing thread must not make the whole delivery repeat.
-            log_unexpected(f"the sound thread of job {result.job_id}", exc)
+        return ref
 
-    async def _post_sources(self, result: JobResult, reply: Reply, channel_id: int, message_id: int) -> None:
+    async def post_sources(self, result: JobResult, posted_ref: str) -> None:
         """A thread under the result with one message per sound, each with the four session reactions."""
-        channel = self.bot.get_partial_messageable(channel_id, guild_id=reply.guild_id, type=discord.ChannelType.text)
+        channel_id, message_id = parse_ref(posted_ref)
+        guild_id = _int((result.reply_ref or {}).get("guild_id"))
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id, type=discord.ChannelType.text)
         thread = await channel.get_partial_message(message_id).create_thread(
             name=texts.thread_name(result), auto_archive_duration=1440)
         for source in result.sources:
             plan = plan_files([source.effect])
             files = attach(plan.batches[0], {source.effect: f"{source.variant_id}.wav"}) if plan.batches else []
-            posted = await thread.send(texts.source_text(source), files=files)
-            await self.bot.records.remember_message(message_ref(thread.id, posted.id), result.job_id, "source",
+            sent = await thread.send(texts.source_text(source), files=files)
+            await self.bot.records.remember_message(message_ref(thread.id, sent.id), result.job_id, "source",
                                                     variant_id=source.variant_id)
             for emoji in SESSION_EMOJI.values():
-                await posted.add_reaction(emoji)
+                await sent.add_reaction(emoji)
 
     async def post_render(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
         """The remapped mix in the job's thread; then each sound whose part changed says what it plays now."""

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 RESULT = "result"  # the request's progress message, which becomes the result: ⭐ shares it, ❌ cancels the job
 SOURCE = "source"  # one sound of the job: session reactions move it
-# Slack's answers that may pass when the same call is made again.
-PASSING_ERRORS = ("ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout")
+# Slack's answers that refuse the call itself: the same call would be refused again.
+REFUSALS = ("invalid_arguments", "invalid_blocks", "msg_too_long", "no_text", "too_many_attachments",
+            "file_too_large", "invalid_file_type")
 
 
 class ReplyRef(BaseModel):
@@ -49,19 +50,21 @@ class SlackPort:
     def __init__(self, ctx: SlackContext) -> None:
         self.ctx = ctx
 
-    def may_pass(self, error: BaseException) -> bool:
-        if not isinstance(error, SlackApiError):
-            return False
-        status = getattr(error.response, "status_code", 200)
-        return status == 429 or status >= 500 or error.response.get("error") in PASSING_ERRORS
+    def refused_for_good(self, error: BaseException) -> bool:
+        return isinstance(error, SlackApiError) and error.response.get("error") in REFUSALS
 
     def resume(self, running: RunningJob) -> LiveText | None:
         return None  # a progress message left by an earlier run stays as it was; the sweep posts the result
 
-    def _target(self, result: JobResult, live: LiveText | None) -> tuple[ReplyRef, LiveMessage]:
+    def _ref(self, result: JobResult) -> ReplyRef:
         ref = reply_ref(result)
         if ref is None:
             raise Undeliverable("the job has no Slack message to answer")
+        return ref
+
+    def _target(self, result: JobResult, live: LiveText | None) -> tuple[ReplyRef, LiveMessage]:
+        """Where the job's answer goes, and its progress message (the one being followed, or the stored one)."""
+        ref = self._ref(result)
         return ref, live if isinstance(live, LiveMessage) else self.ctx.live(ref.channel, ref.ts)
 
     async def post_cancelled(self, result: JobResult, live: LiveText | None) -> None:
@@ -69,15 +72,16 @@ class SlackPort:
         await live.show_now("Cancelled.")
 
     async def post_failure(self, result: JobResult, live: LiveText | None) -> None:
-        ref, _ = self._target(result, live)
+        ref = self._ref(result)
         await self.ctx.tell_privately(ref.channel, result.owner, failure_text(result), thread_ts=ref.thread_ts,
                                       replacing_ts=ref.ts)
 
-    async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
+    async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> str:
+        """The progress message becomes the result; the mix, the sheet and the casting go to its thread."""
         ref, live = self._target(result, live)
         await live.show_now(result_text(result))
         await self._post_result_files(result, ref)
-        await self._post_sources(result, ref)
+        return message_ref(ref.channel, ref.ts)
 
     async def _post_result_files(self, result: JobResult, ref: ReplyRef) -> None:
         latest = result.latest
@@ -91,8 +95,9 @@ class SlackPort:
             initial_comment="The mix, the sound sheet and the casting.",
         )
 
-    async def _post_sources(self, result: JobResult, ref: ReplyRef) -> None:
-        client = self.ctx.client
+    async def post_sources(self, result: JobResult, posted_ref: str) -> None:
+        """One message per sound in the result's thread, each with its sound and the session reactions."""
+        ref, client = self._ref(result), self.ctx.client
         with_effect = [s for s in result.sources if s.effect]
         links: dict[str, str] = {}
         if with_effect:
@@ -114,15 +119,13 @@ class SlackPort:
                 await client.reactions_add(channel=ref.channel, timestamp=posted["ts"], name=SESSION_SLACK_EMOJI[session])
 
     async def post_render_failure(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
-        ref, _ = self._target(result, None)
+        ref = self._ref(result)
         await self.ctx.tell_privately(
             ref.channel, result.owner, error_text(result.error or "The new mix could not be made.", result.error_id),
             thread_ts=ref.thread, replacing_ts=live.ts if isinstance(live, LiveMessage) else None)
 
     async def post_render(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
-        ref = reply_ref(result)
-        if ref is None:
-            raise Undeliverable("the job has no Slack message to answer")
+        ref = self._ref(result)
         if not isinstance(live, LiveMessage):
             posted = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
                                                             text=remap_started_text(result, render.change))
