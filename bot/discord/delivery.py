@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.common import (
+    CANCELLED_TEXT,
     PROGRESS_EDIT_INTERVAL_S,
     SESSION_EMOJI,
     error_text,
+    failure_text,
     previous_render,
     roles,
 )
 from bot.delivery import Deliveries, follow_timeout_s
 from bot.discord import texts
-from bot.discord.replies import Reply, attach, message_ref, parse_ref, plan_files
+from bot.discord.replies import Reply, attach, message_ref, optional_int, parse_ref, plan_files
 from bot.discord.views import progress_view
 from bot.progress import LiveText
 from bot.records import RunningJob
@@ -114,17 +116,17 @@ class DiscordPort:
 
     def resume(self, running: RunningJob) -> LiveText | None:
         """A reply whose token has expired stays as it is; the sweep posts the result in the channel."""
-        reply = Reply(self.bot, running.reply_ref, _int(running.channel_id))
+        reply = Reply(self.bot, running.reply_ref, optional_int(running.channel_id))
         return LiveReply(self.bot, reply, running.job_id) if reply.token_alive else None
 
     def _reply(self, result: JobResult) -> Reply:
-        return Reply(self.bot, result.reply_ref, _int(result.channel_id))
+        return Reply(self.bot, result.reply_ref, optional_int(result.channel_id))
 
     async def post_cancelled(self, result: JobResult, live: LiveText | None) -> None:
-        await self._reply(result).edit_original("Cancelled.", view=None)
+        await self._reply(result).edit_original(CANCELLED_TEXT, view=None)
 
     async def post_failure(self, result: JobResult, live: LiveText | None) -> None:
-        text = error_text(result.error or "WAVE could not finish this one.", result.error_id)
+        text = failure_text(result.error, result.error_id)
         reply = self._reply(result)
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         if not await reply.answer_privately(text):  # the token expired: the channel is the only way back
@@ -164,7 +166,7 @@ class DiscordPort:
     async def post_sources(self, result: JobResult, posted_ref: str) -> None:
         """A thread under the result with one message per sound, each with the four session reactions."""
         channel_id, message_id = parse_ref(posted_ref)
-        guild_id = _int((result.reply_ref or {}).get("guild_id"))
+        guild_id = optional_int((result.reply_ref or {}).get("guild_id"))
         channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id, type=discord.ChannelType.text)
         thread = await channel.get_partial_message(message_id).create_thread(
             name=texts.thread_name(result), auto_archive_duration=1440)
@@ -215,10 +217,8 @@ class DiscordPort:
 
     async def _thread_of(self, result: JobResult) -> discord.PartialMessageable:
         refs = await self.bot.records.messages_for(result.job_id, "source")
-        guild_id = _int((result.reply_ref or {}).get("guild_id"))
+        guild_id = optional_int((result.reply_ref or {}).get("guild_id"))
         channel_id = parse_ref(refs[0])[0] if refs else int(result.channel_id)
         return self.bot.get_partial_messageable(channel_id, guild_id=guild_id, type=discord.ChannelType.public_thread)
 
 
-def _int(value) -> int | None:
-    return int(value) if value not in (None, "") else None

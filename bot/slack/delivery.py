@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 from slack_sdk.errors import SlackApiError
 
-from bot.common import SESSION_SLACK_EMOJI, error_text
+from bot.common import CANCELLED_TEXT, SESSION_SLACK_EMOJI, error_text, failure_text
 from bot.delivery import Deliveries, Undeliverable, follow_timeout_s
 from bot.progress import LiveText
 from bot.records import RunningJob
@@ -69,12 +69,12 @@ class SlackPort:
 
     async def post_cancelled(self, result: JobResult, live: LiveText | None) -> None:
         _, live = self._target(result, live)
-        await live.show_now("Cancelled.")
+        await live.show_now(CANCELLED_TEXT)
 
     async def post_failure(self, result: JobResult, live: LiveText | None) -> None:
         ref = self._ref(result)
-        await self.ctx.tell_privately(ref.channel, result.owner, failure_text(result), thread_ts=ref.thread_ts,
-                                      replacing_ts=ref.ts)
+        await self.ctx.tell_privately(ref.channel, result.owner, failure_text(result.error, result.error_id),
+                                      thread_ts=ref.thread_ts, replacing_ts=ref.ts)
 
     async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> str:
         """The progress message becomes the result; the mix, the sheet and the casting go to its thread."""
@@ -143,10 +143,6 @@ def reply_ref(result: JobResult) -> ReplyRef | None:
         return ReplyRef.model_validate(result.reply_ref or {})
     except ValidationError:
         return None
-
-
-def failure_text(result: JobResult) -> str:
-    return error_text(result.error or "WAVE could not finish this one.", result.error_id)
 
 
 def _title(render: RenderResult) -> str:
