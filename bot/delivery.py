@@ -1,7 +1,7 @@
-"""Posting a job's results exactly once on any chat platform: claim, post, release the claim when the failure may
-may pass; follow progress while a job runs; sweep up what finished unwatched; pick progress up again after a restart.
+"""Posting a job's results exactly once on any chat platform: claim, post, give the claim back when the failure may
+pass; follow progress while a job runs; sweep up what finished unwatched; pick progress up again after a restart.
 
-A platform brings a :class:`DeliveryPort` (how to post there, and which of its errors may pass) and the
+A platform brings a :class:`DeliveryPort` (how to post there, and which of its refusals are for good) and the
 :class:`~bot.progress.LiveText` its progress messages are edited through. The protocol itself lives only here."""
 
 from __future__ import annotations
