@@ -33,6 +33,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".
 MAX_TITLE_CHARS = 80
 TITLE_SOURCES = 3  # a gallery title names the song and this many of the band's sounds at most
 PROGRESS_EDIT_INTERVAL_S = 1.0
+CANCELLED_TEXT = "Cancelled."
 REMAP_DEBOUNCE_S = 2.0
 
 STAGE_TEXT: dict[JobStatus, str] = {
@@ -95,9 +96,9 @@ def progress_text(event: JobEvent) -> str:
     """One line for the progress message: stage, bar, percentage and queue position."""
     status = event.status
     if status == JobStatus.FAILED:
-        return error_text(event.error or "WAVE could not finish this one.", event.error_id)
+        return failure_text(event.error, event.error_id)
     if status == JobStatus.CANCELLED:
-        return "Cancelled."
+        return CANCELLED_TEXT
     line = f"{STAGE_TEXT[status]}… {progress_bar(event.progress)} {event.progress * 100:.0f}%"
     if status == JobStatus.QUEUED and event.queue_position:
         line += f" · {ordinal(event.queue_position)} in line"
@@ -108,6 +109,11 @@ def progress_text(event: JobEvent) -> str:
 
 def error_text(message: str, error_id: str | None = None) -> str:
     return f"⚠️ {message}" + (f" (error id `{error_id}`)" if error_id else "")
+
+
+def failure_text(error: str | None, error_id: str | None = None) -> str:
+    """What a failed job says to the person who asked."""
+    return error_text(error or "WAVE could not finish this one.", error_id)
 
 
 def new_error_id() -> str:

@@ -8,6 +8,7 @@ import re
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 from sqlalchemy import func, select
 
@@ -120,3 +121,13 @@ async def ticking(events: AsyncIterator[JobEvent], every_s: float = QUIET_S) -> 
         await asyncio.gather(pending, return_exceptions=True)
         if hasattr(iterator, "aclose"):
             await iterator.aclose()
+
+
+class LiveText(Protocol):
+    """A message that shows a job's progress, edited in place within the platform's limits."""
+
+    def show(self, text: str) -> None:
+        """The newest progress text; shown when the platform allows, unless a newer one replaces it first."""
+
+    async def settle(self) -> None:
+        """Progress is over: returns once no progress edit can land any more (the final text goes out next)."""

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 
 from bot.slack.context import SlackContext
-from bot.slack.delivery import Delivery
+from bot.slack.delivery import create_deliveries
 from bot.slack.live import LiveMessage
 from db.models import Job, JobStatus
 from jobs.client import SubmitRequest
@@ -35,7 +35,9 @@ async def slack(tmp_path):
     )
     runtime = await Runtime.open(settings)
     ctx = SlackContext.create(settings, runtime, AsyncWebClient(token=TOKEN, base_url=fake.api_url))
-    yield fake, ctx, Delivery(ctx)
+    delivery = create_deliveries(ctx)
+    yield fake, ctx, delivery
+    await delivery.close()
     await ctx.close()
     keys = [k async for k in runtime.redis.scan_iter(match=f"{settings.queue_prefix}*")]
     if keys:
@@ -61,7 +63,7 @@ async def delivered_at(ctx: SlackContext, job_id: str):
 async def test_a_job_still_running_is_neither_claimed_nor_called_failed(slack):
     fake, ctx, delivery = slack
     job_id, ts = await submit(fake, ctx, seed=1)
-    await delivery.deliver_job(job_id)  # what a follower does when it stops waiting before the job ends
+    await delivery.deliver(job_id)  # what a follower does when it stops waiting before the job ends
     assert await delivered_at(ctx, job_id) is None
     assert not fake.called("chat.update")
 
@@ -85,7 +87,7 @@ async def test_one_result_that_cannot_be_posted_does_not_hold_up_the_others(slac
         await session.commit()
 
     with caplog.at_level(logging.ERROR):
-        await delivery.deliver_pending()
+        await delivery.sweep()
     # The failure goes to the person who asked only; the public progress message is removed.
     assert (CHANNEL, fine_ts) not in fake.messages and [m.ts for m in fake.deleted] == [fine_ts]
     assert [m.text for m in fake.private_to("U0ME")] == ["⚠️ The picture could not be read. (error id `abcd1234`)"]

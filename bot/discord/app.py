@@ -13,12 +13,13 @@ from discord.ext import commands
 from bot.budget import DISCORD_EDIT_LIMITS, RateBudget
 from bot.common import REMAP_DEBOUNCE_S, error_text, log_unexpected
 from bot.dedupe import SeenEvents
+from bot.delivery import Deliveries
 from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.gallery import GalleryCog
 from bot.discord.cogs.help import HelpCog
 from bot.discord.cogs.make import MakeCog
 from bot.discord.cogs.remap import RemapCog
-from bot.discord.delivery import Delivery
+from bot.discord.delivery import create_deliveries
 from bot.discord.once import OncePerInteractionTree
 from bot.discord.reaction_failures import ReactionFailures
 from bot.discord.replies import Reply, reply_ref_for
@@ -39,7 +40,7 @@ class WaveBot(commands.Bot):
     runtime: Runtime
     jobs: JobsClient
     records: ChatRecords
-    delivery: Delivery
+    delivery: Deliveries
     seen: SeenEvents
     download_session: aiohttp.ClientSession
 
@@ -63,14 +64,18 @@ class WaveBot(commands.Bot):
         self.records = ChatRecords(self.runtime, "discord")
         self.seen = SeenEvents(self.runtime.redis, self.settings.queue_prefix)
         self.estimates = WaitEstimates(self.runtime)
-        self.delivery = Delivery(self)
+        self.delivery = create_deliveries(self)
         self.download_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         for cog in (MakeCog(self), RemapCog(self, debounce_s=self.remap_debounce_s), GalleryCog(self),
                     AdminCog(self), HelpCog()):
             await self.add_cog(cog)
         self.add_dynamic_items(CancelButton)
         await self.sync_commands()
-        self._sweeper = asyncio.create_task(self.delivery.sweep_forever(self.sweep_interval_s))
+        self._sweeper = asyncio.create_task(self._deliver_forever())
+
+    async def _deliver_forever(self) -> None:
+        await self.wait_until_ready()
+        await self.delivery.sweep_forever(self.sweep_interval_s)
 
     async def sync_commands(self) -> None:
         """One guild while developing (instant), everywhere otherwise (Discord takes a while to spread it)."""

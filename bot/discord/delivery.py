@@ -1,4 +1,6 @@
-"""Progress while a job runs, and posting its results: once, even across restarts and after the token expires."""
+"""Discord's side of delivery: the interaction reply edited as a job moves on, and results posted there (or in the
+channel once the token has expired), with a thread of the job's sounds. Claims, retries and the sweep are
+:mod:`bot.delivery`'s."""
 
 from __future__ import annotations
 
@@ -9,149 +11,130 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.common import (
+    CANCELLED_TEXT,
     PROGRESS_EDIT_INTERVAL_S,
     SESSION_EMOJI,
     error_text,
-    log_unexpected,
+    failure_text,
     previous_render,
     roles,
 )
+from bot.delivery import Deliveries, follow_timeout_s
 from bot.discord import texts
-from bot.discord.replies import Reply, attach, message_ref, parse_ref, plan_files
+from bot.discord.replies import Reply, attach, message_ref, optional_int, parse_ref, plan_files
 from bot.discord.views import progress_view
-from bot.progress import ProgressLines, ticking
-from db.models import JobStatus
+from bot.progress import LiveText
+from bot.records import RunningJob
 from jobs.client import JobResult, RenderResult
-from jobs.events import JobEvent
 
 if TYPE_CHECKING:
     from bot.discord.app import WaveBot
 
 log = logging.getLogger(__name__)
 
+REFUSED_STATUSES = (400, 413)  # the request itself breaks a rule (Invalid Form Body, too large): again is no better
 RETRY_AFTER_UNKNOWN_S = 1.0  # how long the channel's edits hold back after discord.py gave up on a rate limit
 
 
-class Delivery:
-    def __init__(self, bot: "WaveBot", *, progress_interval_s: float = PROGRESS_EDIT_INTERVAL_S) -> None:
+def edit_scopes(channel_id: int | None) -> tuple[str, str]:
+    return "global", f"channel:{channel_id}"
+
+
+def create_deliveries(bot: WaveBot) -> Deliveries:
+    return Deliveries(DiscordPort(bot), bot.jobs, bot.records, estimates=bot.estimates,
+                      follow_timeout_s=follow_timeout_s(bot.settings))
+
+
+class LiveReply:
+    """A job's interaction reply showing its progress (with the Cancel button): at most one edit a second and
+    within the channel's and the bot's budgets, always the newest text when the turn comes; nothing once the
+    interaction token has expired."""
+
+    def __init__(self, bot: WaveBot, reply: Reply, job_id: str, *, shown: str | None = None,
+                 interval: float = PROGRESS_EDIT_INTERVAL_S) -> None:
         self.bot = bot
-        self.progress_interval_s = progress_interval_s
-        self._tasks: set[asyncio.Task] = set()
-        self._watched: set[str] = set()
+        self.reply = reply
+        self.job_id = job_id
+        self.interval = interval
+        self._shown = shown  # the text the reply was just given, if any
+        self._last_edit = asyncio.get_running_loop().time() if shown is not None else float("-inf")
+        self._pending: str | None = None
+        self._over = asyncio.Event()
+        self._flusher: asyncio.Task | None = None
 
-    # --------------------------------------------------------------------------------------------- watching
+    def show(self, text: str) -> None:
+        self._pending = text
+        if not self._over.is_set() and (self._flusher is None or self._flusher.done()):
+            self._flusher = asyncio.create_task(self._flush())
 
-    def watch(self, job_id: str, reply: Reply, *, shown: str | None = None) -> None:
-        """Show the job's progress in its reply, then deliver it. ``shown``: the text the reply was just given."""
-        self._watched.add(job_id)
-        self._spawn(self._watch_job(job_id, reply, shown))
+    async def settle(self) -> None:
+        self._over.set()
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
 
-    def watch_render(self, job_id: str, version: int) -> None:
-        self._spawn(self._watch_render(job_id, version))
-
-    def _spawn(self, coro) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _watch_job(self, job_id: str, reply: Reply, shown: str | None) -> None:
-        latest: list[JobEvent] = []
-        latest_text: list[str] = []
-        changed = asyncio.Event()
-        finished = asyncio.Event()
-        lines = ProgressLines(self.bot.estimates)
-
-        async def read() -> None:
-            try:
-                async for event in ticking(self.bot.jobs.events(job_id)):
-                    latest[:], latest_text[:] = [event], [await lines.text(event)]
-                    changed.set()
-            finally:
-                finished.set()
-                changed.set()
-
-        reader = asyncio.create_task(read())
+    async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
-        last_edit = loop.time() if shown is not None else 0.0
-        try:
-            while not finished.is_set():
-                await changed.wait()
-                changed.clear()
-                if finished.is_set() or not latest or latest[0].finished:
-                    break
-                if latest_text[0] == shown or not reply.token_alive:
-                    continue
-                # Discord asks for calm edits: at most one a second per reply and the channel's and bot's budgets,
-                # always showing the newest state when the turn comes.
-                await asyncio.sleep(max(0.0, last_edit + self.progress_interval_s - loop.time()))
-                if not await self.bot.budget.wait_turn_unless(edit_scopes(reply.channel_id), finished):
-                    break
-                if finished.is_set() or latest[0].finished:
-                    break
-                if latest_text[0] == shown:
-                    continue
-                text = latest_text[0]
-                last_edit = loop.time()
-                try:
-                    await reply.edit_original(text, view=progress_view(job_id))
-                    shown = text
-                except discord.HTTPException as error:
-                    log.warning("progress edit of job %s failed: %s", job_id, error)
-                    if error.status == 429:  # still rate-limited after discord.py's own retries: try again later
-                        self.bot.budget.back_off(edit_scopes(reply.channel_id), RETRY_AFTER_UNKNOWN_S)
-                        changed.set()
-            await reader
-            await self.deliver(job_id)
-        except Exception as exc:  # a watcher must never take the bot down
-            log_unexpected(f"watching job {job_id}", exc)
-        finally:
-            reader.cancel()
-            self._watched.discard(job_id)
+        scopes = edit_scopes(self.reply.channel_id)
+        while self._pending is not None and not self._over.is_set():
+            if self._pending == self._shown or not self.reply.token_alive:
+                self._pending = None
+                return
+            wait = self._last_edit + self.interval - loop.time()
+            if wait > 0 and await _set_within(self._over, wait):
+                return
+            if not await self.bot.budget.wait_turn_unless(scopes, self._over) or self._over.is_set():
+                return
+            text, self._pending = self._pending, None
+            if text == self._shown:
+                continue
+            self._last_edit = loop.time()
+            try:
+                await self.reply.edit_original(text, view=progress_view(self.job_id))
+                self._shown = text
+            except discord.HTTPException as error:
+                log.warning("progress edit of job %s failed: %s", self.job_id, error)
+                if error.status == 429:  # still rate-limited after discord.py's own retries: try again later
+                    self.bot.budget.back_off(scopes, RETRY_AFTER_UNKNOWN_S)
+                    if self._pending is None:
+                        self._pending = text
 
-    async def _watch_render(self, job_id: str, version: int) -> None:
-        try:
-            async for event in self.bot.jobs.events(job_id):
-                if event.finished:
-                    break
-            await self.deliver_render(job_id, version)
-        except Exception as exc:
-            log_unexpected(f"watching the remap of job {job_id}", exc)
 
-    # --------------------------------------------------------------------------------------------- delivery
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+        return True
+    except TimeoutError:
+        return False
 
-    async def deliver(self, job_id: str) -> None:
-        """Post a finished job's result (or its failure) exactly once."""
-        result = await self.bot.jobs.result(job_id)
-        if result.status == JobStatus.CANCELLED:
-            reply = Reply(self.bot, result.reply_ref, _int(result.channel_id))
-            if await self.bot.records.claim_job_delivery(job_id):
-                await _quietly(reply.edit_original("Cancelled.", view=None))
-            return
-        if not result.status.finished or not await self.bot.records.claim_job_delivery(job_id):
-            return
-        try:
-            if result.status == JobStatus.DONE and result.latest is not None:
-                await self._post_result(result, result.latest)
-            else:
-                await self._post_failure(result)
-        except Exception:
-            await self.bot.records.release_job_delivery(job_id)
-            raise
 
-    async def _post_failure(self, result: JobResult) -> None:
-        text = error_text(result.error or "WAVE could not finish this one.", result.error_id)
-        reply = Reply(self.bot, result.reply_ref, _int(result.channel_id))
+class DiscordPort:
+    def __init__(self, bot: WaveBot) -> None:
+        self.bot = bot
+
+    def refused_for_good(self, error: BaseException) -> bool:
+        return isinstance(error, discord.HTTPException) and error.status in REFUSED_STATUSES
+
+    def resume(self, running: RunningJob) -> LiveText | None:
+        """A reply whose token has expired stays as it is; the sweep posts the result in the channel."""
+        reply = Reply(self.bot, running.reply_ref, optional_int(running.channel_id))
+        return LiveReply(self.bot, reply, running.job_id) if reply.token_alive else None
+
+    def _reply(self, result: JobResult) -> Reply:
+        return Reply(self.bot, result.reply_ref, optional_int(result.channel_id))
+
+    async def post_cancelled(self, result: JobResult, live: LiveText | None) -> None:
+        await self._reply(result).edit_original(CANCELLED_TEXT, view=None)
+
+    async def post_failure(self, result: JobResult, live: LiveText | None) -> None:
+        text = failure_text(result.error, result.error_id)
+        reply = self._reply(result)
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         if not await reply.answer_privately(text):  # the token expired: the channel is the only way back
             await reply.send_to_channel(f"{texts.mention(result.owner)} {text}")
 
-    async def _post_result(self, result: JobResult, render: RenderResult) -> None:
-        reply = Reply(self.bot, result.reply_ref, _int(result.channel_id))
+    async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> str:
+        """The mix, the sheet and the casting in the reply (in the channel once its token has expired)."""
+        reply = self._reply(result)
         names = {}
         if render.mix_compressed:
             names[render.mix_compressed] = f"wave-mix{render.mix_compressed.suffix}"
@@ -178,44 +161,40 @@ class Delivery:
                 await reply.send_to_channel("", files=attach(batch, names))
         ref = message_ref(channel_id, message.id)
         await self.bot.records.remember_message(ref, result.job_id, "result", render_version=render.version)
-        await self.bot.records.mark_all_renders_delivered(result.job_id)
-        try:
-            await self._post_sources(result, reply, channel_id, message.id)
-        except discord.HTTPException as exc:
-            # The result itself is out; a missing thread must not make the whole delivery repeat.
-            log_unexpected(f"the sound thread of job {result.job_id}", exc)
+        return ref
 
-    async def _post_sources(self, result: JobResult, reply: Reply, channel_id: int, message_id: int) -> None:
+    async def post_sources(self, result: JobResult, posted_ref: str) -> None:
         """A thread under the result with one message per sound, each with the four session reactions."""
-        channel = self.bot.get_partial_messageable(channel_id, guild_id=reply.guild_id, type=discord.ChannelType.text)
+        channel_id, message_id = parse_ref(posted_ref)
+        guild_id = optional_int((result.reply_ref or {}).get("guild_id"))
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id, type=discord.ChannelType.text)
         thread = await channel.get_partial_message(message_id).create_thread(
             name=texts.thread_name(result), auto_archive_duration=1440)
         for source in result.sources:
             plan = plan_files([source.effect])
             files = attach(plan.batches[0], {source.effect: f"{source.variant_id}.wav"}) if plan.batches else []
-            posted = await thread.send(texts.source_text(source), files=files)
-            await self.bot.records.remember_message(message_ref(thread.id, posted.id), result.job_id, "source",
+            sent = await thread.send(texts.source_text(source), files=files)
+            await self.bot.records.remember_message(message_ref(thread.id, sent.id), result.job_id, "source",
                                                     variant_id=source.variant_id)
             for emoji in SESSION_EMOJI.values():
-                await posted.add_reaction(emoji)
+                await sent.add_reaction(emoji)
 
-    async def deliver_render(self, job_id: str, version: int) -> None:
-        """Post a remapped mix in the job's thread, once."""
-        result = await self.bot.jobs.result(job_id)
-        render = next((r for r in result.renders if r.version == version), None)
-        if render is None or render.status not in ("done", "failed"):
-            return
-        if not await self.bot.records.claim_render_delivery(job_id, version):
-            return
-        try:
-            posted = await self._post_render(result, render)
-        except Exception:
-            await self.bot.records.release_render_delivery(job_id, version)
-            raise
-        if posted is not None:
-            await self.bot.records.remember_message(message_ref(posted.channel.id, posted.id), job_id, "remap",
-                                                    render_version=version)
-            await self._refresh_sources(result, render)
+    async def post_render(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
+        """The remapped mix in the job's thread; then each sound whose part changed says what it plays now."""
+        channel = await self._thread_of(result)
+        version = render.version
+        names = {render.mix_compressed: f"wave-mix-v{version}{render.mix_compressed.suffix}"} if render.mix_compressed else {}
+        plan = plan_files([render.mix_compressed])
+        too_large = [names.get(p, p.name) for p in plan.too_large]
+        files = attach(plan.batches[0], names) if plan.batches else []
+        posted = await channel.send(texts.remap_text(result, render, too_large=too_large), files=files)
+        await self.bot.records.remember_message(message_ref(posted.channel.id, posted.id), result.job_id, "remap",
+                                                render_version=version)
+        await self._refresh_sources(result, render)
+
+    async def post_render_failure(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
+        channel = await self._thread_of(result)
+        await channel.send(error_text(f"The remap to version {render.version} could not be played.", result.error_id))
 
     async def _refresh_sources(self, result: JobResult, render: RenderResult) -> None:
         """After a remap, each sound whose part changed says what it plays now."""
@@ -236,76 +215,10 @@ class Delivery:
             except discord.HTTPException as error:  # one stale line must not undo the delivered mix
                 log.warning("could not update the sound message %s: %s", ref, error)
 
-    async def _post_render(self, result: JobResult, render: RenderResult) -> discord.Message | None:
-        channel = await self._thread_of(result)
-        version = render.version
-        if render.status != "done":
-            await channel.send(error_text(f"The remap to version {version} could not be played.", result.error_id))
-            return None
-        names = {render.mix_compressed: f"wave-mix-v{version}{render.mix_compressed.suffix}"} if render.mix_compressed else {}
-        plan = plan_files([render.mix_compressed])
-        too_large = [names.get(p, p.name) for p in plan.too_large]
-        files = attach(plan.batches[0], names) if plan.batches else []
-        return await channel.send(texts.remap_text(result, render, too_large=too_large), files=files)
-
     async def _thread_of(self, result: JobResult) -> discord.PartialMessageable:
         refs = await self.bot.records.messages_for(result.job_id, "source")
-        guild_id = _int((result.reply_ref or {}).get("guild_id"))
+        guild_id = optional_int((result.reply_ref or {}).get("guild_id"))
         channel_id = parse_ref(refs[0])[0] if refs else int(result.channel_id)
         return self.bot.get_partial_messageable(channel_id, guild_id=guild_id, type=discord.ChannelType.public_thread)
 
-    # ------------------------------------------------------------------------------------------------ sweep
 
-    async def sweep(self) -> None:
-        """Deliver what finished without a live watcher: while the bot was down, or after a lost event."""
-        for job_id in await self.bot.records.undelivered_jobs():
-            if job_id in self._watched:
-                continue
-            try:
-                await self.deliver(job_id)
-            except Exception as exc:
-                log_unexpected(f"delivering job {job_id}", exc)
-        for job_id, version in await self.bot.records.undelivered_renders():
-            try:
-                await self.deliver_render(job_id, version)
-            except Exception as exc:
-                log_unexpected(f"delivering version {version} of job {job_id}", exc)
-
-    async def resume_watching(self) -> None:
-        """After a restart: progress again in the replies of jobs still being made, while their token lives.
-        A reply whose token has expired stays as it is; the sweep posts the result in the channel."""
-        for running in await self.bot.records.running_jobs():
-            reply = Reply(self.bot, running.reply_ref, _int(running.channel_id))
-            if running.job_id not in self._watched and reply.token_alive:
-                self.watch(running.job_id, reply)
-
-    async def sweep_forever(self, interval_s: float) -> None:
-        await self.bot.wait_until_ready()
-        try:
-            await self.resume_watching()
-        except Exception as exc:  # noqa: BLE001 - results still arrive through the sweep
-            log_unexpected("resuming progress after a restart", exc)
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log_unexpected("the delivery sweep", exc)
-            await asyncio.sleep(interval_s)
-
-
-async def _quietly(coro) -> None:
-    try:
-        await coro
-    except discord.HTTPException as error:
-        log.info("could not update a reply: %s", error)
-
-
-def _int(value) -> int | None:
-    return int(value) if value not in (None, "") else None
-
-
-def edit_scopes(channel_id: int | None) -> tuple[str, str]:
-    return "global", f"channel:{channel_id}"
-
-
-__all__ = ["Delivery"]

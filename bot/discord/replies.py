@@ -81,7 +81,7 @@ class Reply:
         self.client = client
         self.reply_ref = reply_ref or {}
         self.channel_id = channel_id
-        self.guild_id = guild_id or _int(self.reply_ref.get("guild_id"))
+        self.guild_id = guild_id or optional_int(self.reply_ref.get("guild_id"))
 
     @property
     def token_alive(self) -> bool:
@@ -140,5 +140,5 @@ class Reply:
                                                                                        everyone=False))
 
 
-def _int(value) -> int | None:
+def optional_int(value) -> int | None:
     return int(value) if value not in (None, "") else None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.common import CANCEL, error_text, log_unexpected
+from bot.common import CANCEL, CANCELLED_TEXT, error_text, log_unexpected
 from bot.discord.access import interaction_is_admin
 from bot.discord.once import first_time
 
@@ -41,7 +41,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button], template=r"wave:ca
             if result.finished or not await bot.jobs.cancel(self.job_id):
                 await interaction.response.send_message("This one has already finished.", ephemeral=True)
                 return
-            await interaction.response.edit_message(content="Cancelled.", view=None)
+            await interaction.response.edit_message(content=CANCELLED_TEXT, view=None)
         except Exception as exc:
             error_id = log_unexpected("the cancel button", exc)
             if not interaction.response.is_done():

@@ -7,8 +7,9 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.common import clean_cue, error_text, log_unexpected
+from bot.delivery import Deliveries
 from bot.slack.context import PLATFORM, SlackContext, message_ref
-from bot.slack.delivery import RESULT, Delivery, ReplyRef
+from bot.slack.delivery import RESULT, ReplyRef
 from bot.slack.pictures import download_picture
 from jobs.client import SubmitRequest
 from pipeline.errors import WaveInputError
@@ -42,7 +43,7 @@ async def _post_progress(ctx: SlackContext, user_id: str, channel: str, thread_t
     return posted["channel"], posted["ts"]
 
 
-async def start_request(ctx: SlackContext, delivery: Delivery, *, team_id: str, user_id: str, channel: str,
+async def start_request(ctx: SlackContext, delivery: Deliveries, *, team_id: str, user_id: str, channel: str,
                         thread_ts: str | None, files: list[dict], song: str, cue: str | None) -> None:
     posted_in, ts = await _post_progress(ctx, user_id, channel, thread_ts)
     if posted_in != channel:

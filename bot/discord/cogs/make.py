@@ -17,7 +17,7 @@ from bot.common import (
     progress_text,
 )
 from bot.discord.access import may_steer
-from bot.discord.delivery import edit_scopes
+from bot.discord.delivery import LiveReply, edit_scopes
 from bot.discord.replies import Reply, message_ref, reply_ref_for
 from bot.discord.views import progress_view
 from bot.download import fetch
@@ -85,7 +85,7 @@ class MakeCog(commands.Cog):
         shown = progress_text(status)
         await self.bot.budget.wait_turn(edit_scopes(interaction.channel_id))
         await reply.edit_original(shown, view=None if status.finished else progress_view(job_id))
-        self.bot.delivery.watch(job_id, reply, shown=shown)
+        self.bot.delivery.watch(job_id, LiveReply(self.bot, reply, job_id, shown=shown))
 
     @wave.autocomplete("song")
     async def song_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -1,0 +1,35 @@
+"""``/wave``: opens the request form; ``/wave help``, ``/wave top`` and ``/wave gallery #channel`` answer privately."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.common import SLACK_HELP_TEXT
+from bot.slack import gallery
+from bot.slack.views import RequestOrigin, request_modal
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackWave
+
+
+def register(app: AsyncApp, wave: SlackWave) -> None:
+    ctx = wave.ctx
+
+    @app.command("/wave")
+    async def wave_command(ack, body: dict, client: AsyncWebClient) -> None:
+        text = (body.get("text") or "").strip()
+        word, _, rest = text.partition(" ")
+        team_id, user_id = body.get("team_id", ""), body["user_id"]
+        if word.lower() == "help":
+            await ack(text=SLACK_HELP_TEXT, response_type="ephemeral")
+        elif word.lower() == "top":
+            await ack(text=await gallery.top(ctx, team_id), response_type="ephemeral")
+        elif word.lower() == "gallery":
+            await ack(text=await gallery.set_gallery(ctx, team_id, user_id, rest), response_type="ephemeral")
+        else:
+            await ack()
+            origin = RequestOrigin(channel=body["channel_id"])
+            await client.views_open(trigger_id=body["trigger_id"], view=request_modal(origin, cue=text or None))
