@@ -18,7 +18,7 @@ from bot.progress import LiveText, ProgressLines, WaitEstimates, ticking
 from bot.records import ChatRecords, RunningJob
 from db.models import JobStatus
 from jobs.client import JobResult, JobsClient, RenderResult
-from wave_app.settings import Settings
+from wave_core.settings import Settings
 
 log = logging.getLogger(__name__)
 
