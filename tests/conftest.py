@@ -1,4 +1,6 @@
-"""Shared fixtures: real recorded sounds, real images, the GPU mark."""
+"""Fixtures every test folder shares: real recorded sounds, the GPU mark, databases, Redis and the jobs runtime.
+
+Each folder's own fixtures live in its own conftest.py; the helpers they build on live in ``wave_testing``."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from wave_testing.services import PG_ADMIN_URL, REDIS_TEST_URL
 
 # numba caches compiled code beside its sources; two test processes writing the same cache entry at once can leave
 # an index that points at another process's code, which crashes every later run. Each test worker gets its own.
@@ -72,8 +76,6 @@ def sample(samples_dir: Path):
 
 # ------------------------------------------------------------------------------------- databases, Redis, jobs
 
-PG_ADMIN_URL = os.environ.get("WAVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("WAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _pg_admin(statement: str) -> None:

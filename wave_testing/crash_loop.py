@@ -1,6 +1,6 @@
 """A crash loop for the job system: worker processes SIGKILLed at random (seeded) moments while jobs run.
 
-Each worker process (``python -m tests.crash_loop``) runs the lite pipeline and records in Redis when each stage's
+Each worker process (``python -m wave_testing.crash_loop``) runs the lite pipeline and records in Redis when each stage's
 work really starts and ends in it; a killed process's open stages end at the moment it was killed. From that record,
 ``crash_loop`` reports whether any stage ran twice at once and how long each killed stage took to start again.
 Shared by the crash test and ``bench/crash_recovery.py``.
@@ -20,7 +20,7 @@ from pathlib import Path
 from jobs.client import JobsClient, SubmitRequest
 from jobs.events import JobEvent
 from jobs.runtime import Runtime
-from tests.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi
+from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi
 from wave_core.settings import Settings
 
 STAGE_LOG_ENV = "WAVE_TEST_STAGE_LOG"
@@ -139,7 +139,7 @@ async def crash_loop(settings: Settings, work_dir: Path, *, kills: int = 20, pro
     def spawn() -> WorkerProcess:
         nonlocal spawned
         spawned += 1
-        return WorkerProcess(settings, work_dir / f"worker{spawned}.log", command=("tests.crash_loop",),
+        return WorkerProcess(settings, work_dir / f"worker{spawned}.log", command=("wave_testing.crash_loop",),
                              env={STAGE_LOG_ENV: stage_log, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"})
 
     image_seed = iter(range(1000, 10_000))

@@ -1,4 +1,5 @@
-"""Running the real WAVE Discord bot against the local fake Discord (tests/fake_discord.py)."""
+"""Running the real WAVE Discord bot against the local fake Discord (wave_testing/fake_discord.py); the fixtures that use it are in
+tests/bot/discord/conftest.py."""
 
 from __future__ import annotations
 
@@ -10,27 +11,13 @@ from pathlib import Path
 
 import discord
 import numpy as np
-import pytest
 import yarl
 from PIL import Image
 
 from bot.discord import WaveBot
-from tests.fake_discord import FakeDiscord
 from wave_core.settings import Settings
-
-REDIS_TEST_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-async def fake():
-    """A fresh fake Discord per test, with discord.py pointed at it."""
-    server = FakeDiscord()
-    await server.start()
-    old = point_discord_py_at(server)
-    yield server
-    restore_discord_py(old)
-    await server.stop()
-
+from wave_testing.fake_discord import FakeDiscord
+from wave_testing.services import REDIS_TEST_URL
 
 def point_discord_py_at(fake: FakeDiscord) -> tuple[str, yarl.URL]:
     """discord.py reads these two class attributes for every request and connection; returns the old values."""
@@ -102,17 +89,3 @@ def photo_bytes(seed: int = 0, size: int = 96) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture
-def settings(tmp_path, fake):
-    """Bot settings pointed at the test's fake Discord (use with ``fake``)."""
-    return bot_settings(tmp_path, fake)
-
-
-@pytest.fixture(autouse=True)
-async def rules_kept(fake, settings):
-    """Autouse where imported: after each test, its queues are emptied and the fake saw no broken rule."""
-    yield
-    await clear_redis(settings)
-    assert fake.violations == [], "the bot broke Discord's rules"

@@ -17,6 +17,7 @@ import mido
 import numpy as np
 from PIL import Image
 
+from jobs.client import SubmitRequest
 from jobs.worker import run_workers
 from wave_core.settings import Settings
 
@@ -57,6 +58,11 @@ def short_song_midi(seconds: float = 6.0) -> bytes:
     buffer = io.BytesIO()
     song.save(file=buffer)
     return buffer.getvalue()
+
+
+def request(user: str = "ana", seed: int = 0, **kw) -> SubmitRequest:
+    """A job request with a small picture and a short song, from a Discord user."""
+    return SubmitRequest(image=picture_bytes(seed), midi=short_song_midi(), user_id=user, platform="discord", **kw)
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.models import Job, Render
 from jobs.runtime import Runtime
-from tests.fake_slack import BOT_USER, FakeSlack, Message
+from wave_testing.fake_slack import BOT_USER, FakeSlack, Message
 
 SONG = "row_your_boat"  # the shortest song in the library
 SESSION_EMOJI = ["drum_with_drumsticks", "violin", "guitar", "musical_keyboard"]

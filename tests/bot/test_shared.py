@@ -18,7 +18,7 @@ from db.models import JobStatus
 from jobs.events import JobEvent
 from pipeline.errors import WaveInputError
 from pipeline.types import Session
-from tests.conftest import REDIS_TEST_URL
+from wave_testing.services import REDIS_TEST_URL
 
 HOSTS = ("cdn.discordapp.com", "127.0.0.1:8765")
 

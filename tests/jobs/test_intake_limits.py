@@ -19,7 +19,7 @@ from jobs.client import JobsClient, QuotaExceeded, SubmitRequest
 from pipeline.errors import WaveInputError
 from pipeline.vision import intake
 from pipeline.vision.intake import MAX_CUE_CHARS, check_image_header, load_image
-from tests.jobs_helpers import picture_bytes
+from wave_testing.jobs_helpers import picture_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,15 +16,11 @@ from jobs.events import WORKER_LOST_MESSAGE
 from jobs.gc import referenced_keys
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
-from tests.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi, workers
+from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, request, workers
 from wave_core.settings import Settings
 
 STAGE_ORDER = [s.value for s in (JobStatus.QUEUED, JobStatus.SEEING, JobStatus.HEARING, JobStatus.CASTING,
                                  JobStatus.BUILDING, JobStatus.PLAYING, JobStatus.DONE)]
-
-
-def request(user: str = "ana", seed: int = 0, **kw) -> SubmitRequest:
-    return SubmitRequest(image=picture_bytes(seed), midi=short_song_midi(), user_id=user, platform="discord", **kw)
 
 
 async def test_lifecycle_submit_to_done(runtime, jobs_settings):

@@ -24,9 +24,8 @@ from jobs.reaper import LEASE_GRACE_S, reap
 from jobs.runtime import Runtime
 from jobs.worker import run_workers
 from pipeline.progress import Progress, Stage, ignore_progress
-from tests.crash_loop import crash_loop
-from tests.jobs_helpers import workers
-from tests.test_jobs import request
+from wave_testing.crash_loop import crash_loop
+from wave_testing.jobs_helpers import request, workers
 from wave_core.settings import Settings
 
 DEFAULTS = Settings.model_fields

@@ -28,7 +28,7 @@ from pipeline.sheet import SoundSheet
 from pipeline.songs import load_midi
 from pipeline.vision.intake import load_image
 from pipeline.vision.jsonrepair import SheetParseError, parse_sound_sheet
-from tests.jobs_helpers import short_song_midi
+from wave_testing.jobs_helpers import short_song_midi
 
 _COMMON = {"deadline": None, "derandomize": True,
            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}

@@ -18,8 +18,8 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from tests.conftest import REDIS_TEST_URL
-from tests.disk_faults import fill_disk
+from wave_testing.services import REDIS_TEST_URL
+from wave_testing.disk_faults import fill_disk
 from wave_app import ops
 from wave_core import settings as settings_module
 from wave_app.cli import EXIT_INPUT, run

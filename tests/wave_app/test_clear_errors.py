@@ -19,8 +19,8 @@ from jobs import store as store_module
 from jobs import tasks
 from jobs.client import JobsClient, SubmitRequest
 from pipeline.errors import WaveInputError, WaveTransientError, is_permanent, os_error_message
-from tests.disk_faults import enospc, fill_disk
-from tests.jobs_helpers import picture_bytes
+from wave_testing.disk_faults import enospc, fill_disk
+from wave_testing.jobs_helpers import picture_bytes
 from wave_app import cli, ops
 from wave_core import settings as settings_module
 from wave_app.cli import EXIT_INPUT, run

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from db.migrate import head_revision, upgrade
-from tests.cli_helpers import run_command
-from tests.conftest import REDIS_TEST_URL
+from wave_testing.cli_helpers import run_command
+from wave_testing.services import REDIS_TEST_URL
 from wave_app import doctor
 from wave_app.doctor import run_checks
 from wave_core.settings import Settings

@@ -13,7 +13,7 @@ pytest.importorskip("huggingface_hub")
 torch = pytest.importorskip("torch")
 
 from pipeline.errors import WaveEngineError, WaveInputError
-from tests.cli_helpers import run_command
+from wave_testing.cli_helpers import run_command
 from wave_app import models_cmd
 from wave_app.models_cmd import check_models, download_model, missing_parts, models_for
 from wave_core.settings import Settings
@@ -21,16 +21,16 @@ from wave_core.settings import Settings
 
 @pytest.fixture(scope="module")
 def tiny_qwen(tmp_path_factory) -> Path:
-    from tests.qwen_tiny import save_tiny_qwen
+    from wave_testing.qwen_tiny import save_tiny_qwen
 
     return save_tiny_qwen(tmp_path_factory.mktemp("qwen") / "model")
 
 
 @pytest.fixture(scope="module")
 def tiny_audioldm2(tmp_path_factory) -> Path:
-    from tests.test_effects_audioldm2 import build_tiny_audioldm2
+    from wave_testing.audioldm2_parts import build_audioldm2
 
-    return build_tiny_audioldm2(tmp_path_factory.mktemp("audioldm2"))
+    return build_audioldm2(tmp_path_factory.mktemp("audioldm2"))
 
 
 def run_cli(argv: list[str], settings: Settings, monkeypatch) -> int:
@@ -145,7 +145,7 @@ def test_download_fetches_safetensors_and_no_pickled_copies(tmp_path):
 
 
 def test_stable_audio_weights_are_checked_like_any_pipeline(tmp_path):
-    from tests.audioldm2_parts import build_tiny_stable_audio
+    from wave_testing.audioldm2_parts import build_tiny_stable_audio
 
     model = build_tiny_stable_audio(tmp_path / "stable-audio")
     settings = Settings(profile="gpu", vision_engine="lite", effects_engine="stable_audio", stable_audio_model=str(model))

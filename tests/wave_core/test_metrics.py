@@ -15,7 +15,7 @@ from jobs.runner import WavePipeline
 from jobs.tasks import play_render, see_and_hear
 from wave_core import metrics
 from wave_core.logging_setup import make_handler
-from tests.jobs_helpers import picture_bytes, short_song_midi
+from wave_testing.jobs_helpers import picture_bytes, short_song_midi
 
 
 def sample(name: str, **labels) -> float:

@@ -8,8 +8,8 @@ import pytest
 
 from bot.common import HELP_TEXT
 from bot.records import ChatRecords
-from tests.discord_harness import bot_settings, clear_redis, fake, photo_bytes, running_bot  # noqa: F401 (fixture)
-from tests.fake_discord import EPHEMERAL
+from wave_testing.discord_harness import bot_settings, clear_redis, photo_bytes, running_bot
+from wave_testing.fake_discord import EPHEMERAL
 
 
 @pytest.fixture

@@ -6,24 +6,19 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from bot.common import CANCEL, SESSION_EMOJI, STAR, gallery_title
 from bot.records import ChatRecords
 from db.models import JobStatus
 from jobs.client import JobsClient, SubmitRequest
 from jobs.runtime import Runtime
 from pipeline.types import Session
-from tests.discord_harness import (  # noqa: F401 (fixtures)
-    bot_settings,
-    clear_redis,
-    eventually,
-    fake,
-    photo_bytes,
-    rules_kept,
-    running_bot,
-    settings,
-)
-from tests.fake_discord import DEFERRED_MESSAGE, EPHEMERAL, UPDATE_MESSAGE
-from tests.jobs_helpers import workers
+from wave_testing.discord_harness import bot_settings, clear_redis, eventually, photo_bytes, running_bot
+from wave_testing.fake_discord import DEFERRED_MESSAGE, EPHEMERAL, UPDATE_MESSAGE
+from wave_testing.jobs_helpers import workers
+
+pytestmark = pytest.mark.usefixtures("rules_kept")
 
 SONG = "row_your_boat"  # the shortest library song keeps the renders quick
 RENDER_TIMEOUT = 240

@@ -3,6 +3,7 @@ redelivered interaction is answered once, progress edits keep the channel's budg
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.budget import Limit, RateBudget
@@ -10,10 +11,9 @@ from bot.common import ordinal
 from bot.records import ChatRecords
 from db.models import Job, JobStatus
 from jobs.events import JobEvent, ProgressReporter, publish
-from tests import discord_harness
-from tests.discord_harness import photo_bytes, running_bot
+from wave_testing.discord_harness import photo_bytes, running_bot
 
-fake, settings, rules_kept = discord_harness.fake, discord_harness.settings, discord_harness.rules_kept  # fixtures
+pytestmark = pytest.mark.usefixtures("rules_kept")
 
 SONG = "row_your_boat"
 

@@ -7,13 +7,16 @@ import asyncio
 import logging
 import re
 
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.common import CANCEL, SESSION_EMOJI, STAR
 from bot.records import ChatRecords
 from jobs.client import JobsClient, SubmitRequest
 from pipeline.types import Session
-from tests.discord_harness import fake, photo_bytes, rules_kept, running_bot, settings  # noqa: F401 (fixtures)
+from wave_testing.discord_harness import photo_bytes, running_bot
+
+pytestmark = pytest.mark.usefixtures("rules_kept")
 
 ERROR_ID = re.compile(r"error id `([0-9a-f]{8})`")
 

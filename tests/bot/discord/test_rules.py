@@ -7,8 +7,7 @@ import json
 import aiohttp
 
 from bot.discord.replies import MAX_FILE_BYTES, fit, plan_files
-from tests.discord_harness import fake  # noqa: F401 (fixture)
-from tests.fake_discord import AUTOCOMPLETE, FakeDiscord
+from wave_testing.fake_discord import AUTOCOMPLETE, FakeDiscord
 
 
 def test_files_are_split_into_messages_of_ten_and_oversized_ones_left_out(tmp_path, sample):

@@ -15,9 +15,9 @@ from bot.slack.live import LiveMessage
 from db.models import Job, JobStatus
 from jobs.client import SubmitRequest
 from jobs.runtime import Runtime
-from tests.conftest import REDIS_TEST_URL
-from tests.fake_slack import FakeSlack
-from tests.jobs_helpers import picture_bytes
+from wave_testing.services import REDIS_TEST_URL
+from wave_testing.fake_slack import FakeSlack
+from wave_testing.jobs_helpers import picture_bytes
 from wave_core.settings import Settings
 
 TOKEN = "xoxb-delivery"

@@ -17,7 +17,7 @@ from bot.slack.live import LiveMessage, share_rate_limits
 from bot.slack.pictures import first_picture
 from bot.slack.views import RequestOrigin, read_submission, request_modal, song_options
 from pipeline.errors import WaveInputError
-from tests.fake_slack import FakeSlack
+from wave_testing.fake_slack import FakeSlack
 
 TOKEN = "xoxb-parts"
 

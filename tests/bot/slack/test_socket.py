@@ -20,10 +20,10 @@ from bot.slack import serve_slack
 from db.models import Job
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
-from tests.conftest import REDIS_TEST_URL
-from tests.fake_slack import ACK_DEADLINE_S, BOT_USER, FakeSlack, Message
-from tests.jobs_helpers import picture_bytes, workers
-from tests.slack_helpers import (
+from wave_testing.services import REDIS_TEST_URL
+from wave_testing.fake_slack import ACK_DEADLINE_S, BOT_USER, FakeSlack, Message
+from wave_testing.jobs_helpers import picture_bytes, workers
+from wave_testing.slack_helpers import (
     SESSION_EMOJI,
     SONG,
     forget_queues,

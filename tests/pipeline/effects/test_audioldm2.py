@@ -13,7 +13,7 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from audioldm2_parts import audioldm2_components, build_audioldm2, five_variant_sheet
+from wave_testing.audioldm2_parts import audioldm2_components, build_audioldm2, five_variant_sheet
 
 from pipeline.effects import get_effects_engine
 from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine, RankedAudioLDM2Pipeline

@@ -13,7 +13,7 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from audioldm2_parts import build_tiny_stable_audio, five_variant_sheet
+from wave_testing.audioldm2_parts import build_tiny_stable_audio, five_variant_sheet
 
 from pipeline.effects import get_effects_engine
 from pipeline.effects.prompts import NEGATIVE_PROMPT

@@ -27,7 +27,7 @@ from pipeline.mix.meters import SILENCE_LUFS
 from pipeline.mix.roles import ROLE_SOUND
 from pipeline.mix.spectrum import OCTAVE_CENTRES_HZ, octave_band_levels, tilt_deviation
 from pipeline.types import Session
-from tests.disk_faults import enospc
+from wave_testing.disk_faults import enospc
 
 SR = 44100
 

@@ -17,7 +17,7 @@ xgr = pytest.importorskip("xgrammar")
 jsonschema = pytest.importorskip("jsonschema")
 
 import torch
-from qwen_tiny import save_tiny_qwen
+from wave_testing.qwen_tiny import save_tiny_qwen
 
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt

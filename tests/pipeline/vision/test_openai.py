@@ -15,8 +15,8 @@ pytest.importorskip("torch")
 pytest.importorskip("xgrammar")
 
 import torch
-from qwen_tiny import save_tiny_qwen
-from vlm_server import VLMServer
+from wave_testing.qwen_tiny import save_tiny_qwen
+from wave_testing.vlm_server import VLMServer
 
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.vision import get_vision_engine

@@ -17,7 +17,7 @@ from pipeline.vision.qwen import QwenVision, RepeatingTailStop
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from qwen_tiny import save_tiny_qwen
+from wave_testing.qwen_tiny import save_tiny_qwen
 
 TOKEN_SIDE = 28  # one image token per 28x28 block of the resized image
 CAP = 64 * TOKEN_SIDE * TOKEN_SIDE
