@@ -16,7 +16,7 @@ import yaml
 from wave_app import config_doc
 from wave_core.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker" / "compose.yml"
 WAVE_SERVICES = {"migrate", "gpu-worker", "cpu-worker", "discord-bot", "slack-bot"}
 

@@ -21,7 +21,7 @@ from pipeline.vision import intake
 from pipeline.vision.intake import MAX_CUE_CHARS, check_image_header, load_image
 from wave_testing.jobs_helpers import picture_bytes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def encode(image: Image.Image, fmt: str, **params) -> bytes:

@@ -100,7 +100,7 @@ def test_modal_round_trip_and_song_options():
 
 
 def test_manifest_lists_what_the_app_uses():
-    manifest = yaml.safe_load((Path(__file__).parents[1] / "bot/slack/manifest.yml").read_text())
+    manifest = yaml.safe_load((Path(__file__).parents[3] / "bot/slack/manifest.yml").read_text())
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "files:read", "files:write", "reactions:read", "reactions:write",
             "app_mentions:read", "users:read"} == scopes
