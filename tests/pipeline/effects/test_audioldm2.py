@@ -13,7 +13,7 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from wave_testing.audioldm2_parts import audioldm2_components, build_audioldm2, five_variant_sheet
+from wave_testing.audioldm2_parts import audioldm2_components, five_variant_sheet
 
 from pipeline.effects import get_effects_engine
 from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine, RankedAudioLDM2Pipeline
@@ -21,11 +21,6 @@ from pipeline.effects.prompts import NEGATIVE_PROMPT
 from pipeline.errors import WaveEngineError
 
 SECONDS = 0.25
-
-
-def build_tiny_audioldm2(directory: Path) -> Path:
-    """Save a tiny, randomly initialised AudioLDM2 pipeline (same component classes as cvssp/audioldm2)."""
-    return build_audioldm2(directory)
 
 
 class CountingEngine(AudioLDM2EffectsEngine):
@@ -40,20 +35,15 @@ class CountingEngine(AudioLDM2EffectsEngine):
         return super().render(requests, progress)
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_audioldm2(tmp_path_factory.mktemp("tiny-audioldm2"))
-
-
-def _engine(tiny_model: Path, cache: Path, device: str = "cpu", **options) -> CountingEngine:
+def _engine(tiny_audioldm2_dir: Path, cache: Path, device: str = "cpu", **options) -> CountingEngine:
     return CountingEngine(
-        model_id=str(tiny_model), device=device, steps=3, seconds=SECONDS, waveforms_per_prompt=2,
+        model_id=str(tiny_audioldm2_dir), device=device, steps=3, seconds=SECONDS, waveforms_per_prompt=2,
         effects_cache_dir=cache, **options,
     )
 
 
-def test_generates_one_ranked_effect_per_variant_in_one_batch(tiny_model: Path, tmp_path: Path) -> None:
-    engine = _engine(tiny_model, tmp_path / "cache")
+def test_generates_one_ranked_effect_per_variant_in_one_batch(tiny_audioldm2_dir: Path, tmp_path: Path) -> None:
+    engine = _engine(tiny_audioldm2_dir, tmp_path / "cache")
     sheet = five_variant_sheet()
     events: list[float] = []
     paths = engine.generate(sheet, tmp_path / "out", seed=7, progress=lambda _m, f: events.append(f))
@@ -78,7 +68,7 @@ def test_generates_one_ranked_effect_per_variant_in_one_batch(tiny_model: Path, 
         assert 0.05 < info.duration <= SECONDS + 0.01
         audio, _ = sf.read(paths[variant.id])
         assert np.isfinite(audio).all() and 0.5 < np.max(np.abs(audio)) <= 10 ** (-1 / 20) + 1e-3
-        assert variant.effect_engine == "audioldm2" and variant.effect_model == str(tiny_model)
+        assert variant.effect_engine == "audioldm2" and variant.effect_model == str(tiny_audioldm2_dir)
         assert variant.prompt and variant.play_method in variant.prompt and "non-musical" in variant.prompt
         assert isinstance(variant.seed, int)
         seeds.add(variant.seed)
@@ -117,14 +107,14 @@ def test_ranking_matches_clap_scores_of_own_candidates(tmp_path: Path) -> None:
         assert {ranked[2 * i].numpy().tobytes(), ranked[2 * i + 1].numpy().tobytes()} == own
 
 
-def test_same_seed_same_effects_and_cache_skips_pipeline(tiny_model: Path, tmp_path: Path) -> None:
+def test_same_seed_same_effects_and_cache_skips_pipeline(tiny_audioldm2_dir: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    first = _engine(tiny_model, cache)
+    first = _engine(tiny_audioldm2_dir, cache)
     sheet = five_variant_sheet()
     paths = first.generate(sheet, tmp_path / "a", seed=3)
     assert first.batches == [5]
 
-    again = _engine(tiny_model, cache)
+    again = _engine(tiny_audioldm2_dir, cache)
     sheet_again = five_variant_sheet()
     paths_again = again.generate(sheet_again, tmp_path / "b", seed=3)
     assert again.batches == [] and again._pipe is None  # every effect came from the cache; nothing was loaded
@@ -133,7 +123,7 @@ def test_same_seed_same_effects_and_cache_skips_pipeline(tiny_model: Path, tmp_p
     assert [v.seed for _, v in sheet.variants()] == [v.seed for _, v in sheet_again.variants()]
 
     # Without a cache, the same seed gives the same sounds; another seed gives others.
-    fresh = _engine(tiny_model, None)
+    fresh = _engine(tiny_audioldm2_dir, None)
     repeat = fresh.generate(five_variant_sheet(), tmp_path / "c", seed=3)
     other = fresh.generate(five_variant_sheet(), tmp_path / "d", seed=4)
     assert fresh.batches == [5, 5]
@@ -142,8 +132,8 @@ def test_same_seed_same_effects_and_cache_skips_pipeline(tiny_model: Path, tmp_p
     assert not np.allclose(sf.read(other[key])[0][:1000], sf.read(paths[key])[0][:1000], atol=1e-3)
 
 
-def test_negative_prompt_is_sent_for_every_variant(tiny_model: Path, tmp_path: Path) -> None:
-    engine = _engine(tiny_model, None)
+def test_negative_prompt_is_sent_for_every_variant(tiny_audioldm2_dir: Path, tmp_path: Path) -> None:
+    engine = _engine(tiny_audioldm2_dir, None)
     seen: dict = {}
     original = engine.pipe.__call__
 
@@ -176,8 +166,8 @@ def test_missing_model_offline_gives_clear_error(monkeypatch, tmp_path: Path) ->
 
 
 @pytest.mark.gpu
-def test_batched_generation_on_cuda_in_fp16(tiny_model: Path, tmp_path: Path) -> None:
-    engine = CountingEngine(model_id=str(tiny_model), device="cuda", steps=3, seconds=SECONDS, effects_cache_dir=None)
+def test_batched_generation_on_cuda_in_fp16(tiny_audioldm2_dir: Path, tmp_path: Path) -> None:
+    engine = CountingEngine(model_id=str(tiny_audioldm2_dir), device="cuda", steps=3, seconds=SECONDS, effects_cache_dir=None)
     assert engine.waveforms_per_prompt == 2  # the CUDA default
     sheet = five_variant_sheet()
     paths = engine.generate(sheet, tmp_path / "out", seed=1)
@@ -191,10 +181,10 @@ def test_batched_generation_on_cuda_in_fp16(tiny_model: Path, tmp_path: Path) ->
 # ------------------------------------------------------------------------------------- CLAP as in the checkpoint
 
 
-def test_clap_is_unfused_with_rand_trunc_and_its_features_are_made_on_the_device(tiny_model: Path) -> None:
+def test_clap_is_unfused_with_rand_trunc_and_its_features_are_made_on_the_device(tiny_audioldm2_dir: Path) -> None:
     """The checkpoint's unfused CLAP takes one mel channel cut with rand_trunc; the engine computes those features
     with torch where the pipeline runs, and they equal transformers' numpy extractor's."""
-    pipe = _engine(tiny_model, None).pipe
+    pipe = _engine(tiny_audioldm2_dir, None).pipe
     extractor = pipe.feature_extractor
     assert (extractor.truncation, extractor.frequency_min) == ("rand_trunc", 50)
     assert pipe.text_encoder.config.audio_config.enable_fusion is False
@@ -208,8 +198,8 @@ def test_clap_is_unfused_with_rand_trunc_and_its_features_are_made_on_the_device
     torch.testing.assert_close(features, expected.input_features.float(), atol=1e-3, rtol=1e-4)
 
 
-def test_one_candidate_per_effect_skips_clap(tiny_model: Path, tmp_path: Path, monkeypatch) -> None:
-    engine = _engine(tiny_model, None)
+def test_one_candidate_per_effect_skips_clap(tiny_audioldm2_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    engine = _engine(tiny_audioldm2_dir, None)
     engine.waveforms_per_prompt = 1
     calls = []
     monkeypatch.setattr(engine.pipe.text_encoder, "forward", lambda *a, **k: calls.append(k))
@@ -220,7 +210,7 @@ def test_one_candidate_per_effect_skips_clap(tiny_model: Path, tmp_path: Path, m
 # ------------------------------------------------------------------------------------ unusable model output
 
 
-def test_a_nan_effect_is_remade_once_with_a_new_seed(tiny_model: Path, tmp_path: Path) -> None:
+def test_a_nan_effect_is_remade_once_with_a_new_seed(tiny_audioldm2_dir: Path, tmp_path: Path) -> None:
     from pipeline.effects.prompts import retry_seed
 
     class FirstOutputBroken(CountingEngine):
@@ -230,11 +220,11 @@ def test_a_nan_effect_is_remade_once_with_a_new_seed(tiny_model: Path, tmp_path:
                 audios[2] = np.full_like(audios[2], np.nan)
             return audios
 
-    engine = FirstOutputBroken(model_id=str(tiny_model), device="cpu", steps=3, seconds=SECONDS,
+    engine = FirstOutputBroken(model_id=str(tiny_audioldm2_dir), device="cpu", steps=3, seconds=SECONDS,
                                waveforms_per_prompt=2, effects_cache_dir=tmp_path / "cache")
     sheet = five_variant_sheet()
     reference = five_variant_sheet()
-    _engine(tiny_model, None).generate(reference, tmp_path / "reference", seed=5)
+    _engine(tiny_audioldm2_dir, None).generate(reference, tmp_path / "reference", seed=5)
     paths = engine.generate(sheet, tmp_path / "out", seed=5)
 
     assert engine.batches == [5, 1]
@@ -245,8 +235,8 @@ def test_a_nan_effect_is_remade_once_with_a_new_seed(tiny_model: Path, tmp_path:
     assert np.isfinite(audio).all() and np.max(np.abs(audio)) > 0.5
 
 
-def test_a_model_that_makes_nan_twice_fails_clearly(tiny_model: Path, tmp_path: Path) -> None:
-    engine = _engine(tiny_model, None)
+def test_a_model_that_makes_nan_twice_fails_clearly(tiny_audioldm2_dir: Path, tmp_path: Path) -> None:
+    engine = _engine(tiny_audioldm2_dir, None)
     with torch.no_grad():
         for parameter in engine.pipe.vocoder.parameters():
             parameter.fill_(float("nan"))
@@ -291,17 +281,17 @@ def test_missing_weights_fail_at_once_without_asking_the_hub(monkeypatch, tmp_pa
     assert "wave models download --profile gpu" in caught.value.user_message
 
 
-def test_weights_on_disk_load_without_the_network(tiny_model: Path, monkeypatch) -> None:
+def test_weights_on_disk_load_without_the_network(tiny_audioldm2_dir: Path, monkeypatch) -> None:
     import socket
 
     recorder = ConnectionRecorder()
     monkeypatch.setattr(socket.socket, "connect", recorder)
-    engine = _engine(tiny_model, None).load()
+    engine = _engine(tiny_audioldm2_dir, None).load()
     assert engine.pipe is not None and recorder.addresses == []
 
 
-def test_warm_up_runs_the_model_once(tiny_model: Path) -> None:
-    engine = _engine(tiny_model, None)
+def test_warm_up_runs_the_model_once(tiny_audioldm2_dir: Path) -> None:
+    engine = _engine(tiny_audioldm2_dir, None)
     calls = []
     original = RankedAudioLDM2Pipeline.__call__
     engine.load()

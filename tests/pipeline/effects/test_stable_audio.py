@@ -13,7 +13,7 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from wave_testing.audioldm2_parts import build_tiny_stable_audio, five_variant_sheet
+from wave_testing.audioldm2_parts import five_variant_sheet
 
 from pipeline.effects import get_effects_engine
 from pipeline.effects.prompts import NEGATIVE_PROMPT
@@ -21,11 +21,6 @@ from pipeline.effects.stable_audio import StableAudioEffectsEngine
 from pipeline.errors import WaveEngineError, WaveInputError
 
 SECONDS = 0.25
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_stable_audio(tmp_path_factory.mktemp("tiny-stable-audio"))
 
 
 class CountingEngine(StableAudioEffectsEngine):
@@ -39,12 +34,12 @@ class CountingEngine(StableAudioEffectsEngine):
         return super().render(requests, progress)
 
 
-def _engine(tiny_model: Path, cache: Path | None) -> CountingEngine:
-    return CountingEngine(model_id=str(tiny_model), device="cpu", steps=3, seconds=SECONDS, effects_cache_dir=cache)
+def _engine(tiny_stable_audio_dir: Path, cache: Path | None) -> CountingEngine:
+    return CountingEngine(model_id=str(tiny_stable_audio_dir), device="cpu", steps=3, seconds=SECONDS, effects_cache_dir=cache)
 
 
-def test_generates_one_effect_per_variant_in_one_batch(tiny_model: Path, tmp_path: Path) -> None:
-    engine = _engine(tiny_model, tmp_path / "cache")
+def test_generates_one_effect_per_variant_in_one_batch(tiny_stable_audio_dir: Path, tmp_path: Path) -> None:
+    engine = _engine(tiny_stable_audio_dir, tmp_path / "cache")
     sheet = five_variant_sheet()
     paths = engine.generate(sheet, tmp_path / "out", seed=7)
 
@@ -56,23 +51,23 @@ def test_generates_one_effect_per_variant_in_one_batch(tiny_model: Path, tmp_pat
         assert 0.05 < info.duration <= SECONDS + 0.01
         audio, _ = sf.read(paths[variant.id])
         assert np.isfinite(audio).all() and np.max(np.abs(audio)) > 0.5
-        assert variant.effect_engine == "stable_audio" and variant.effect_model == str(tiny_model)
+        assert variant.effect_engine == "stable_audio" and variant.effect_model == str(tiny_stable_audio_dir)
         assert "non-musical" in variant.prompt
 
 
-def test_an_effect_depends_on_its_own_seed_only(tiny_model: Path, tmp_path: Path) -> None:
-    whole = _engine(tiny_model, None).generate(five_variant_sheet(), tmp_path / "whole", seed=3)
+def test_an_effect_depends_on_its_own_seed_only(tiny_stable_audio_dir: Path, tmp_path: Path) -> None:
+    whole = _engine(tiny_stable_audio_dir, None).generate(five_variant_sheet(), tmp_path / "whole", seed=3)
     sheet = five_variant_sheet()
     sheet.sound_sources = sheet.sound_sources[:3]  # a smaller batch around the same first effect
-    again = _engine(tiny_model, None).generate(sheet, tmp_path / "again", seed=3)
-    other = _engine(tiny_model, None).generate(five_variant_sheet(), tmp_path / "other", seed=4)
+    again = _engine(tiny_stable_audio_dir, None).generate(sheet, tmp_path / "again", seed=3)
+    other = _engine(tiny_stable_audio_dir, None).generate(five_variant_sheet(), tmp_path / "other", seed=4)
     key = next(iter(whole))
     np.testing.assert_allclose(sf.read(again[key])[0], sf.read(whole[key])[0], atol=2e-4)
     assert not np.allclose(sf.read(other[key])[0][:500], sf.read(whole[key])[0][:500], atol=1e-3)
 
 
-def test_negative_prompt_and_length_reach_the_pipeline(tiny_model: Path, tmp_path: Path) -> None:
-    engine = _engine(tiny_model, None)
+def test_negative_prompt_and_length_reach_the_pipeline(tiny_stable_audio_dir: Path, tmp_path: Path) -> None:
+    engine = _engine(tiny_stable_audio_dir, None)
     seen: dict = {}
     original = type(engine.pipe).__call__
 
@@ -87,8 +82,8 @@ def test_negative_prompt_and_length_reach_the_pipeline(tiny_model: Path, tmp_pat
     assert len(seen["generator"]) == 5 and seen["num_inference_steps"] == 3
 
 
-def test_too_long_and_missing_weights_fail_clearly(tiny_model: Path, tmp_path: Path, monkeypatch) -> None:
-    long = CountingEngine(model_id=str(tiny_model), device="cpu", steps=2, seconds=1.0, effects_cache_dir=None)
+def test_too_long_and_missing_weights_fail_clearly(tiny_stable_audio_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    long = CountingEngine(model_id=str(tiny_stable_audio_dir), device="cpu", steps=2, seconds=1.0, effects_cache_dir=None)
     with pytest.raises(WaveInputError, match="at most 0.3 s"):
         long.generate(five_variant_sheet(), tmp_path / "out")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from pipeline.engines import EngineEntry, EngineRegistry
 from pipeline.errors import WaveInputError

@@ -8,8 +8,6 @@ import itertools
 import json
 
 import pytest
-from PIL import Image
-from skimage import data
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -17,7 +15,6 @@ xgr = pytest.importorskip("xgrammar")
 jsonschema = pytest.importorskip("jsonschema")
 
 import torch
-from wave_testing.qwen_tiny import save_tiny_qwen
 
 from pipeline.sheet import SoundSheet
 from pipeline.vision import prompt
@@ -32,23 +29,17 @@ RUNS = 100
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory) -> QwenVision:
+def engine(tiny_qwen_dir) -> QwenVision:
     torch.set_num_threads(1)
-    directory = save_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
-    return QwenVision(model_id=str(directory), device="cpu", max_pixels=16 * 28 * 28, max_new_tokens=4096,
+    return QwenVision(model_id=str(tiny_qwen_dir), device="cpu", max_pixels=16 * 28 * 28, max_new_tokens=4096,
                       temperature=1.0, seed=0, sheet_limits=LIMITS).load()
 
 
-@pytest.fixture(scope="module")
-def photo() -> Image.Image:
-    return Image.fromarray(data.astronaut())
-
-
-def test_random_weights_write_a_valid_sheet_in_every_one_of_100_samples(engine, photo):
+def test_random_weights_write_a_valid_sheet_in_every_one_of_100_samples(engine, astronaut):
     """100 sheets sampled at temperature 1 in one batched generate call, each row held to the grammar by its own
     matcher: every one is schema-valid JSON that WAVE's sheet rules accept."""
     tokenizer = engine.processor.tokenizer
-    inputs = engine.prepare_inputs(photo, prompt.build_conversation())
+    inputs = engine.prepare_inputs(astronaut, prompt.build_conversation())
     prompt_length = inputs["input_ids"].shape[1]
     torch.manual_seed(0)
     with torch.inference_mode():
@@ -68,7 +59,7 @@ def test_random_weights_write_a_valid_sheet_in_every_one_of_100_samples(engine, 
     assert bool(ended.all())  # every sheet was closed by the model, none cut by the token budget
 
 
-def test_describe_writes_a_valid_sheet_at_the_first_try(engine, photo, monkeypatch):
+def test_describe_writes_a_valid_sheet_at_the_first_try(engine, astronaut, monkeypatch):
     calls = []
     real_generate = engine.model.generate
 
@@ -77,7 +68,7 @@ def test_describe_writes_a_valid_sheet_at_the_first_try(engine, photo, monkeypat
         return real_generate(**kwargs)
 
     monkeypatch.setattr(engine.model, "generate", counting_generate)
-    sheet = engine.describe(photo, cue="make it melancholic")
+    sheet = engine.describe(astronaut, cue="make it melancholic")
 
     assert len(calls) == 1 and calls[0]["max_new_tokens"] == max_reply_characters(LIMITS) + 1
     assert sheet.engine == "qwen" and 5 <= len(sheet.variants()) <= 6 and sheet.cue == "make it melancholic"
@@ -108,8 +99,8 @@ def test_default_limits_bound_every_string_and_list():
     assert 1000 < max_reply_characters() < 12000
 
 
-def test_without_the_grammar_the_same_model_writes_no_sheet(engine, photo):
-    reply = engine.reply(photo, prompt.build_conversation(), max_new_tokens=60, constrained=False)
+def test_without_the_grammar_the_same_model_writes_no_sheet(engine, astronaut):
+    reply = engine.reply(astronaut, prompt.build_conversation(), max_new_tokens=60, constrained=False)
     with pytest.raises(ValueError):
         json.loads(reply)
 

@@ -9,13 +9,11 @@ import socket
 
 import pytest
 from PIL import Image
-from skimage import data
 
 pytest.importorskip("torch")
 pytest.importorskip("xgrammar")
 
 import torch
-from wave_testing.qwen_tiny import save_tiny_qwen
 from wave_testing.vlm_server import VLMServer
 
 from pipeline.errors import WaveEngineError, WaveInputError
@@ -30,21 +28,15 @@ MAX_PIXELS = 16 * 28 * 28
 
 
 @pytest.fixture(scope="module")
-def served_model(tmp_path_factory) -> QwenVision:
+def served_model(tiny_qwen_dir) -> QwenVision:
     torch.set_num_threads(1)
-    directory = save_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
-    return QwenVision(model_id=str(directory), device="cpu", sheet_limits=LIMITS, max_pixels=MAX_PIXELS).load()
+    return QwenVision(model_id=str(tiny_qwen_dir), device="cpu", sheet_limits=LIMITS, max_pixels=MAX_PIXELS).load()
 
 
 @pytest.fixture()
 def server(served_model):
     with VLMServer(served_model) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def photo() -> Image.Image:
-    return Image.fromarray(data.astronaut())
 
 
 def client(server: VLMServer, **options) -> OpenAIVision:
@@ -55,9 +47,9 @@ def client(server: VLMServer, **options) -> OpenAIVision:
     return engine
 
 
-def test_a_served_model_writes_the_sheet_under_the_schema(server, photo):
+def test_a_served_model_writes_the_sheet_under_the_schema(server, astronaut):
     engine = client(server)
-    sheet = engine.describe(photo, cue="make it melancholic")
+    sheet = engine.describe(astronaut, cue="make it melancholic")
 
     assert sheet.engine == "openai" and sheet.model == "tiny-qwen" and sheet.cue == "make it melancholic"
     assert 5 <= len(sheet.variants()) <= 6
@@ -76,28 +68,28 @@ def test_a_served_model_writes_the_sheet_under_the_schema(server, photo):
     assert '"make it melancholic"' in text_part["text"]
 
 
-def test_busy_answers_are_retried_with_growing_backoff(server, photo):
+def test_busy_answers_are_retried_with_growing_backoff(server, astronaut):
     server.fail_next = [503, 429]
     engine = client(server, backoff_s=0.5)
 
-    sheet = engine.describe(photo)
+    sheet = engine.describe(astronaut)
 
     assert len(sheet.variants()) >= 5
     assert len(server.requests) == 3 and engine.sleeps == [0.5, 1.0]
 
 
-def test_a_wrong_key_fails_at_once_naming_the_setting(server, photo):
+def test_a_wrong_key_fails_at_once_naming_the_setting(server, astronaut):
     engine = client(server)
     engine.api_key = "wrong"
 
     with pytest.raises(WaveEngineError) as caught:
-        engine.describe(photo)
+        engine.describe(astronaut)
 
     assert "HTTP 401" in caught.value.user_message and "WAVE_OPENAI_API_KEY" in caught.value.user_message
     assert len(server.requests) == 1 and engine.sleeps == []
 
 
-def test_a_server_that_is_down_fails_clearly_after_the_retries(photo):
+def test_a_server_that_is_down_fails_clearly_after_the_retries(astronaut):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -105,13 +97,13 @@ def test_a_server_that_is_down_fails_clearly_after_the_retries(photo):
     engine = OpenAIVision(base_url=f"http://127.0.0.1:{port}/v1", retries=2, backoff_s=1.0, sleep=sleeps.append)
 
     with pytest.raises(WaveEngineError) as caught:
-        engine.describe(photo)
+        engine.describe(astronaut)
 
     assert "did not answer after 3 tries" in caught.value.user_message
     assert sleeps == [1.0, 2.0]
 
 
-def test_a_silent_server_times_out_and_is_retried(photo):
+def test_a_silent_server_times_out_and_is_retried(astronaut):
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
@@ -119,15 +111,15 @@ def test_a_silent_server_times_out_and_is_retried(photo):
         sleeps: list[float] = []
         engine = OpenAIVision(base_url=f"http://127.0.0.1:{port}/v1", timeout_s=0.2, retries=1, sleep=sleeps.append)
         with pytest.raises(WaveEngineError, match="did not answer after 2 tries"):
-            engine.describe(photo)
+            engine.describe(astronaut)
     assert sleeps == [1.0]
 
 
-def test_settings_are_checked_and_big_photos_are_downscaled(photo):
+def test_settings_are_checked_and_big_photos_are_downscaled(astronaut):
     with pytest.raises(WaveInputError):
         OpenAIVision(base_url="ftp://example.org")
     with pytest.raises(WaveInputError):
         OpenAIVision(timeout_s=0)
-    big = photo.resize((4000, 3000))
+    big = astronaut.resize((4000, 3000))
     sent = Image.open(io.BytesIO(base64.b64decode(image_data_url(big, 1024 * 28 * 28).split(",", 1)[1])))
     assert sent.width * sent.height <= 1024 * 28 * 28 and sent.width / sent.height == pytest.approx(4 / 3, rel=0.01)

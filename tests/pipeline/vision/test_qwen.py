@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from PIL import Image
-from skimage import data
 
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import SoundSheet
@@ -24,18 +22,8 @@ CAP = 64 * TOKEN_SIDE * TOKEN_SIDE
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    return save_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
-
-
-@pytest.fixture(scope="module")
-def astronaut() -> Image.Image:
-    return Image.fromarray(data.astronaut())
-
-
-@pytest.fixture(scope="module")
-def engine(tiny_dir) -> QwenVision:
-    return QwenVision(model_id=str(tiny_dir), device="cpu", max_pixels=CAP, max_new_tokens=12).load()
+def engine(tiny_qwen_dir) -> QwenVision:
+    return QwenVision(model_id=str(tiny_qwen_dir), device="cpu", max_pixels=CAP, max_new_tokens=12).load()
 
 
 class GenerateSpy:
@@ -111,8 +99,8 @@ def test_image_tokens_stay_under_max_pixels(engine, astronaut, size):
     assert inputs["pixel_values"].shape[0] == t * h * w
 
 
-def test_a_larger_cap_gives_more_image_tokens(tiny_dir, engine, astronaut):
-    wide = QwenVision(model_id=str(tiny_dir), device="cpu", max_pixels=4 * CAP).load()
+def test_a_larger_cap_gives_more_image_tokens(tiny_qwen_dir, engine, astronaut):
+    wide = QwenVision(model_id=str(tiny_qwen_dir), device="cpu", max_pixels=4 * CAP).load()
     conversation = prompt.build_conversation()
 
     small = image_token_count(engine, engine.prepare_inputs(astronaut, conversation)["input_ids"])
@@ -121,8 +109,8 @@ def test_a_larger_cap_gives_more_image_tokens(tiny_dir, engine, astronaut):
     assert small <= 64 < large <= 256
 
 
-def test_seeded_sampling_repeats_itself(tiny_dir, astronaut):
-    sampler = QwenVision(model_id=str(tiny_dir), device="cpu", max_pixels=CAP, seed=7, temperature=0.8).load()
+def test_seeded_sampling_repeats_itself(tiny_qwen_dir, astronaut):
+    sampler = QwenVision(model_id=str(tiny_qwen_dir), device="cpu", max_pixels=CAP, seed=7, temperature=0.8).load()
     conversation = prompt.build_conversation()
 
     first = sampler.reply(astronaut, conversation, max_new_tokens=8, loop_guard=False)
@@ -132,8 +120,8 @@ def test_seeded_sampling_repeats_itself(tiny_dir, astronaut):
     assert first.startswith(prompt.REPLY_PREFIX)
 
 
-def test_static_cache_decodes_the_same_tokens(tiny_dir, engine, astronaut):
-    static = QwenVision(model_id=str(tiny_dir), device="cpu", max_pixels=CAP, static_cache=True).load()
+def test_static_cache_decodes_the_same_tokens(tiny_qwen_dir, engine, astronaut):
+    static = QwenVision(model_id=str(tiny_qwen_dir), device="cpu", max_pixels=CAP, static_cache=True).load()
     conversation = prompt.build_conversation()
 
     expected = engine.reply(astronaut, conversation, max_new_tokens=6, loop_guard=False)
@@ -195,8 +183,8 @@ def test_missing_weights_fail_at_once_without_asking_the_hub(tmp_path, monkeypat
     assert "wave models download --profile gpu" in caught.value.user_message
 
 
-def test_warm_up_loads_and_runs_one_short_turn(tiny_dir, monkeypatch):
-    engine = QwenVision(model_id=str(tiny_dir), device="cpu", max_pixels=CAP)
+def test_warm_up_loads_and_runs_one_short_turn(tiny_qwen_dir, monkeypatch):
+    engine = QwenVision(model_id=str(tiny_qwen_dir), device="cpu", max_pixels=CAP)
     calls = []
     original = QwenVision.reply
 
@@ -219,9 +207,9 @@ def test_incomplete_local_directory_is_a_clear_error(tmp_path):
     assert "WAVE_QWEN_MODEL" in caught.value.user_message
 
 
-def test_unknown_device_and_bad_limits_are_refused(tiny_dir):
+def test_unknown_device_and_bad_limits_are_refused(tiny_qwen_dir):
     with pytest.raises(WaveInputError, match="Unknown device"):
-        QwenVision(model_id=str(tiny_dir), device="tpu").load()
+        QwenVision(model_id=str(tiny_qwen_dir), device="tpu").load()
     with pytest.raises(WaveInputError):
         QwenVision(max_pixels=10)
 
@@ -301,8 +289,8 @@ def test_prompt_states_the_rules_the_effects_model_needs():
 
 
 @pytest.mark.gpu
-def test_tiny_model_runs_on_cuda_in_bf16(tiny_dir, astronaut, monkeypatch):
-    engine = QwenVision(model_id=str(tiny_dir), device="cuda", max_pixels=CAP, max_new_tokens=12).load()
+def test_tiny_model_runs_on_cuda_in_bf16(tiny_qwen_dir, astronaut, monkeypatch):
+    engine = QwenVision(model_id=str(tiny_qwen_dir), device="cuda", max_pixels=CAP, max_new_tokens=12).load()
     recorder = GenerateSpy(engine.model)
     monkeypatch.setattr(engine.model, "generate", recorder)
 
