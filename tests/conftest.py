@@ -74,6 +74,40 @@ def sample(samples_dir: Path):
     return find
 
 
+# ------------------------------------------------------------------------------ tiny models with random weights
+# Built once per test process; tests copy them before changing anything.
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory) -> Path:
+    """A tiny Qwen2.5-VL (random weights, local tokenizer) saved as a model directory."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from wave_testing.qwen_tiny import save_tiny_qwen
+
+    return save_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
+
+
+@pytest.fixture(scope="session")
+def tiny_audioldm2_dir(tmp_path_factory) -> Path:
+    """A tiny AudioLDM2 pipeline (the component classes of cvssp/audioldm2) saved as a model directory."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from wave_testing.audioldm2_parts import build_audioldm2
+
+    return build_audioldm2(tmp_path_factory.mktemp("tiny-audioldm2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_stable_audio_dir(tmp_path_factory) -> Path:
+    """A tiny Stable Audio Open pipeline saved as a model directory."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from wave_testing.audioldm2_parts import build_tiny_stable_audio
+
+    return build_tiny_stable_audio(tmp_path_factory.mktemp("tiny-stable-audio"))
+
+
 # ------------------------------------------------------------------------------------- databases, Redis, jobs
 
 

@@ -19,20 +19,6 @@ from wave_app.models_cmd import check_models, download_model, missing_parts, mod
 from wave_core.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def tiny_qwen(tmp_path_factory) -> Path:
-    from wave_testing.qwen_tiny import save_tiny_qwen
-
-    return save_tiny_qwen(tmp_path_factory.mktemp("qwen") / "model")
-
-
-@pytest.fixture(scope="module")
-def tiny_audioldm2(tmp_path_factory) -> Path:
-    from wave_testing.audioldm2_parts import build_audioldm2
-
-    return build_audioldm2(tmp_path_factory.mktemp("audioldm2"))
-
-
 def run_cli(argv: list[str], settings: Settings, monkeypatch) -> int:
     return run_command(argv, settings, monkeypatch, models_cmd)
 
@@ -50,20 +36,20 @@ def test_empty_cache_says_missing_and_how_to_fix(tmp_path, monkeypatch, capsys):
     assert [r["present"] for r in reported] == [False, False]
 
 
-def test_local_directories_with_config_and_weights_are_present(tiny_qwen, tiny_audioldm2, monkeypatch, capsys):
-    settings = Settings(profile="gpu", qwen_model=str(tiny_qwen), audioldm2_model=str(tiny_audioldm2))
+def test_local_directories_with_config_and_weights_are_present(tiny_qwen_dir, tiny_audioldm2_dir, monkeypatch, capsys):
+    settings = Settings(profile="gpu", qwen_model=str(tiny_qwen_dir), audioldm2_model=str(tiny_audioldm2_dir))
     vision, effects = check_models(settings)
-    assert vision.present and vision.where == str(tiny_qwen) and vision.size_bytes > 10_000
+    assert vision.present and vision.where == str(tiny_qwen_dir) and vision.size_bytes > 10_000
     assert effects.present and effects.detail == "local directory"
     assert run_cli(["models", "check"], settings, monkeypatch) == 0
     assert "present" in capsys.readouterr().out
     # download of a complete local directory is a no-op that says where it is
-    assert download_model(models_for(settings)[0], settings) == tiny_qwen
+    assert download_model(models_for(settings)[0], settings) == tiny_qwen_dir
 
 
-def test_incomplete_directories_name_what_is_missing(tiny_audioldm2, tmp_path):
+def test_incomplete_directories_name_what_is_missing(tiny_audioldm2_dir, tmp_path):
     broken = tmp_path / "pipeline"
-    shutil.copytree(tiny_audioldm2, broken)
+    shutil.copytree(tiny_audioldm2_dir, broken)
     (broken / "unet" / "diffusion_pytorch_model.safetensors").unlink()
     shutil.rmtree(broken / "vocoder")
     assert missing_parts(broken, "diffusers") == ["unet/weights (*.safetensors)", "vocoder/"]
@@ -88,11 +74,11 @@ def put_in_hub_cache(cache: Path, repo_id: str, model: Path) -> Path:
     return snapshot
 
 
-def test_cached_snapshot_is_found_offline_and_loads(tiny_audioldm2, tmp_path):
+def test_cached_snapshot_is_found_offline_and_loads(tiny_audioldm2_dir, tmp_path):
     from pipeline.effects.audioldm2 import load_audioldm2
 
     cache = tmp_path / "hub"
-    snapshot = put_in_hub_cache(cache, "acme/tiny-audioldm2", tiny_audioldm2)
+    snapshot = put_in_hub_cache(cache, "acme/tiny-audioldm2", tiny_audioldm2_dir)
     settings = Settings(profile="gpu", effects_engine="audioldm2", vision_engine="lite",
                         audioldm2_model="acme/tiny-audioldm2", model_dir=cache)
     (state,) = check_models(settings)
@@ -144,10 +130,8 @@ def test_download_fetches_safetensors_and_no_pickled_copies(tmp_path):
     assert missing_parts(tmp_path, "transformers") == ["weights (*.safetensors)"]
 
 
-def test_stable_audio_weights_are_checked_like_any_pipeline(tmp_path):
-    from wave_testing.audioldm2_parts import build_tiny_stable_audio
-
-    model = build_tiny_stable_audio(tmp_path / "stable-audio")
+def test_stable_audio_weights_are_checked_like_any_pipeline(tiny_stable_audio_dir, tmp_path):
+    model = tiny_stable_audio_dir
     settings = Settings(profile="gpu", vision_engine="lite", effects_engine="stable_audio", stable_audio_model=str(model))
     (state,) = check_models(settings)
     assert state.spec.setting == "WAVE_STABLE_AUDIO_MODEL" and state.present
