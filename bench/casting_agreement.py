@@ -25,7 +25,7 @@ from sklearn.model_selection import train_test_split
 from pipeline.sessions import analyse_effect, best_sessions
 from pipeline.types import SESSIONS, EffectInput, Session
 
-LABELS = Path(__file__).resolve().parent.parent / "tests" / "data" / "casting_labels.json"
+LABELS = Path(__file__).resolve().parent.parent / "tests" / "pipeline" / "sessions" / "data" / "casting_labels.json"
 SPLIT_SEED = 0
 TARGET = 0.80
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.crash_loop import crash_loop
+from wave_testing.crash_loop import crash_loop
 from wave_core.settings import Settings
 
 TARGET_S = 60.0

@@ -1,6 +1,6 @@
 """First-response latency of /wave: many concurrent commands against the local fake Discord.
 
-Runs the real bot (discord.py) against tests/fake_discord.py with Redis on 127.0.0.1:6379 and a SQLite database,
+Runs the real bot (discord.py) against wave_testing/fake_discord.py with Redis on 127.0.0.1:6379 and a SQLite database,
 sends N /wave commands at once from N people and measures, per command, the time from the gateway dispatch to
 the bot's first interaction response (Discord drops it after 3 s). Target: p99 under 300 ms.
     python bench/discord_first_response.py [--commands 50] [--json]
@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.discord_harness import (bot_settings, clear_redis, photo_bytes, point_discord_py_at,  # noqa: E402
+from wave_testing.discord_harness import (bot_settings, clear_redis, photo_bytes, point_discord_py_at,  # noqa: E402
                                    restore_discord_py, running_bot)
-from tests.fake_discord import FakeDiscord  # noqa: E402
+from wave_testing.fake_discord import FakeDiscord  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -1,6 +1,6 @@
 """Seconds for the audioldm2 effects engine to make five effects in one batched call, without downloading weights.
 
-Builds the cvssp/audioldm2 architecture with random weights (``tests/audioldm2_parts.py``: full size follows the
+Builds the cvssp/audioldm2 architecture with random weights (``wave_testing/audioldm2_parts.py``: full size follows the
 published checkpoint, 1.1 B parameters, with its unfused CLAP and that CLAP's feature extractor), saves it and
 loads it through WAVE's engine (fp16 on CUDA, DPM-Solver multistep, CLAP ranking on the device), then times five
 effects. Target on one H100 at full size: 5 effects x 5 s with 2 candidates each in <= 1.5 s warm.
@@ -52,7 +52,7 @@ def main() -> int:
     if not on_cuda:
         torch.set_num_threads(1)
     from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine
-    from tests.audioldm2_parts import build_audioldm2, five_variant_sheet
+    from wave_testing.audioldm2_parts import build_audioldm2, five_variant_sheet
 
     def sync() -> None:
         if on_cuda:

@@ -22,15 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 TARGET_SECONDS = 5.0
 
 
 def qwen2_5_vl_7b_config(tokenizer):
     """Qwen2.5-VL-7B-Instruct's published architecture; special token ids follow the local tokenizer."""
-    from qwen_tiny import token_ids
     from transformers import Qwen2_5_VLConfig
+    from wave_testing.qwen_tiny import token_ids
 
     ids = token_ids(tokenizer)
     return Qwen2_5_VLConfig(
@@ -112,7 +111,7 @@ def main() -> int:
         torch.set_num_threads(1)
 
     from PIL import Image
-    from qwen_tiny import build_tokenizer, tiny_config
+    from wave_testing.qwen_tiny import build_tokenizer, tiny_config
     from skimage import data
     from transformers import Qwen2_5_VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil

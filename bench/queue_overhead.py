@@ -26,7 +26,7 @@ from pipeline.report import PlayReport  # noqa: E402
 from pipeline.sheet import SoundSheet  # noqa: E402
 from pipeline.types import SongInfo  # noqa: E402
 from wave_core.settings import Settings  # noqa: E402
-from tests.jobs_helpers import picture_bytes  # noqa: E402
+from wave_testing.jobs_helpers import picture_bytes  # noqa: E402
 
 SHEET = {
     "scene_description": "bench", "mood_description": "calm",

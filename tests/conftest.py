@@ -1,4 +1,6 @@
-"""Shared fixtures: real recorded sounds, real images, the GPU mark."""
+"""Fixtures every test folder shares: real recorded sounds, the GPU mark, databases, Redis and the jobs runtime.
+
+Each folder's own fixtures live in its own conftest.py; the helpers they build on live in ``wave_testing``."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from wave_testing.services import PG_ADMIN_URL, REDIS_TEST_URL
 
 # numba caches compiled code beside its sources; two test processes writing the same cache entry at once can leave
 # an index that points at another process's code, which crashes every later run. Each test worker gets its own.
@@ -70,10 +74,42 @@ def sample(samples_dir: Path):
     return find
 
 
+# ------------------------------------------------------------------------------ tiny models with random weights
+# Built once per test process; tests copy them before changing anything.
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory) -> Path:
+    """A tiny Qwen2.5-VL (random weights, local tokenizer) saved as a model directory."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from wave_testing.qwen_tiny import save_tiny_qwen
+
+    return save_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen"))
+
+
+@pytest.fixture(scope="session")
+def tiny_audioldm2_dir(tmp_path_factory) -> Path:
+    """A tiny AudioLDM2 pipeline (the component classes of cvssp/audioldm2) saved as a model directory."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from wave_testing.audioldm2_parts import build_audioldm2
+
+    return build_audioldm2(tmp_path_factory.mktemp("tiny-audioldm2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_stable_audio_dir(tmp_path_factory) -> Path:
+    """A tiny Stable Audio Open pipeline saved as a model directory."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    from wave_testing.audioldm2_parts import build_tiny_stable_audio
+
+    return build_tiny_stable_audio(tmp_path_factory.mktemp("tiny-stable-audio"))
+
+
 # ------------------------------------------------------------------------------------- databases, Redis, jobs
 
-PG_ADMIN_URL = os.environ.get("WAVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("WAVE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _pg_admin(statement: str) -> None:

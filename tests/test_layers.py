@@ -1,6 +1,7 @@
 """Import directions between WAVE's packages, read from the source with ``ast`` (imports inside functions count).
 
-pipeline <- db <- wave_core <- jobs, bot <- wave_app (the command line)
+pipeline <- db <- wave_core <- jobs, bot <- wave_app (the command line); wave_testing (fakes, tiny models) sits
+beside them for the tests and benches, and no production package imports it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("pipeline", "db", "wave_core", "jobs", "bot", "wave_app")
+PRODUCTION = ("pipeline", "db", "wave_core", "jobs", "bot", "wave_app")
+TESTING = "wave_testing"
+PACKAGES = (*PRODUCTION, TESTING)
 
 # What each package may not import, directly or lazily.
 FORBIDDEN: dict[str, set[str]] = {
-    "pipeline": {"db", "wave_core", "jobs", "bot", "wave_app"},
-    "db": {"wave_core", "jobs", "bot", "wave_app"},
-    "wave_core": {"jobs", "bot", "wave_app"},
-    "jobs": {"bot", "wave_app"},
-    "bot": {"wave_app"},
-    "wave_app": set(),
+    "pipeline": {"db", "wave_core", "jobs", "bot", "wave_app", TESTING},
+    "db": {"wave_core", "jobs", "bot", "wave_app", TESTING},
+    "wave_core": {"jobs", "bot", "wave_app", TESTING},
+    "jobs": {"bot", "wave_app", TESTING},
+    "bot": {"wave_app", TESTING},
+    "wave_app": {TESTING},
+    TESTING: set(),
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from pipeline.engines import EngineUnavailableError
-from pipeline.errors import WaveEngineError
+from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.sheet import MAX_VARIANTS, MIN_VARIANTS, SoundSheet
 from pipeline.types import SESSIONS
 from pipeline.vision.cues import ImageCues, read_cues
@@ -87,6 +87,8 @@ class LiteVision:
             raise EngineUnavailableError(f"The lite vision engine takes no options (got {', '.join(sorted(options))}).")
 
     def describe(self, image: Image.Image, cue: str | None = None) -> SoundSheet:
+        if not isinstance(image, Image.Image):
+            raise WaveInputError("the vision stage needs a picture")
         cue = normalise_cue(cue)
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         cues = read_cues(rgb)
