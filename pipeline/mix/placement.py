@@ -19,7 +19,7 @@ from pedalboard import (
 from scipy.ndimage import uniform_filter1d
 
 from pipeline.mix import filters
-from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, window_levels_db
+from pipeline.mix.meters import SILENCE_LUFS, loudness_and_window_levels, window_levels_db
 from pipeline.mix.roles import ROLE_SOUND, Role
 from pipeline.types import Session
 
@@ -47,7 +47,7 @@ ROOM_HIGHPASS_HZ = 250.0  # the room carries no low end: the bass stays dry and 
 BASS_FOLLOW = 2.0
 BASS_FOLLOW_FLOOR_DB = -12.0
 BASS_FOLLOW_SMOOTH_S = 3.2
-BASS_FOLLOW_WINDOW_S = 0.4
+BASS_FOLLOW_WINDOW_S = MELODY_WINDOW_S  # the stems' window levels serve both
 BASS_FOLLOW_LOUD_PERCENTILE = 90
 # JUCE's reverb scales its wet path by 3: a third is a wet path at unity.
 ROOM_WET_LEVEL = 1.0 / 3.0
@@ -125,7 +125,11 @@ def octave_harmonic(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 def follow_band(bass: np.ndarray, band: np.ndarray, sample_rate: int) -> np.ndarray:
     """The channel-first bass with its level riding the band's: unchanged where the band is at its loud sections'
     level, lower where the band thins out (see ``BASS_FOLLOW``)."""
-    levels = window_levels_db(band, sample_rate, BASS_FOLLOW_WINDOW_S)
+    return follow_levels(bass, window_levels_db(band, sample_rate, BASS_FOLLOW_WINDOW_S), sample_rate)
+
+
+def follow_levels(bass: np.ndarray, levels: np.ndarray, sample_rate: int) -> np.ndarray:
+    """:func:`follow_band` given the band's K-weighted level (dB) per ``BASS_FOLLOW_WINDOW_S`` window."""
     sounding = levels > levels.max() - 40 if len(levels) else levels.astype(bool)
     if not sounding.any():
         return bass
@@ -177,6 +181,8 @@ def place_stems(
     where = pans(roles)
     shaped: dict[Session, np.ndarray] = {}
     loudness: dict[Session, float] = {}
+    # K-weighted level per window of each shaped stem, from the pass that measures its loudness.
+    window_db: dict[Session, np.ndarray] = {}
     for session, stem in stems.items():
         role = roles[session]
         width = ROLE_SOUND[role].width * (style.width if role == Role.ACCOMPANIMENT else 1.0)
@@ -187,7 +193,8 @@ def place_stems(
         if role == Role.BASS:
             equalised = octave_harmonic(bass_grit(equalised, sample_rate), sample_rate)
         shaped[session] = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
-        loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
+        loudness[session], window_db[session] = loudness_and_window_levels(shaped[session].T, sample_rate,
+                                                                           MELODY_WINDOW_S)
     wanted = {
         session: ROLE_SOUND[roles[session]].loudness_lufs - value
         for session, value in loudness.items()
@@ -196,16 +203,19 @@ def place_stems(
     band = [session for session in wanted if roles[session] != Role.BASS]
     basses = [session for session in wanted if roles[session] == Role.BASS]
     if band and basses:
-        # The band as it will sound: every other part at its role's loudness.
-        others = np.zeros((2, max(shaped[other].shape[1] for other in band)), np.float32)
+        # The band's level as it will sound, every other part at its role's loudness: the power sum of the parts'
+        # window levels (parts that do not play in unison add as powers).
+        count = max(len(window_db[other]) for other in band)
+        power = np.zeros(count)
         for other in band:
-            others[:, : shaped[other].shape[1]] += shaped[other] * np.float32(10 ** (wanted[other] / 20))
+            power[: len(window_db[other])] += 10 ** ((window_db[other] + wanted[other]) / 10)
         for session in basses:
-            shaped[session] = follow_band(shaped[session], others, sample_rate)
-            loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
+            shaped[session] = follow_levels(shaped[session], 10 * np.log10(power + 1e-12), sample_rate)
+            loudness[session], window_db[session] = loudness_and_window_levels(shaped[session].T, sample_rate,
+                                                                               MELODY_WINDOW_S)
             if loudness[session] > SILENCE_LUFS:
                 wanted[session] = ROLE_SOUND[Role.BASS].loudness_lufs - loudness[session]
-    wanted = ride_melody(shaped, wanted, roles, sample_rate)
+    wanted = ride_melody(shaped, wanted, roles, sample_rate, window_db)
     least = min(wanted.values(), default=0.0)
     gains: dict[Session, float] = {}
     length = max(stem.shape[1] for stem in shaped.values())
@@ -227,10 +237,11 @@ def place_stems(
 
 
 def ride_melody(shaped: dict[Session, np.ndarray], wanted: dict[Session, float], roles: dict[Session, Role],
-                sample_rate: int) -> dict[Session, float]:
+                sample_rate: int, window_db: dict[Session, np.ndarray] | None = None) -> dict[Session, float]:
     """Raise the melody until it leads the loudest other part by :data:`MELODY_MARGIN_DB` in the median window
     where it sounds (at most :data:`MAX_MELODY_RIDE_DB`), as an engineer rides the lead: equal loudness over a
-    whole song leaves a tune of short, decaying notes under parts that sustain."""
+    whole song leaves a tune of short, decaying notes under parts that sustain. ``window_db`` holds each stem's
+    level per :data:`MELODY_WINDOW_S` window where it is known already."""
     melodies = [s for s in wanted if roles[s] == Role.MELODY]
     others = [s for s in wanted if roles[s] != Role.MELODY]
     if len(melodies) != 1 or not others:
@@ -238,6 +249,8 @@ def ride_melody(shaped: dict[Session, np.ndarray], wanted: dict[Session, float],
     melody = melodies[0]
 
     def levels(session: Session) -> np.ndarray:
+        if window_db is not None and session in window_db:
+            return window_db[session] + wanted[session]
         return window_levels_db(shaped[session], sample_rate, MELODY_WINDOW_S) + wanted[session]
 
     tune = levels(melody)
