@@ -21,6 +21,14 @@ from scipy.ndimage import uniform_filter1d
 from pipeline.mix import filters
 from pipeline.mix.meters import SILENCE_LUFS, loudness_and_window_levels, window_levels_db
 from pipeline.mix.roles import ROLE_SOUND, Role
+from pipeline.mix.spectrum import (
+    OCTAVE_CENTRES_HZ,
+    TILT_DB_PER_OCTAVE,
+    band_filters,
+    band_levels,
+    fit_band_gains,
+    power_spectrum,
+)
 from pipeline.types import Session
 
 HARSH_HZ = 4000.0
@@ -49,6 +57,26 @@ BASS_FOLLOW_FLOOR_DB = -12.0
 BASS_FOLLOW_SMOOTH_S = 3.2
 BASS_FOLLOW_WINDOW_S = MELODY_WINDOW_S  # the stems' window levels serve both
 BASS_FOLLOW_LOUD_PERCENTILE = 90
+# Each part's tonal shape: octave bands 63 Hz - 8 kHz in dB against the mix's target tilt, level with the middle of
+# the bands the role carries (True in ROLE_BANDS). A part's own EQ pulls it towards its shape before the parts are
+# summed, so that the bass brings the low end, the tune the middle and no part a strident top; recorded sounds
+# stray far from what an instrument of the role would give. Bands the role does not carry are only ever cut.
+ROLE_SHAPE_DB: dict[Role, tuple[float, ...]] = {
+    Role.BASS: (0.0, 0.0, -2.0, -8.0, -16.0, -24.0, -30.0, -36.0),
+    Role.DRUMS: (0.0, -3.0, -3.0, -3.0, -3.0, -3.0, -3.0, -3.0),
+    Role.MELODY: (-24.0, -12.0, -3.0, 0.0, 0.0, 0.0, -2.0, -4.0),
+    Role.ACCOMPANIMENT: (-24.0, -10.0, 0.0, 0.0, 0.0, -3.0, -6.0, -9.0),
+}
+ROLE_BANDS: dict[Role, tuple[bool, ...]] = {
+    Role.BASS: (True, True, True, False, False, False, False, False),
+    Role.DRUMS: (True,) * 8,
+    Role.MELODY: (False, False, True, True, True, True, True, False),
+    Role.ACCOMPANIMENT: (False, False, True, True, True, True, False, False),
+}
+PART_MAX_CUT_DB = 15.0
+PART_MAX_BOOST_DB = 9.0
+PART_CONTENT_RANGE_DB = 20.0
+PART_ANALYSED_S = 30.0  # spread over the song, as the master's analysis
 # JUCE's reverb scales its wet path by 3: a third is a wet path at unity.
 ROOM_WET_LEVEL = 1.0 / 3.0
 
@@ -85,6 +113,26 @@ def role_eq(role: Role, sample_rate: int) -> np.ndarray:
     elif role == Role.DRUMS:
         sections.append(filters.low_shelf(sample_rate, 80.0, KICK_WEIGHT_DB, 0.7))
     return filters.chain(*sections)
+
+
+def role_tonal_eq(stem: np.ndarray, role: Role, fixed: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The part's corrective EQ (an ``sos`` cascade run after ``fixed``, its role EQ): bands above the role's
+    shape are cut, bands the role carries that the part plays in but that fall short are raised (see
+    ``ROLE_SHAPE_DB``). A band counts as played in within ``PART_CONTENT_RANGE_DB`` of the part's strongest."""
+    freqs, power = power_spectrum(stem, sample_rate, PART_ANALYSED_S)
+    if not power.any():
+        return filters.chain()
+    power = power * filters.power_response(fixed, sample_rate, freqs)
+    line = TILT_DB_PER_OCTAVE * np.log2(np.array(OCTAVE_CENTRES_HZ) / 1000.0) + np.array(ROLE_SHAPE_DB[role])
+    off_shape = band_levels(freqs, power) - line
+    carried = np.array(ROLE_BANDS[role])
+    played = carried & (off_shape >= off_shape[carried].max() - PART_CONTENT_RANGE_DB)
+
+    def error(levels: np.ndarray) -> np.ndarray:
+        return levels - line - np.median((levels - line)[played])
+
+    boost = np.where(played, PART_MAX_BOOST_DB, 0.0)
+    return band_filters(fit_band_gains(freqs, power, sample_rate, error, PART_MAX_CUT_DB, boost), sample_rate)
 
 
 def bass_grit(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -189,7 +237,8 @@ def place_stems(
         # A part with no side signal (or folded to mono) is processed as one channel: half the work.
         if len(stem) == 2 and (width == 0 or np.array_equal(stem[0], stem[1])):
             stem = ((stem[0] + stem[1]) * np.float32(0.5))[None, :]
-        equalised = filters.apply(role_eq(role, sample_rate), stem)
+        fixed = role_eq(role, sample_rate)
+        equalised = filters.apply(np.concatenate([fixed, role_tonal_eq(stem, role, fixed, sample_rate)]), stem)
         if role == Role.BASS:
             equalised = octave_harmonic(bass_grit(equalised, sample_rate), sample_rate)
         shaped[session] = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
