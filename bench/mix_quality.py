@@ -63,7 +63,7 @@ WINDOW_S = 0.4
 BASS_MONO_HZ = 120.0
 BAR_GRID = 48
 # The role-aware mix may cost this many times the plain master's CPU (measured in the same run).
-MAX_MIX_RATIO = 4.0
+MAX_MIX_RATIO = 8.0
 ACTIVE_BELOW_PEAK_DB = 35.0  # a window where the melody stem is this far under its loudest window is a rest
 
 
