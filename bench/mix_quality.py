@@ -13,7 +13,9 @@ track at a time so that its stems can be measured as well. Per song:
   shifted to the bands' mean), the largest deviation in dB;
 - stereo: side/mid power ratio in dB over the whole band and below 120 Hz (bass mono);
 - variety: the share of the song's bars taken by its most common drum bar (hits on a 48-step bar grid);
-- loudness: integrated loudness (LUFS), true peak (dBTP) and loudness range (EBU Tech 3342, LU).
+- loudness: integrated loudness (LUFS), true peak (dBTP) and loudness range (EBU Tech 3342, LU);
+- mixing time: CPU seconds of :func:`pipeline.mix.master` on the song's stems, against a plain master of the same
+  stems measured in the same run (sum, high-pass, compressor, limiter, loudness and true-peak meters), as a ratio.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -32,7 +35,9 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import butter, sosfilt
 
-from pipeline.mix.master import placed_stems
+from pedalboard import Compressor, HighpassFilter, Limiter, Pedalboard
+
+from pipeline.mix.master import master, placed_stems
 from pipeline.mix.meters import _k_weighting, integrated_lufs, true_peak_dbtp
 from pipeline.mix.roles import stem_roles
 from pipeline.mix.spectrum import OCTAVE_CENTRES_HZ, octave_band_levels, tilt_deviation
@@ -57,6 +62,8 @@ SONGS = ("ode_to_joy", "greensleeves", "amazing_grace", "drunken_sailor")
 WINDOW_S = 0.4
 BASS_MONO_HZ = 120.0
 BAR_GRID = 48
+# The role-aware mix may cost this many times the plain master's CPU (measured in the same run).
+MAX_MIX_RATIO = 8.0
 ACTIVE_BELOW_PEAK_DB = 35.0  # a window where the melody stem is this far under its loudest window is a rest
 
 
@@ -136,6 +143,35 @@ def drum_bar_share(midi_path: Path) -> tuple[float, int]:
     patterns = Counter(frozenset(hits) for hits in bars.values())
     return (patterns.most_common(1)[0][1] / len(bars) * 100 if bars else 0.0), len(bars)
 
+
+def plain_master(stems: dict[Session, np.ndarray], sample_rate: int) -> np.ndarray:
+    """The reference for the mixing time: the stems summed and mastered by one fixed pedalboard chain, metered."""
+    length = max(len(stem) for stem in stems.values())
+    bus = np.zeros((2, length), np.float32)
+    for stem in stems.values():
+        bus[:, : len(stem)] += stem.T
+    board = Pedalboard([HighpassFilter(30.0), Compressor(threshold_db=-18.0, ratio=1.6, attack_ms=30.0,
+                                                          release_ms=300.0), Limiter(threshold_db=-6.0)])
+    out = board(bus, sample_rate)
+    integrated_lufs(out.T, sample_rate), true_peak_dbtp(out.T, sample_rate)
+    return out
+
+
+def cpu_seconds(step) -> float:
+    """CPU seconds of ``step()``, the best of two runs (the machine may be shared)."""
+    times = []
+    for _ in range(2):
+        start = time.process_time()
+        step()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def mixing_time(stems: dict[Session, np.ndarray], song: Song) -> tuple[float, float]:
+    """(CPU s of WAVE's master, CPU s of the plain reference master) on the same stems, in this run."""
+    roles = stem_roles(list(stems), song.info.melody_session)
+    return cpu_seconds(lambda: master(stems, SR, roles)), cpu_seconds(lambda: plain_master(stems, SR))
+
 # ------------------------------------------------------------------------------------------------------- playing
 
 
@@ -189,8 +225,10 @@ def figures(mix: np.ndarray, stems: dict[Session, np.ndarray], melody: Session,
     }
 
 
-def rows(song_id: str, melody: Session, wave: dict, fluid: dict, drum_share: float, bars: int) -> list[dict]:
+def rows(song_id: str, melody: Session, wave: dict, fluid: dict, drum_share: float, bars: int,
+         timing: tuple[float, float], seconds: float) -> list[dict]:
     name = song_id
+    mix_cpu, plain_cpu = timing
     return [
         {"measure": f"{name}: melody ({melody.value}) loudest part, share of windows", "wave": wave["melody_share"],
          "reference": fluid["melody_share"], "ratio": None, "target": ">= 60 %", "unit": "%",
@@ -215,6 +253,10 @@ def rows(song_id: str, melody: Session, wave: dict, fluid: dict, drum_share: flo
          f"(fluidsynth {fluid['lra']} LU)", "ok": abs(wave["lufs"] + 14) <= 0.5},
         {"measure": f"{name}: true peak", "wave": wave["dbtp"], "reference": fluid["dbtp"], "ratio": None,
          "target": "<= -1 dBTP", "unit": "dBTP", "note": "", "ok": wave["dbtp"] <= -1.0},
+        {"measure": f"{name}: mix and master CPU vs a plain master", "wave": round(mix_cpu, 3),
+         "reference": round(plain_cpu, 3), "ratio": round(mix_cpu / plain_cpu, 2), "target": f"<= {MAX_MIX_RATIO}x",
+         "unit": "s", "note": f"{seconds:.0f} s song; reference: sum, high-pass, compressor, limiter, meters",
+         "ok": mix_cpu / plain_cpu <= MAX_MIX_RATIO},
     ]
 
 
@@ -241,7 +283,8 @@ def main() -> None:
         fluid_mix, fluid_stems = fluidsynth_render(song, out / song_id / "fluidsynth")
         fluid = figures(fluid_mix, fluid_stems, spec.melody_session, spans)
         share, bars = drum_bar_share(DATA_DIR / f"{song_id}.mid")
-        for row in rows(song_id, spec.melody_session, wave, fluid, share, bars):
+        timing = mixing_time(raw_stems, song)
+        for row in rows(song_id, spec.melody_session, wave, fluid, share, bars, timing, len(mix) / SR):
             if args.json:
                 print(json.dumps(row), flush=True)
             else:

@@ -24,7 +24,8 @@ from pipeline.mix.roles import Role, stem_roles
 from pipeline.mix.spectrum import (
     OCTAVE_CENTRES_HZ,
     TILT_DB_PER_OCTAVE,
-    band_levels,
+    band_filters,
+    fit_band_gains,
     power_spectrum,
     tilt_deviation,
 )
@@ -132,40 +133,13 @@ def placed_stems(
     return place_stems(ready, roles, style or MixStyle(), sample_rate, notes)
 
 
-def _band_filters(gains_db: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Shelves at the ends and octave-wide peaks between, one per band whose gain is worth a filter."""
-    sections = []
-    last = len(OCTAVE_CENTRES_HZ) - 1
-    for index, (centre, gain) in enumerate(zip(OCTAVE_CENTRES_HZ, gains_db)):
-        if abs(gain) < 0.25:
-            continue
-        if index == 0:
-            sections.append(filters.low_shelf(sample_rate, centre * 1.4, float(gain), 0.7))
-        elif index == last:
-            sections.append(filters.high_shelf(sample_rate, centre / 1.4, float(gain), 0.7))
-        else:
-            sections.append(filters.peak(sample_rate, centre, float(gain), 1.4))
-    return filters.chain(*sections)
-
-
 def tonal_balance(bus: np.ndarray, sample_rate: int, tilt_db_per_octave: float) -> tuple[np.ndarray, dict[int, float]]:
-    """Pull octave bands that stray from the target tilt back towards it.
-
-    The bus's spectrum is measured once; the corrections are refined on that spectrum through the filters' own
-    response (their bands overlap), then applied to the audio in one pass.
-    """
+    """Pull octave bands that stray from the target tilt back towards it (see
+    :func:`pipeline.mix.spectrum.fit_band_gains`)."""
     freqs, power = power_spectrum(bus, sample_rate)
-    total = np.zeros(len(OCTAVE_CENTRES_HZ))
-    shaped = power
-    for _ in range(TONAL_PASSES):
-        deviation = tilt_deviation(band_levels(freqs, shaped), tilt_db_per_octave)
-        correction = -np.sign(deviation) * np.clip(np.abs(deviation) - BAND_DEADZONE_DB, 0.0, None)
-        correction = np.clip(total + correction, -MAX_BAND_CUT_DB, MAX_BAND_BOOST_DB) - total
-        if np.abs(correction).max() < 0.5:
-            break
-        total += correction
-        shaped = power * filters.power_response(_band_filters(total, sample_rate), sample_rate, freqs)
-    bus = filters.apply(_band_filters(total, sample_rate), bus)
+    total = fit_band_gains(freqs, power, sample_rate, lambda levels: tilt_deviation(levels, tilt_db_per_octave),
+                           MAX_BAND_CUT_DB, MAX_BAND_BOOST_DB, BAND_DEADZONE_DB, TONAL_PASSES)
+    bus = filters.apply(band_filters(total, sample_rate), bus)
     return bus, {int(c): round(float(g), 1) for c, g in zip(OCTAVE_CENTRES_HZ, total)}
 
 

@@ -127,19 +127,31 @@ def _gated_loudness(power: np.ndarray) -> float:
 
 def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
     """Integrated loudness in LUFS; ``SILENCE_LUFS`` for silence. Clips shorter than 400 ms are padded."""
+    return loudness_and_window_levels(audio, sample_rate, None)[0]
+
+
+def loudness_and_window_levels(audio: np.ndarray, sample_rate: int, window_s: float | None = BLOCK_S
+                               ) -> tuple[float, np.ndarray]:
+    """Integrated loudness (LUFS, as :func:`integrated_lufs`) of ``(n, channels)`` audio and, from the same
+    filtering pass, the K-weighted level (dB, channels summed) of each whole window of ``window_s`` (as
+    :func:`window_levels_db`, in float64; none when ``window_s`` is None)."""
     audio = np.asarray(audio)
+    size = int(window_s * sample_rate) if window_s else 0
+    windows = len(audio) // size if size else 0
     if audio.size == 0:
-        return SILENCE_LUFS
+        return SILENCE_LUFS, np.zeros(windows)
     if audio.dtype not in (np.float32, np.float64):
         audio = audio.astype(np.float64)
     audio = _padded(_as_frames(audio), sample_rate)
     frames, channels = audio.shape
     bounds = _block_bounds(frames, sample_rate)
     if bounds is None:
-        return SILENCE_LUFS
+        return SILENCE_LUFS, np.zeros(windows)
     lower, upper = bounds
-    # Sum between every block edge once, then add up those pieces per block (blocks overlap by 75 %).
-    edges, where = np.unique(np.concatenate([lower, upper]), return_inverse=True)
+    window_edges = np.arange(windows + 1, dtype=np.int64) * size
+    # Sum between every block and window edge once, then add up those pieces per block (blocks overlap by 75 %)
+    # and per window.
+    edges, where = np.unique(np.concatenate([lower, upper, window_edges]), return_inverse=True)
     pieces = np.zeros(len(edges) - 1)
     sos = _k_weighting(sample_rate)
     weights = CHANNEL_WEIGHTS[:channels]
@@ -149,8 +161,10 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
         _add_weighted_powers(pieces, audio[:, c], audio[:, second], weights[c], second_weight, sos, edges)
     running = np.concatenate([[0.0], np.cumsum(pieces)])
     count = len(lower)
-    power = (running[where[count:]] - running[where[:count]]) / (BLOCK_S * sample_rate)
-    return _gated_loudness(power)
+    power = (running[where[count : 2 * count]] - running[where[:count]]) / (BLOCK_S * sample_rate)
+    at_windows = running[where[2 * count :]]
+    window_levels = 10 * np.log10(np.diff(at_windows) / max(size, 1) + 1e-12) if windows else np.zeros(0)
+    return _gated_loudness(power), window_levels
 
 
 @lru_cache(maxsize=1)

@@ -19,8 +19,16 @@ from pedalboard import (
 from scipy.ndimage import uniform_filter1d
 
 from pipeline.mix import filters
-from pipeline.mix.meters import SILENCE_LUFS, integrated_lufs, window_levels_db
+from pipeline.mix.meters import SILENCE_LUFS, loudness_and_window_levels, window_levels_db
 from pipeline.mix.roles import ROLE_SOUND, Role
+from pipeline.mix.spectrum import (
+    OCTAVE_CENTRES_HZ,
+    TILT_DB_PER_OCTAVE,
+    band_filters,
+    band_levels,
+    fit_band_gains,
+    power_spectrum,
+)
 from pipeline.types import Session
 
 HARSH_HZ = 4000.0
@@ -47,8 +55,28 @@ ROOM_HIGHPASS_HZ = 250.0  # the room carries no low end: the bass stays dry and 
 BASS_FOLLOW = 2.0
 BASS_FOLLOW_FLOOR_DB = -12.0
 BASS_FOLLOW_SMOOTH_S = 3.2
-BASS_FOLLOW_WINDOW_S = 0.4
+BASS_FOLLOW_WINDOW_S = MELODY_WINDOW_S  # the stems' window levels serve both
 BASS_FOLLOW_LOUD_PERCENTILE = 90
+# Each part's tonal shape: octave bands 63 Hz - 8 kHz in dB against the mix's target tilt, level with the middle of
+# the bands the role carries (True in ROLE_BANDS). A part's own EQ pulls it towards its shape before the parts are
+# summed, so that the bass brings the low end, the tune the middle and no part a strident top; recorded sounds
+# stray far from what an instrument of the role would give. Bands the role does not carry are only ever cut.
+ROLE_SHAPE_DB: dict[Role, tuple[float, ...]] = {
+    Role.BASS: (0.0, 0.0, -2.0, -8.0, -16.0, -24.0, -30.0, -36.0),
+    Role.DRUMS: (0.0, -3.0, -3.0, -3.0, -3.0, -3.0, -3.0, -3.0),
+    Role.MELODY: (-24.0, -12.0, -3.0, 0.0, 0.0, 0.0, -2.0, -4.0),
+    Role.ACCOMPANIMENT: (-24.0, -10.0, 0.0, 0.0, 0.0, -3.0, -6.0, -9.0),
+}
+ROLE_BANDS: dict[Role, tuple[bool, ...]] = {
+    Role.BASS: (True, True, True, False, False, False, False, False),
+    Role.DRUMS: (True,) * 8,
+    Role.MELODY: (False, False, True, True, True, True, True, False),
+    Role.ACCOMPANIMENT: (False, False, True, True, True, True, False, False),
+}
+PART_MAX_CUT_DB = 15.0
+PART_MAX_BOOST_DB = 9.0
+PART_CONTENT_RANGE_DB = 20.0
+PART_ANALYSED_S = 30.0  # spread over the song, as the master's analysis
 # JUCE's reverb scales its wet path by 3: a third is a wet path at unity.
 ROOM_WET_LEVEL = 1.0 / 3.0
 
@@ -85,6 +113,26 @@ def role_eq(role: Role, sample_rate: int) -> np.ndarray:
     elif role == Role.DRUMS:
         sections.append(filters.low_shelf(sample_rate, 80.0, KICK_WEIGHT_DB, 0.7))
     return filters.chain(*sections)
+
+
+def role_tonal_eq(stem: np.ndarray, role: Role, fixed: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The part's corrective EQ (an ``sos`` cascade run after ``fixed``, its role EQ): bands above the role's
+    shape are cut, bands the role carries that the part plays in but that fall short are raised (see
+    ``ROLE_SHAPE_DB``). A band counts as played in within ``PART_CONTENT_RANGE_DB`` of the part's strongest."""
+    freqs, power = power_spectrum(stem, sample_rate, PART_ANALYSED_S)
+    if not power.any():
+        return filters.chain()
+    power = power * filters.power_response(fixed, sample_rate, freqs)
+    line = TILT_DB_PER_OCTAVE * np.log2(np.array(OCTAVE_CENTRES_HZ) / 1000.0) + np.array(ROLE_SHAPE_DB[role])
+    off_shape = band_levels(freqs, power) - line
+    carried = np.array(ROLE_BANDS[role])
+    played = carried & (off_shape >= off_shape[carried].max() - PART_CONTENT_RANGE_DB)
+
+    def error(levels: np.ndarray) -> np.ndarray:
+        return levels - line - np.median((levels - line)[played])
+
+    boost = np.where(played, PART_MAX_BOOST_DB, 0.0)
+    return band_filters(fit_band_gains(freqs, power, sample_rate, error, PART_MAX_CUT_DB, boost), sample_rate)
 
 
 def bass_grit(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -125,7 +173,11 @@ def octave_harmonic(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 def follow_band(bass: np.ndarray, band: np.ndarray, sample_rate: int) -> np.ndarray:
     """The channel-first bass with its level riding the band's: unchanged where the band is at its loud sections'
     level, lower where the band thins out (see ``BASS_FOLLOW``)."""
-    levels = window_levels_db(band, sample_rate, BASS_FOLLOW_WINDOW_S)
+    return follow_levels(bass, window_levels_db(band, sample_rate, BASS_FOLLOW_WINDOW_S), sample_rate)
+
+
+def follow_levels(bass: np.ndarray, levels: np.ndarray, sample_rate: int) -> np.ndarray:
+    """:func:`follow_band` given the band's K-weighted level (dB) per ``BASS_FOLLOW_WINDOW_S`` window."""
     sounding = levels > levels.max() - 40 if len(levels) else levels.astype(bool)
     if not sounding.any():
         return bass
@@ -177,17 +229,21 @@ def place_stems(
     where = pans(roles)
     shaped: dict[Session, np.ndarray] = {}
     loudness: dict[Session, float] = {}
+    # K-weighted level per window of each shaped stem, from the pass that measures its loudness.
+    window_db: dict[Session, np.ndarray] = {}
     for session, stem in stems.items():
         role = roles[session]
         width = ROLE_SOUND[role].width * (style.width if role == Role.ACCOMPANIMENT else 1.0)
         # A part with no side signal (or folded to mono) is processed as one channel: half the work.
         if len(stem) == 2 and (width == 0 or np.array_equal(stem[0], stem[1])):
             stem = ((stem[0] + stem[1]) * np.float32(0.5))[None, :]
-        equalised = filters.apply(role_eq(role, sample_rate), stem)
+        fixed = role_eq(role, sample_rate)
+        equalised = filters.apply(np.concatenate([fixed, role_tonal_eq(stem, role, fixed, sample_rate)]), stem)
         if role == Role.BASS:
             equalised = octave_harmonic(bass_grit(equalised, sample_rate), sample_rate)
         shaped[session] = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
-        loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
+        loudness[session], window_db[session] = loudness_and_window_levels(shaped[session].T, sample_rate,
+                                                                           MELODY_WINDOW_S)
     wanted = {
         session: ROLE_SOUND[roles[session]].loudness_lufs - value
         for session, value in loudness.items()
@@ -196,16 +252,19 @@ def place_stems(
     band = [session for session in wanted if roles[session] != Role.BASS]
     basses = [session for session in wanted if roles[session] == Role.BASS]
     if band and basses:
-        # The band as it will sound: every other part at its role's loudness.
-        others = np.zeros((2, max(shaped[other].shape[1] for other in band)), np.float32)
+        # The band's level as it will sound, every other part at its role's loudness: the power sum of the parts'
+        # window levels (parts that do not play in unison add as powers).
+        count = max(len(window_db[other]) for other in band)
+        power = np.zeros(count)
         for other in band:
-            others[:, : shaped[other].shape[1]] += shaped[other] * np.float32(10 ** (wanted[other] / 20))
+            power[: len(window_db[other])] += 10 ** ((window_db[other] + wanted[other]) / 10)
         for session in basses:
-            shaped[session] = follow_band(shaped[session], others, sample_rate)
-            loudness[session] = integrated_lufs(shaped[session].T, sample_rate)
+            shaped[session] = follow_levels(shaped[session], 10 * np.log10(power + 1e-12), sample_rate)
+            loudness[session], window_db[session] = loudness_and_window_levels(shaped[session].T, sample_rate,
+                                                                               MELODY_WINDOW_S)
             if loudness[session] > SILENCE_LUFS:
                 wanted[session] = ROLE_SOUND[Role.BASS].loudness_lufs - loudness[session]
-    wanted = ride_melody(shaped, wanted, roles, sample_rate)
+    wanted = ride_melody(shaped, wanted, roles, sample_rate, window_db)
     least = min(wanted.values(), default=0.0)
     gains: dict[Session, float] = {}
     length = max(stem.shape[1] for stem in shaped.values())
@@ -227,10 +286,11 @@ def place_stems(
 
 
 def ride_melody(shaped: dict[Session, np.ndarray], wanted: dict[Session, float], roles: dict[Session, Role],
-                sample_rate: int) -> dict[Session, float]:
+                sample_rate: int, window_db: dict[Session, np.ndarray] | None = None) -> dict[Session, float]:
     """Raise the melody until it leads the loudest other part by :data:`MELODY_MARGIN_DB` in the median window
     where it sounds (at most :data:`MAX_MELODY_RIDE_DB`), as an engineer rides the lead: equal loudness over a
-    whole song leaves a tune of short, decaying notes under parts that sustain."""
+    whole song leaves a tune of short, decaying notes under parts that sustain. ``window_db`` holds each stem's
+    level per :data:`MELODY_WINDOW_S` window where it is known already."""
     melodies = [s for s in wanted if roles[s] == Role.MELODY]
     others = [s for s in wanted if roles[s] != Role.MELODY]
     if len(melodies) != 1 or not others:
@@ -238,6 +298,8 @@ def ride_melody(shaped: dict[Session, np.ndarray], wanted: dict[Session, float],
     melody = melodies[0]
 
     def levels(session: Session) -> np.ndarray:
+        if window_db is not None and session in window_db:
+            return window_db[session] + wanted[session]
         return window_levels_db(shaped[session], sample_rate, MELODY_WINDOW_S) + wanted[session]
 
     tune = levels(melody)

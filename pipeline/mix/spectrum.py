@@ -6,8 +6,12 @@ a mix's bands against that line (shifted to the bands' mean, i.e. at equal loudn
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.signal import welch
+
+from pipeline.mix import filters
 
 OCTAVE_CENTRES_HZ: tuple[float, ...] = (63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 TILT_DB_PER_OCTAVE = -4.5
@@ -50,3 +54,40 @@ def tilt_deviation(levels: np.ndarray, tilt_db_per_octave: float = TILT_DB_PER_O
     line = tilt_db_per_octave * np.log2(np.array(OCTAVE_CENTRES_HZ) / 1000.0)
     deviation = np.asarray(levels) - line
     return deviation - deviation.mean()
+
+
+def band_filters(gains_db: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Shelves at the ends and octave-wide peaks between, one per band whose gain is worth a filter."""
+    sections = []
+    last = len(OCTAVE_CENTRES_HZ) - 1
+    for index, (centre, gain) in enumerate(zip(OCTAVE_CENTRES_HZ, gains_db)):
+        if abs(gain) < 0.25:
+            continue
+        if index == 0:
+            sections.append(filters.low_shelf(sample_rate, centre * 1.4, float(gain), 0.7))
+        elif index == last:
+            sections.append(filters.high_shelf(sample_rate, centre / 1.4, float(gain), 0.7))
+        else:
+            sections.append(filters.peak(sample_rate, centre, float(gain), 1.4))
+    return filters.chain(*sections)
+
+
+def fit_band_gains(freqs: np.ndarray, power: np.ndarray, sample_rate: int, error: Callable[[np.ndarray], np.ndarray],
+                   max_cut_db: np.ndarray | float, max_boost_db: np.ndarray | float, deadzone_db: float = 1.0,
+                   passes: int = 4) -> np.ndarray:
+    """Per-band gains (dB) for :func:`band_filters` that pull ``error(band levels)`` towards zero, band by band.
+
+    The gains are refined on the measured spectrum through the filters' own response (their bands overlap), so
+    the audio is filtered once, with the result.
+    """
+    total = np.zeros(len(OCTAVE_CENTRES_HZ))
+    shaped = power
+    for _ in range(passes):
+        deviation = error(band_levels(freqs, shaped))
+        correction = -np.sign(deviation) * np.clip(np.abs(deviation) - deadzone_db, 0.0, None)
+        correction = np.clip(total + correction, -np.asarray(max_cut_db), max_boost_db) - total
+        if np.abs(correction).max() < 0.5:
+            break
+        total += correction
+        shaped = power * filters.power_response(band_filters(total, sample_rate), sample_rate, freqs)
+    return total

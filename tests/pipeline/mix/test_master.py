@@ -412,3 +412,24 @@ def test_a_tune_of_short_decaying_notes_is_ridden_above_a_sustained_part():
     # A tune that already leads is left where it is.
     leading = {Session.KEYBOARD: 0.0, Session.GUITAR: -20.0}
     assert ride_melody(shaped, leading, roles, rate) == leading
+
+
+def test_each_part_is_pulled_towards_its_roles_tonal_shape() -> None:
+    from pipeline.mix import filters
+    from pipeline.mix.placement import role_eq, role_tonal_eq
+
+    t = np.arange(6 * SR) / SR
+    rng = np.random.default_rng(3)
+    # A "bass" whose weight sits at 500 Hz with a faint fundamental, and a tune under a loud hiss above 5 kHz.
+    drone = (0.05 * np.sin(2 * np.pi * 70 * t) + 0.5 * np.sin(2 * np.pi * 500 * t)).astype(np.float32)[None, :]
+    hiss = filters.apply(filters.chain(*[filters.highpass(SR, 5000.0)] * 4), rng.standard_normal(t.size))
+    bright = (0.2 * np.sin(2 * np.pi * 880 * t) + 0.5 * hiss).astype(np.float32)[None, :]
+
+    def bands(audio: np.ndarray) -> dict[int, float]:
+        return dict(zip((int(c) for c in OCTAVE_CENTRES_HZ), octave_band_levels(audio, SR)))
+
+    for audio, role, low, high, wanted in ((drone, Role.BASS, 63, 500, 6.0), (bright, Role.MELODY, 1000, 8000, 6.0)):
+        fixed = role_eq(role, SR)
+        before = bands(filters.apply(fixed, audio))
+        after = bands(filters.apply(np.concatenate([fixed, role_tonal_eq(audio, role, fixed, SR)]), audio))
+        assert (after[low] - after[high]) - (before[low] - before[high]) >= wanted
