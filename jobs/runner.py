@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from pipeline.image_to_music import hear_sheet, see_image
+from pipeline.instruments.cache import InstrumentCache
 from pipeline.play import play
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
@@ -19,6 +20,7 @@ class WavePipeline:
         self.settings = settings
         self._engines: dict[str, tuple[object, object]] = {}
         self._lock = threading.Lock()
+        self.instrument_cache = instrument_cache_for(settings)
 
     def engines(self, profile: str):
         with self._lock:
@@ -47,4 +49,12 @@ class WavePipeline:
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
              overrides: dict[Session, str] | None, progress: ProgressCallback) -> PlayReport:
         options = play_options(self.settings, seed=seed, mood=mood)
-        return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress)
+        return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
+                    instrument_cache=self.instrument_cache)
+
+
+def instrument_cache_for(settings: Settings) -> InstrumentCache | None:
+    """The worker's cache of built instruments, in the data folder; None when turned off."""
+    if settings.instrument_cache_mb <= 0:
+        return None
+    return InstrumentCache(settings.data_dir / "instrument-cache", max_bytes=settings.instrument_cache_mb * 1024 * 1024)
