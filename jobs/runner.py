@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipeline.image_to_music import hear_sheet, see_image
 from pipeline.instruments.cache import InstrumentCache
+from pipeline.sessions.memo import FeatureMemo
 from pipeline.play import play
 from pipeline.report import PlayReport
 from pipeline.sheet import SoundSheet
@@ -21,6 +22,7 @@ class WavePipeline:
         self._engines: dict[str, tuple[object, object]] = {}
         self._lock = threading.Lock()
         self.instrument_cache = instrument_cache_for(settings)
+        self.feature_memo = FeatureMemo()
 
     def engines(self, profile: str):
         with self._lock:
@@ -50,7 +52,7 @@ class WavePipeline:
              overrides: dict[Session, str] | None, progress: ProgressCallback) -> PlayReport:
         options = play_options(self.settings, seed=seed, mood=mood)
         return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
-                    instrument_cache=self.instrument_cache)
+                    instrument_cache=self.instrument_cache, feature_memo=self.feature_memo)
 
 
 def instrument_cache_for(settings: Settings) -> InstrumentCache | None:

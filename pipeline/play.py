@@ -31,6 +31,7 @@ from pipeline.types import (
 
 if TYPE_CHECKING:
     from pipeline.instruments.cache import InstrumentCache
+    from pipeline.sessions.memo import FeatureMemo
     from pipeline.mix.master import MasterResult
     from pipeline.songs.mood import Production
 
@@ -70,12 +71,14 @@ def play(
     overrides: dict[Session, str] | None = None,
     progress: ProgressCallback = no_progress,
     instrument_cache: InstrumentCache | None = None,
+    feature_memo: FeatureMemo | None = None,
 ) -> PlayReport:
     """Cast ``effects`` into the band, build the instruments, play ``song_ref`` and master the mix into ``out_dir``.
 
     ``song_ref`` is a library id, ``auto`` (chosen from ``options.mood``) or a path to a MIDI file. ``overrides``
     pins effects to sessions (session -> effect id); the rest is cast automatically. With ``instrument_cache``,
-    instruments built before from the same effect and settings are reused instead of built again.
+    instruments built before from the same effect and settings are reused instead of built again; with
+    ``feature_memo``, effects measured before are not measured again for casting.
     """
     from pipeline.sessions import cast, write_casting
     from pipeline.songs import resolve_song
@@ -100,7 +103,7 @@ def play(
 
     progress("Casting the sounds into the band", 0.05)
     with timer("casting"):
-        casting = cast(effects, overrides)
+        casting = cast(effects, overrides, features=feature_memo.features(effects) if feature_memo else None)
         casting_json, casting_png = write_casting(casting, effects, out_dir)
 
     by_id = {effect.id: effect for effect in effects}

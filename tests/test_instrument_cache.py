@@ -165,3 +165,18 @@ def test_the_cache_keeps_under_its_size_by_dropping_the_least_recently_used(tmp_
     _build_once(cache, effects[0], tmp_path / "reuse", builds)  # the first is now the most recently used
     cache.trim(max_bytes=sizes[keys[0]] + sizes[keys[2]])
     assert {entry.name for entry, _, _ in cache.entries()} == {keys[0], keys[2]}
+
+
+def test_a_remap_casts_from_remembered_features_exactly_as_from_fresh_ones(tmp_path, effects, song) -> None:
+    from pipeline.sessions.memo import FeatureMemo
+
+    memo = FeatureMemo()
+    first = play(effects, song, tmp_path / "v1", feature_memo=memo)
+    assert (memo.hits, memo.misses) == (0, 4)
+    moved = swapped({Session(s): r.effect for s, r in first.sessions.items() if r.effect and not r.fallback},
+                    Session.DRUMS, Session.BASS)
+    remembered = play(effects, song, tmp_path / "v2", overrides=moved, feature_memo=memo)
+    fresh = play(effects, song, tmp_path / "v3", overrides=moved)
+    assert (memo.hits, memo.misses) == (4, 4)
+    assert remembered.sessions == fresh.sessions
+    assert (tmp_path / "v2" / remembered.casting).read_bytes() == (tmp_path / "v3" / fresh.casting).read_bytes()
