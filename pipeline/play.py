@@ -78,7 +78,7 @@ def play(
     ``song_ref`` is a library id, ``auto`` (chosen from ``options.mood``) or a path to a MIDI file. ``overrides``
     pins effects to sessions (session -> effect id); the rest is cast automatically. With ``instrument_cache``,
     instruments built before from the same effect and settings are reused instead of built again; with
-    ``feature_memo``, effects measured before are not measured again for casting.
+    ``feature_memo``, effects measured before are not measured again for casting and its picture.
     """
     from pipeline.sessions import cast, write_casting
     from pipeline.songs import resolve_song
@@ -104,7 +104,7 @@ def play(
     progress("Casting the sounds into the band", 0.05)
     with timer("casting"):
         casting = cast(effects, overrides, features=feature_memo.features(effects) if feature_memo else None)
-        casting_json, casting_png = write_casting(casting, effects, out_dir)
+        casting_json, casting_png = write_casting(casting, effects, out_dir, feature_memo)
 
     by_id = {effect.id: effect for effect in effects}
     plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)

@@ -172,11 +172,12 @@ def test_a_remap_casts_from_remembered_features_exactly_as_from_fresh_ones(tmp_p
 
     memo = FeatureMemo()
     first = play(effects, song, tmp_path / "v1", feature_memo=memo)
-    assert (memo.hits, memo.misses) == (0, 4)
+    assert (memo.hits, memo.misses) == (0, 8)  # casting and its picture, for each effect
     moved = swapped({Session(s): r.effect for s, r in first.sessions.items() if r.effect and not r.fallback},
                     Session.DRUMS, Session.BASS)
     remembered = play(effects, song, tmp_path / "v2", overrides=moved, feature_memo=memo)
     fresh = play(effects, song, tmp_path / "v3", overrides=moved)
-    assert (memo.hits, memo.misses) == (4, 4)
+    assert (memo.hits, memo.misses) == (8, 8)
     assert remembered.sessions == fresh.sessions
-    assert (tmp_path / "v2" / remembered.casting).read_bytes() == (tmp_path / "v3" / fresh.casting).read_bytes()
+    for name in (remembered.casting, remembered.casting_png):
+        assert (tmp_path / "v2" / name).read_bytes() == (tmp_path / "v3" / name).read_bytes(), name
