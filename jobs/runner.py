@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, ProgressCallback, Session, scaled_progress
 from wave_app.engines import effects_engine, play_options, vision_engine
 from wave_app.settings import Settings
+
+MUSIC_MODULES = ("pipeline.sessions", "pipeline.instruments", "pipeline.instruments.drums", "pipeline.render",
+                 "pipeline.mix", "pipeline.songs", "pipeline.songs.mood")
 
 
 class WavePipeline:
@@ -38,6 +42,12 @@ class WavePipeline:
             if hasattr(engine, "warm_up"):
                 engine.warm_up()
         return {stage: getattr(engine, "name", type(engine).__name__) for stage, engine in engines.items()}
+
+    def warm_up_music(self) -> dict[str, str]:
+        """Import the music stage's libraries, so a worker's first render or remap does not wait for them."""
+        for module in MUSIC_MODULES:
+            importlib.import_module(module)
+        return {"instruments": self.settings.timbre_engine}
 
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
                      progress: ProgressCallback) -> tuple[SoundSheet, dict[str, Path]]:
