@@ -181,3 +181,27 @@ def test_a_remap_casts_from_remembered_features_exactly_as_from_fresh_ones(tmp_p
     assert remembered.sessions == fresh.sessions
     for name in (remembered.casting, remembered.casting_png):
         assert (tmp_path / "v2" / name).read_bytes() == (tmp_path / "v3" / name).read_bytes(), name
+
+
+async def test_a_remap_job_rebuilds_only_the_two_parts_it_swapped(runtime, jobs_settings) -> None:
+    from db.models import JobStatus
+    from jobs.client import JobsClient, SubmitRequest
+    from jobs.runner import WavePipeline
+    from tests.jobs_helpers import picture_bytes, workers
+
+    client = JobsClient(runtime)
+    pipeline = WavePipeline(jobs_settings)
+    cache = pipeline.instrument_cache
+    async with workers(jobs_settings, pipeline=pipeline):
+        job_id = await client.submit(SubmitRequest(image=picture_bytes(), midi=short_song_midi(), user_id="ana"))
+        assert (await client.wait(job_id, timeout_s=240)).status == JobStatus.DONE
+        first = await client.result(job_id)
+        played = {s.session: s for s in first.sources if s.session}
+        assert (cache.hits, cache.misses) == (0, len(played)) and len(played) >= 2
+        await client.remap(job_id, played["drums"].variant_id, "bass")
+        assert (await client.wait(job_id, timeout_s=240)).status == JobStatus.DONE
+    after = await client.result(job_id)
+    assert after.latest.version == 2
+    moved = {s.session: s.variant_id for s in after.sources if s.session}
+    assert moved["bass"] == played["drums"].variant_id and moved["drums"] == played["bass"].variant_id
+    assert (cache.hits, cache.misses) == (len(played) - 2, len(played) + 2)
