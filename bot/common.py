@@ -34,7 +34,8 @@ MAX_TITLE_CHARS = 80
 TITLE_SOURCES = 3  # a gallery title names the song and this many of the band's sounds at most
 PROGRESS_EDIT_INTERVAL_S = 1.0
 CANCELLED_TEXT = "Cancelled."
-REMAP_DEBOUNCE_S = 2.0
+# Quick reactions (a swap is often two) become one remap; the wait is part of every remap's latency, so keep it short.
+REMAP_DEBOUNCE_S = 0.8
 
 STAGE_TEXT: dict[JobStatus, str] = {
     JobStatus.QUEUED: "Waiting in line",

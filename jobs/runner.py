@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from pathlib import Path
 
 from pipeline.image_to_music import hear_sheet, see_image
+from pipeline.instruments.cache import InstrumentCache
 from pipeline.play import play
 from pipeline.progress import ProgressListener
 from pipeline.report import PlayReport
+from pipeline.sessions.memo import FeatureMemo
 from pipeline.sheet import SoundSheet
 from pipeline.types import EffectInput, Session
 from wave_core.engines import effects_engine, play_options, vision_engine
 from wave_core.settings import Settings
+
+MUSIC_MODULES = ("pipeline.sessions", "pipeline.instruments", "pipeline.instruments.drums", "pipeline.render",
+                 "pipeline.mix", "pipeline.songs", "pipeline.songs.mood")
 
 
 class WavePipeline:
@@ -20,6 +26,8 @@ class WavePipeline:
         self.settings = settings
         self._engines: dict[str, tuple[object, object]] = {}
         self._lock = threading.Lock()
+        self.instrument_cache = instrument_cache_for(settings)
+        self.feature_memo = FeatureMemo()
 
     def engines(self, profile: str):
         with self._lock:
@@ -36,6 +44,12 @@ class WavePipeline:
                 engine.warm_up()
         return {stage: getattr(engine, "name", type(engine).__name__) for stage, engine in engines.items()}
 
+    def warm_up_music(self) -> dict[str, str]:
+        """Import the music stage's libraries, so a worker's first render or remap does not wait for them."""
+        for module in MUSIC_MODULES:
+            importlib.import_module(module)
+        return {"instruments": self.settings.timbre_engine}
+
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
                      progress: ProgressListener) -> tuple[SoundSheet, dict[str, Path]]:
         vision, effects = self.engines(profile)
@@ -46,4 +60,12 @@ class WavePipeline:
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
              overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport:
         options = play_options(self.settings, seed=seed, mood=mood)
-        return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress)
+        return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
+                    instrument_cache=self.instrument_cache, feature_memo=self.feature_memo)
+
+
+def instrument_cache_for(settings: Settings) -> InstrumentCache | None:
+    """The worker's cache of built instruments, in the data folder; None when turned off."""
+    if settings.instrument_cache_mb <= 0:
+        return None
+    return InstrumentCache(settings.data_dir / "instrument-cache", max_bytes=settings.instrument_cache_mb * 1024 * 1024)

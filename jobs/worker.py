@@ -107,8 +107,9 @@ async def warm_engines(runtime: Runtime, settings: Settings, queues: list[str],
     """Load and warm the engines once per process (a reconnecting worker keeps them) and report readiness per queue
     in Redis for ``wave doctor``; raises, with the reason reported, when they cannot load."""
     beacons = [ReadinessBeacon(runtime.redis, settings.queue_prefix, queue, settings.profile) for queue in queues]
+    warm = {GPU: getattr(runner, "warm_up", None), CPU: getattr(runner, "warm_up_music", None)}
     for beacon in beacons:
-        await beacon.warm_up(getattr(runner, "warm_up", None) if beacon.state.queue == GPU else None)
+        await beacon.warm_up(warm[beacon.state.queue])
     return beacons
 
 

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -29,7 +30,9 @@ from pipeline.types import (
 )
 
 if TYPE_CHECKING:
+    from pipeline.instruments.cache import InstrumentCache
     from pipeline.mix.master import MasterResult
+    from pipeline.sessions.memo import FeatureMemo
     from pipeline.songs.mood import Production
 
 log = logging.getLogger(__name__)
@@ -67,11 +70,15 @@ def play(
     options: PlayOptions | None = None,
     overrides: dict[Session, str] | None = None,
     progress: ProgressListener = ignore_progress,
+    instrument_cache: InstrumentCache | None = None,
+    feature_memo: FeatureMemo | None = None,
 ) -> PlayReport:
     """Cast ``effects`` into the band, build the instruments, play ``song_ref`` and master the mix into ``out_dir``.
 
     ``song_ref`` is a library id, ``auto`` (chosen from ``options.mood``) or a path to a MIDI file. ``overrides``
-    pins effects to sessions (session -> effect id); the rest is cast automatically.
+    pins effects to sessions (session -> effect id); the rest is cast automatically. With ``instrument_cache``,
+    instruments built before from the same effect and settings are reused instead of built again; with
+    ``feature_memo``, effects measured before are not measured again for casting and its picture.
     """
     from pipeline.sessions import cast, write_casting
     from pipeline.songs import resolve_song
@@ -97,15 +104,16 @@ def play(
 
     casting_stage("Casting the sounds into the band", 0.5)
     with timer("casting"):
-        casting = cast(effects, overrides)
-        casting_json, casting_png = write_casting(casting, effects, out_dir)
+        casting = cast(effects, overrides, features=feature_memo.features(effects) if feature_memo else None)
+        casting_json, casting_png = write_casting(casting, effects, out_dir, feature_memo)
 
     by_id = {effect.id: effect for effect in effects}
     plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)
 
     building = report_to(progress, Stage.BUILDING)
     building("Building instruments", 0.0)
-    instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, building)
+    instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, building,
+                                     instrument_cache)
 
     playing = report_to(progress, Stage.PLAYING)
     playing("Playing the song", 0.0)
@@ -238,6 +246,7 @@ def _build_instruments(
     reports: dict[Session, SessionReport],
     notes: list[str],
     progress: ProgressCallback,
+    cache: InstrumentCache | None = None,
 ) -> dict[Session, Instrument]:
     from pipeline.instruments import build_instrument
 
@@ -250,16 +259,14 @@ def _build_instruments(
             if engine == "rave" and rave_model is None:
                 engine = "dsp"
                 notes.append(f"{session.value}: no RAVE model configured for this session; used the dsp timbre")
-            instrument = build_instrument(
-                by_id[effect_id],
-                session,
-                safe_child(out_dir / "instruments", session.value),
-                sample_rate=options.sample_rate,
-                engine=engine,
-                rave_model=rave_model,
-                seed=options.seed,
-                character=options.character.get(session),
-            )
+            settings = dict(sample_rate=options.sample_rate, engine=engine, rave_model=rave_model, seed=options.seed,
+                            character=options.character.get(session))
+            build = partial(build_instrument, by_id[effect_id], session, **settings)  # build(directory)
+            directory = safe_child(out_dir / "instruments", session.value)
+            if cache is None:
+                instrument = build(directory)
+            else:
+                instrument = cache.instrument(cache.key(by_id[effect_id], session, **settings), directory, build)
             instruments[session] = instrument
             report = reports[session]
             report.character = instrument.character

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     slack_file_hosts: list[str] = Field(["files.slack.com"], description="Hosts WAVE downloads Slack files from.")
     slack_gallery_channel: str | None = Field(None, description="Default Slack gallery channel id.")
 
+    # Remaps
+    instrument_cache_mb: int = Field(512, description="Size of the worker's cache of built instruments (in WAVE_DATA_DIR/instrument-cache); a remap rebuilds only the parts whose sound changed. 0 turns it off.")
+
     @field_validator("store_url", "store_endpoint_url", "store_region", "store_profile", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

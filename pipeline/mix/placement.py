@@ -5,6 +5,7 @@ Audio here is channel-first ``(2, n)`` float32, as pedalboard reads it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,7 @@ MAX_STEM_LIFT_DB = 30.0
 MELODY_MARGIN_DB = 3.0  # the tune's median lead over the loudest other part while it plays
 MAX_MELODY_RIDE_DB = 8.0
 MELODY_WINDOW_S = 0.4
+SHAPING_THREADS = 2
 # (delay ms, gain) of the early reflections that make the spread; delays spaced so that no comb lines up.
 SPREAD_TAPS = ((7.1, 0.42), (11.3, -0.38), (17.9, 0.34), (23.3, -0.3), (31.7, 0.26), (41.9, -0.22))
 SPREAD_HIGHPASS_HZ = 300.0  # the low end stays in the centre
@@ -227,12 +229,9 @@ def place_stems(
     """EQ, pan and widen each channel-first stem (``(2, n)``, or ``(1, n)`` for a mono part) by its role, then
     bring it to its role's loudness."""
     where = pans(roles)
-    shaped: dict[Session, np.ndarray] = {}
-    loudness: dict[Session, float] = {}
-    # K-weighted level per window of each shaped stem, from the pass that measures its loudness.
-    window_db: dict[Session, np.ndarray] = {}
-    for session, stem in stems.items():
-        role = roles[session]
+
+    def shape(session: Session) -> tuple[np.ndarray, float, np.ndarray]:
+        stem, role = stems[session], roles[session]
         width = ROLE_SOUND[role].width * (style.width if role == Role.ACCOMPANIMENT else 1.0)
         # A part with no side signal (or folded to mono) is processed as one channel: half the work.
         if len(stem) == 2 and (width == 0 or np.array_equal(stem[0], stem[1])):
@@ -241,9 +240,18 @@ def place_stems(
         equalised = filters.apply(np.concatenate([fixed, role_tonal_eq(stem, role, fixed, sample_rate)]), stem)
         if role == Role.BASS:
             equalised = octave_harmonic(bass_grit(equalised, sample_rate), sample_rate)
-        shaped[session] = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
-        loudness[session], window_db[session] = loudness_and_window_levels(shaped[session].T, sample_rate,
-                                                                           MELODY_WINDOW_S)
+        placed = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
+        # K-weighted level per window of each shaped stem, from the pass that measures its loudness.
+        loudness_lufs, levels = loudness_and_window_levels(placed.T, sample_rate, MELODY_WINDOW_S)
+        return placed, loudness_lufs, levels
+
+    # Each part is shaped on its own, and the filters release the GIL: two threads shape the band in about half
+    # the time, with the same result.
+    with ThreadPoolExecutor(max_workers=SHAPING_THREADS, thread_name_prefix="wave-mix") as pool:
+        results = dict(zip(stems, pool.map(shape, stems)))
+    shaped = {session: placed for session, (placed, _, _) in results.items()}
+    loudness = {session: value for session, (_, value, _) in results.items()}
+    window_db = {session: levels for session, (_, _, levels) in results.items()}
     wanted = {
         session: ROLE_SOUND[roles[session]].loudness_lufs - value
         for session, value in loudness.items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import librosa
 import matplotlib
@@ -19,6 +20,9 @@ from pipeline.session_table import row  # noqa: E402
 from pipeline.sessions.features import EffectFeatures, analyse_loaded  # noqa: E402
 from pipeline.types import SESSIONS, Casting, EffectInput  # noqa: E402
 
+if TYPE_CHECKING:
+    from pipeline.sessions.memo import FeatureMemo
+
 ALTERNATE_COLOUR = "#9a9a9a"
 PICTURE_WIDTH_PX = 1100
 PICTURE_DPI = 100
@@ -26,8 +30,10 @@ THUMB_RATE = 16000
 THUMB_SECONDS = 3.0
 
 
-def write_casting(casting: Casting, effects: list[EffectInput], out_dir: Path) -> tuple[Path, Path]:
-    """Write ``casting.json`` (the casting plus each effect's features) and ``casting.png``; return both paths."""
+def write_casting(casting: Casting, effects: list[EffectInput], out_dir: Path,
+                  memo: FeatureMemo | None = None) -> tuple[Path, Path]:
+    """Write ``casting.json`` (the casting plus each effect's features) and ``casting.png``; return both paths.
+    ``memo`` remembers each effect's thumbnail and features for the next casting of the same sounds."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     by_id = {e.id: e for e in effects}
@@ -39,9 +45,8 @@ def write_casting(casting: Casting, effects: list[EffectInput], out_dir: Path) -
     thumbs: dict[str, np.ndarray] = {}
     features: dict[str, EffectFeatures] = {}
     for effect in effects:
-        loaded = load_effect(effect.path, sample_rate=THUMB_RATE)
-        thumbs[effect.id] = _mel_thumbnail(loaded.audio, loaded.sample_rate, loaded.silent)
-        features[effect.id] = analyse_loaded(loaded)
+        measured = memo.remember(effect, "picture", _measure) if memo is not None else _measure(effect)
+        thumbs[effect.id], features[effect.id] = measured
 
     report = {
         **json.loads(casting.model_dump_json()),
@@ -61,6 +66,11 @@ def write_casting(casting: Casting, effects: list[EffectInput], out_dir: Path) -
     png_path = out_dir / "casting.png"
     _draw(casting, by_id, thumbs, png_path)
     return json_path, png_path
+
+
+def _measure(effect: EffectInput) -> tuple[np.ndarray, EffectFeatures]:
+    loaded = load_effect(effect.path, sample_rate=THUMB_RATE)
+    return _mel_thumbnail(loaded.audio, loaded.sample_rate, loaded.silent), analyse_loaded(loaded)
 
 
 def _session_of(casting: Casting, effect_id: str) -> str | None:
