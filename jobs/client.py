@@ -88,6 +88,16 @@ class JobsClient:
         await publish(self.runtime, await self.status(job_id))
         return job_id
 
+    async def check_quota(self, platform: str, user_id: str, workspace_id: str | None = None, *,
+                          user_name: str | None = None) -> None:
+        """Raise :class:`QuotaExceeded` when this person may not submit now: a cheap look before a chat adapter
+        downloads the picture. :meth:`submit` checks again under its lock."""
+        async with self.runtime.db() as db:
+            user = await get_or_create_user(db, platform, user_id, user_name)
+            workspace = await get_or_create_workspace(db, platform, workspace_id, None)
+            await db.commit()
+            await check_quotas(db, self.settings, user.id, workspace)
+
     async def enqueue_vision(self, job_id: str, attempt: int | str) -> None:
         await queues.enqueue_vision(self.runtime, job_id, attempt)
 
