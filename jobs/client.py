@@ -189,10 +189,10 @@ class JobsClient:
                 for s in job.sources
             ]
             sheet = path(job.sheet_key)
-            scene = json.loads(sheet.read_bytes()).get("scene_description") if sheet else None
+            sheet_data = _sheet_fields(sheet)
             return JobResult(
                 job_id=job.id, status=JobStatus(job.status), message=job.message, error=job.error,
-                error_id=job.error_id, song=job.song_ref, cue=job.cue, sheet=sheet, scene=scene, sources=sources,
+                error_id=job.error_id, song=job.song_ref, cue=job.cue, sheet=sheet, **sheet_data, sources=sources,
                 renders=renders, owner=job.user.platform_user_id, platform=job.platform, channel_id=job.channel_id,
                 reply_ref=job.reply_ref,
             )
@@ -262,6 +262,14 @@ class JobsClient:
     async def list_jobs(self, limit: int = 20) -> list[Job]:
         async with self.runtime.db() as db:
             return list((await db.scalars(select(Job).order_by(Job.created_at.desc()).limit(limit))).all())
+
+
+def _sheet_fields(sheet: Path | None) -> dict:
+    """What a result shows of its sound sheet: the scene and what the reading says of itself."""
+    data = json.loads(sheet.read_bytes()) if sheet else {}
+    notices = data.get("notices")
+    return {"scene": data.get("scene_description"), "low_confidence": data.get("low_confidence") is True,
+            "notices": [n for n in notices if isinstance(n, str)] if isinstance(notices, list) else []}
 
 
 def _check_midi(data: bytes) -> None:
