@@ -151,7 +151,7 @@ async def press_result_buttons(fake, result_message: dict, user, transcript: Tra
 
 
 async def discord_session(root: Path) -> Transcript:
-    from bot.common import CANCEL, SESSION_EMOJI, STAR
+    from bot.common import SESSION_EMOJI, STAR
     from bot.records import ChatRecords
     from pipeline.types import Session
     from tests.discord_harness import bot_settings, clear_redis, photo_bytes, running_bot

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.context import SlackContext
-from bot.slack.delivery import create_deliveries
 from bot.slack.intake import start_request
 from jobs.client import JobsClient, SubmitRequest
-from jobs.runtime import Runtime
-from tests.conftest import REDIS_TEST_URL
 from tests.discord_harness import (  # noqa: F401 (fixtures)
     fake,
     photo_bytes,
@@ -20,7 +13,7 @@ from tests.discord_harness import (  # noqa: F401 (fixtures)
     running_bot,
     settings,
 )
-from tests.fake_slack import FakeSlack
+from tests.slack_context import slack_context
 
 SONG = "row_your_boat"
 
@@ -45,31 +38,8 @@ async def test_discord_refuses_a_busy_person_without_downloading(fake, settings)
 
 @pytest.fixture
 async def slack(tmp_path):
-    token = "xoxb-quota"
-    fake = await FakeSlack(token).start()
-    settings_ = settings_for_slack(tmp_path, fake, token)
-    runtime = await Runtime.open(settings_)
-    ctx = SlackContext.create(settings_, runtime, AsyncWebClient(token=token, base_url=fake.api_url))
-    delivery = create_deliveries(ctx)
-    yield fake, ctx, delivery
-    await delivery.close()
-    await ctx.close()
-    keys = [k async for k in runtime.redis.scan_iter(match=f"{settings_.queue_prefix}*")]
-    if keys:
-        await runtime.redis.delete(*keys)
-    await runtime.close()
-    await fake.close()
-
-
-def settings_for_slack(tmp_path, fake: FakeSlack, token: str):
-    from wave_core.settings import Settings
-
-    return Settings(
-        profile="lite", database_url=f"sqlite+aiosqlite:///{tmp_path}/slack.db", redis_url=REDIS_TEST_URL,
-        queue_prefix=f"wavetest-quota-{uuid.uuid4().hex[:8]}", data_dir=tmp_path / "slackdata",
-        artifacts_dir=tmp_path / "slackartifacts", slack_bot_token=token, slack_file_hosts=[fake.host],
-        max_concurrent_jobs_per_user=1, max_jobs_per_user_per_hour=50,
-    )
+    async with slack_context(tmp_path, max_concurrent_jobs_per_user=1, max_jobs_per_user_per_hour=50) as parts:
+        yield parts
 
 
 async def test_slack_refuses_a_busy_person_without_downloading(slack):

@@ -4,22 +4,18 @@ completed without a channel would stay private to the uploader. No workers: a re
 from __future__ import annotations
 
 import json
-import uuid
 
 import numpy as np
 import pytest
 import soundfile
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.context import SlackContext
 from bot.slack.delivery import SlackPort
 from db.models import JobStatus, RenderCasting
 from jobs.client import JobResult, RenderResult, SourceResult, SubmitRequest
-from jobs.runtime import Runtime
-from tests.conftest import REDIS_TEST_URL
 from tests.fake_slack import FakeSlack
 from tests.jobs_helpers import picture_bytes
-from wave_core.settings import Settings
+from tests.slack_context import slack_context
 
 TOKEN = "xoxb-files"
 CHANNEL = "C0FILES"
@@ -27,21 +23,8 @@ CHANNEL = "C0FILES"
 
 @pytest.fixture
 async def slack(tmp_path):
-    fake = await FakeSlack(TOKEN).start()
-    settings = Settings(
-        profile="lite", database_url=f"sqlite+aiosqlite:///{tmp_path}/wave.db", redis_url=REDIS_TEST_URL,
-        queue_prefix=f"wavetest-slackfiles-{uuid.uuid4().hex[:8]}", data_dir=tmp_path / "data",
-        artifacts_dir=tmp_path / "artifacts", slack_bot_token=TOKEN, slack_file_hosts=[fake.host],
-    )
-    runtime = await Runtime.open(settings)
-    ctx = SlackContext.create(settings, runtime, AsyncWebClient(token=TOKEN, base_url=fake.api_url))
-    yield fake, ctx
-    await ctx.close()
-    keys = [k async for k in runtime.redis.scan_iter(match=f"{settings.queue_prefix}*")]
-    if keys:
-        await runtime.redis.delete(*keys)
-    await runtime.close()
-    await fake.close()
+    async with slack_context(tmp_path, TOKEN) as (fake, ctx, _):
+        yield fake, ctx
 
 
 def _wav(path, seed: int):

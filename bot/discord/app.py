@@ -14,12 +14,12 @@ from bot.budget import DISCORD_EDIT_LIMITS, RateBudget
 from bot.common import REMAP_DEBOUNCE_S, error_text, log_unexpected
 from bot.dedupe import SeenEvents
 from bot.delivery import Deliveries
+from bot.discord import endpoints
 from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.gallery import GalleryCog
 from bot.discord.cogs.help import HelpCog
 from bot.discord.cogs.make import MakeCog
 from bot.discord.cogs.remap import RemapCog
-from bot.discord import endpoints
 from bot.discord.delivery import create_deliveries
 from bot.discord.once import OncePerInteractionTree
 from bot.discord.reaction_failures import ReactionFailures

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary, describe_change, previous_render, sheet_notice
+from bot.common import (
+    SESSION_SLACK_EMOJI,
+    SLACK_STAR,
+    cast_summary,
+    describe_change,
+    previous_render,
+    sheet_notice,
+)
 from bot.records import RecentJob, TopEntry
 from jobs.client import JobResult, RenderResult, SourceResult
 from pipeline.songs import list_songs
