@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps({"measure": f"chat scenario on {transcript.platform}: broken rules", "wave": len(problems),
                               "reference": None, "target": "0 (no public error, no stale sound)", "ok": not problems,
-                              "note": f"{len(transcript.seen)} messages seen; " + "; ".join(problems)[:300]}))
+                              "note": "; ".join([f"{len(transcript.seen)} messages seen", *problems])[:300]}))
             continue
         print("\n".join(transcript.lines()))
         print("\n".join(f"  VIOLATION: {p}" for p in problems) or "  no rule broken")
