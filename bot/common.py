@@ -188,6 +188,17 @@ def describe_change(change: str | None, names: dict[str, str]) -> str:
     return change.replace(" (instead of ", " (replacing ")
 
 
+MAX_NOTICE_CHARS = 300
+UNSURE_TEXT = "WAVE was not sure what this picture shows; a cue saying what is in it helps."
+
+
+def sheet_notice(low_confidence: bool, notices: list[str]) -> str | None:
+    """One short line about how sure the picture's reading is (plain text: each platform escapes it), or None."""
+    if notices:
+        return "🤔 " + cut_at_word(" ".join(notices), MAX_NOTICE_CHARS)
+    return f"🤔 {UNSURE_TEXT}" if low_confidence else None
+
+
 def roles(report: dict | None) -> dict[str, Session]:
     """variant id -> the session it plays in a render (sounds borrowed to fill a gap do not count)."""
     return {entry["effect"]: session for session in SESSIONS

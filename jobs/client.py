@@ -88,6 +88,16 @@ class JobsClient:
         await publish(self.runtime, await self.status(job_id))
         return job_id
 
+    async def check_quota(self, platform: str, user_id: str, workspace_id: str | None = None, *,
+                          user_name: str | None = None) -> None:
+        """Raise :class:`QuotaExceeded` when this person may not submit now: a cheap look before a chat adapter
+        downloads the picture. :meth:`submit` checks again under its lock."""
+        async with self.runtime.db() as db:
+            user = await get_or_create_user(db, platform, user_id, user_name)
+            workspace = await get_or_create_workspace(db, platform, workspace_id, None)
+            await db.commit()
+            await check_quotas(db, self.settings, user.id, workspace)
+
     async def enqueue_vision(self, job_id: str, attempt: int | str) -> None:
         await queues.enqueue_vision(self.runtime, job_id, attempt)
 
@@ -179,10 +189,10 @@ class JobsClient:
                 for s in job.sources
             ]
             sheet = path(job.sheet_key)
-            scene = json.loads(sheet.read_bytes()).get("scene_description") if sheet else None
+            sheet_data = _sheet_fields(sheet)
             return JobResult(
                 job_id=job.id, status=JobStatus(job.status), message=job.message, error=job.error,
-                error_id=job.error_id, song=job.song_ref, cue=job.cue, sheet=sheet, scene=scene, sources=sources,
+                error_id=job.error_id, song=job.song_ref, cue=job.cue, sheet=sheet, **sheet_data, sources=sources,
                 renders=renders, owner=job.user.platform_user_id, platform=job.platform, channel_id=job.channel_id,
                 reply_ref=job.reply_ref,
             )
@@ -252,6 +262,14 @@ class JobsClient:
     async def list_jobs(self, limit: int = 20) -> list[Job]:
         async with self.runtime.db() as db:
             return list((await db.scalars(select(Job).order_by(Job.created_at.desc()).limit(limit))).all())
+
+
+def _sheet_fields(sheet: Path | None) -> dict:
+    """What a result shows of its sound sheet: the scene and what the reading says of itself."""
+    data = json.loads(sheet.read_bytes()) if sheet else {}
+    notices = data.get("notices")
+    return {"scene": data.get("scene_description"), "low_confidence": data.get("low_confidence") is True,
+            "notices": [n for n in notices if isinstance(n, str)] if isinstance(notices, list) else []}
 
 
 def _check_midi(data: bytes) -> None:

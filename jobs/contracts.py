@@ -73,6 +73,8 @@ class JobResult(BaseModel):
     cue: str | None = None
     sheet: Path | None = None
     scene: str | None = None
+    low_confidence: bool = False  # the sheet's reading is a guess
+    notices: list[str] = Field(default_factory=list)  # what the sheet asks to tell the person
     sources: list[SourceResult] = Field(default_factory=list)
     renders: list[RenderResult] = Field(default_factory=list)
     owner: str

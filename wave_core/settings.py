@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.effects import EFFECTS
@@ -88,6 +89,8 @@ class Settings(BaseSettings):
     discord_token: str | None = Field(None, description="Discord bot token.")
     discord_guild_id: int | None = Field(None, description="Sync commands to this guild only (development); unset syncs globally.")
     discord_attachment_hosts: list[str] = Field(["cdn.discordapp.com", "media.discordapp.net"], description="Hosts WAVE downloads Discord attachments from.")
+    discord_api_base: str | None = Field(None, description="Discord REST API base URL, for a proxy or a test server (unset: https://discord.com/api/v10).")
+    discord_gateway_url: str | None = Field(None, description="Discord gateway WebSocket URL, for a proxy or a test server (unset: wss://gateway.discord.gg/).")
     slack_bot_token: str | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_app_token: str | None = Field(None, description="Slack app-level token (xapp-...) for Socket Mode.")
     slack_signing_secret: str | None = Field(None, description="Slack signing secret (HTTP mode).")
@@ -95,6 +98,8 @@ class Settings(BaseSettings):
     slack_port: int = Field(3000, description="Port of the Slack app in HTTP mode.")
     slack_file_hosts: list[str] = Field(["files.slack.com"], description="Hosts WAVE downloads Slack files from.")
     slack_gallery_channel: str | None = Field(None, description="Default Slack gallery channel id.")
+    slack_api_base: str | None = Field(None, description="Slack Web API base URL, for a proxy or a test server (unset: https://slack.com/api/).")
+    slack_public_url: str = Field("https://wave.example.com", description="Public https base URL of the Slack app in HTTP mode; the HTTP-mode manifest's request URLs are built from it.")
 
     # Remaps
     instrument_cache_mb: int = Field(512, description="Size of the worker's cache of built instruments (in WAVE_DATA_DIR/instrument-cache); a remap rebuilds only the parts whose sound changed. 0 turns it off.")
@@ -103,6 +108,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value  # `WAVE_STORE_URL=` in a .env file
+
+    @field_validator("discord_api_base", "slack_api_base", "discord_gateway_url", "slack_public_url", mode="before")
+    @classmethod
+    def _checked_url(cls, value: object, info: ValidationInfo) -> object:
+        if (value is None or (isinstance(value, str) and not value.strip())) and info.field_name != "slack_public_url":
+            return None
+        schemes = ("ws", "wss") if info.field_name == "discord_gateway_url" else ("http", "https")
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
+            raise ValueError(f"expected a {' or '.join(schemes)} URL with a host, like {schemes[-1]}://host/path")
+        return str(value).strip()
 
     @property
     def resolved_vision_engine(self) -> str:

@@ -20,8 +20,8 @@ from pathlib import Path
 from jobs.client import JobsClient, SubmitRequest
 from jobs.events import JobEvent
 from jobs.runtime import Runtime
-from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi
 from wave_core.settings import Settings
+from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, short_song_midi
 
 STAGE_LOG_ENV = "WAVE_TEST_STAGE_LOG"
 

@@ -19,6 +19,7 @@ from wave_core.settings import Settings
 from wave_testing.fake_discord import FakeDiscord
 from wave_testing.services import REDIS_TEST_URL
 
+
 def point_discord_py_at(fake: FakeDiscord) -> tuple[str, yarl.URL]:
     """discord.py reads these two class attributes for every request and connection; returns the old values."""
     old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
@@ -38,6 +39,7 @@ def bot_settings(tmp_path: Path, fake: FakeDiscord, **overrides) -> Settings:
         artifacts_dir=tmp_path / "artifacts", max_concurrent_jobs_per_user=1, max_jobs_per_user_per_hour=50,
         max_queue_length=20, gpu_stage_timeout_s=120, cpu_stage_timeout_s=120,
         discord_token=fake.token, discord_guild_id=fake.guild_id, discord_attachment_hosts=[fake.host],
+        discord_api_base=fake.api_base, discord_gateway_url=fake.gateway_url,
     )
     values.update(overrides)
     return Settings(**values)

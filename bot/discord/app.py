@@ -14,6 +14,7 @@ from bot.budget import DISCORD_EDIT_LIMITS, RateBudget
 from bot.common import REMAP_DEBOUNCE_S, error_text, log_unexpected
 from bot.dedupe import SeenEvents
 from bot.delivery import Deliveries
+from bot.discord import endpoints
 from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.gallery import GalleryCog
 from bot.discord.cogs.help import HelpCog
@@ -51,6 +52,7 @@ class WaveBot(commands.Bot):
         super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(), help_command=None,
                          guild_ready_timeout=guild_ready_timeout, tree_cls=OncePerInteractionTree)
         self.settings = settings
+        self._endpoints_before = endpoints.use_settings(settings)
         self.budget = edit_budget or RateBudget(DISCORD_EDIT_LIMITS)
         self.sweep_interval_s = sweep_interval_s
         self.remap_debounce_s = remap_debounce_s
@@ -100,6 +102,7 @@ class WaveBot(commands.Bot):
             await self.download_session.close()
         if hasattr(self, "runtime"):
             await self.runtime.close()
+        endpoints.restore(self._endpoints_before)
 
     async def on_app_command_error(self, interaction: discord.Interaction,
                                    error: app_commands.AppCommandError) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.common import SESSION_EMOJI, STAR, cast_summary, describe_change, previous_render
+import discord
+
+from bot.common import SESSION_EMOJI, STAR, cast_summary, describe_change, previous_render, sheet_notice
 from jobs.client import JobResult, RenderResult, SourceResult
 from pipeline.types import Session
 
@@ -15,6 +17,8 @@ def result_text(result: JobResult, render: RenderResult, *, mention_owner: bool,
     lines = [f"🎧 **{mention(result.owner)}, your mix is ready!**" if mention_owner else "🎧 **Your mix is ready!**"]
     if result.scene:
         lines.append(f"> {result.scene}")
+    if notice := sheet_notice(result.low_confidence, result.notices):
+        lines.append(escape(notice))
     summary = cast_summary(render.report)
     if summary:
         lines.append(summary)
@@ -24,6 +28,11 @@ def result_text(result: JobResult, render: RenderResult, *, mention_owner: bool,
     lines.append(f"React {STAR} to share it to the gallery. Each sound is in the thread: react {emoji} on one to "
                  "move it to that part.")
     return "\n".join(lines)
+
+
+def escape(text: str) -> str:
+    """Text shown as written: no markdown, no mentions (a backslash before "<" shows <@id> as typed)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text)).replace("<", "\\<")
 
 
 def source_text(source: SourceResult) -> str:

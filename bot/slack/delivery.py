@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 RESULT = "result"  # the request's progress message, which becomes the result: ⭐ shares it, ❌ cancels the job
 SOURCE = "source"  # one sound of the job: session reactions move it
+SOUNDS_COMMENT = "Each sound on its own; the messages below say what each one is."
 # Slack's answers that refuse the call itself: the same call would be refused again.
 REFUSALS = ("invalid_arguments", "invalid_blocks", "msg_too_long", "no_text", "too_many_attachments",
             "file_too_large", "invalid_file_type")
@@ -101,10 +102,12 @@ class SlackPort:
         with_effect = [s for s in result.sources if s.effect]
         links: dict[str, str] = {}
         if with_effect:
-            # Uploaded without a channel, then linked from each sound's message, so every message carries its sound.
-            response = await client.files_upload_v2(file_uploads=[
-                _upload(s.effect, s.variant_id, s.name) for s in with_effect
-            ])
+            # Shared into the thread, so that everyone in the channel can play them (a file completed without a
+            # channel stays private to the uploader), then linked from each sound's message as well.
+            response = await client.files_upload_v2(
+                channel=ref.channel, thread_ts=ref.thread, initial_comment=SOUNDS_COMMENT,
+                file_uploads=[_upload(s.effect, s.variant_id, s.name) for s in with_effect],
+            )
             for source, file in zip(with_effect, response.get("files") or []):
                 if file.get("permalink"):
                     links[source.variant_id] = file["permalink"]

@@ -51,6 +51,7 @@ async def start_request(ctx: SlackContext, delivery: Deliveries, *, team_id: str
     live = ctx.live(channel, ts)
     reply = ReplyRef(channel=channel, ts=ts, thread_ts=thread_ts)
     try:
+        await ctx.jobs.check_quota(PLATFORM, user_id, team_id)  # before the download: a refusal costs no transfer
         _, image = await download_picture(ctx, files)
         job_id = await ctx.jobs.submit(SubmitRequest(
             image=image, song=song, cue=clean_cue(cue), platform=PLATFORM, user_id=user_id, workspace_id=team_id,

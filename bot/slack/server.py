@@ -39,6 +39,9 @@ def web_app(slack: SlackWave, path: str = EVENTS_PATH) -> web.Application:
 
 
 def web_client(settings: Settings, base_url: str | None = None) -> AsyncWebClient:
+    """The Web API client (Socket Mode opens its connections through it too); ``base_url``, else the setting,
+    points it somewhere other than slack.com."""
+    base_url = base_url or settings.slack_api_base
     client = AsyncWebClient(token=settings.slack_bot_token, **({"base_url": base_url} if base_url else {}))
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return client
@@ -55,7 +58,8 @@ def check_settings(settings: Settings) -> None:
 
 
 async def serve_slack(settings: Settings, *, api_url: str | None = None) -> None:
-    """Run until cancelled. ``api_url`` points the Web API client somewhere other than slack.com."""
+    """Run until cancelled. ``api_url`` (or WAVE_SLACK_API_BASE) points the Web API client somewhere other than
+    slack.com."""
     check_settings(settings)
     runtime = await Runtime.open(settings)
     slack = SlackWave(settings, runtime, web_client(settings, base_url=api_url))

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bot.common import SESSION_SLACK_EMOJI, SLACK_STAR, cast_summary, describe_change, previous_render
+from bot.common import (
+    SESSION_SLACK_EMOJI,
+    SLACK_STAR,
+    cast_summary,
+    describe_change,
+    previous_render,
+    sheet_notice,
+)
 from bot.records import RecentJob, TopEntry
 from jobs.client import JobResult, RenderResult, SourceResult
 from pipeline.songs import list_songs
@@ -17,6 +24,11 @@ def mrkdwn(text: str) -> str:
     return text.replace("**", "*")
 
 
+def escape(text: str) -> str:
+    """Text shown as written: Slack reads only &, < and > as markup in message text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def song_title(render: RenderResult | None) -> str:
     song = ((render.report if render else None) or {}).get("song") or {}
     return song.get("title") or "your mix"
@@ -27,6 +39,8 @@ def result_text(result: JobResult) -> str:
     lines = [f"✅ <@{result.owner}>, your picture is playing *{song_title(latest)}*."]
     if result.scene:
         lines.append(f"_{result.scene}_")
+    if notice := sheet_notice(result.low_confidence, result.notices):
+        lines.append(escape(notice))
     summary = cast_summary(latest.report if latest else None)
     if summary:
         lines.append(mrkdwn(summary))

@@ -62,6 +62,8 @@ class MakeCog(commands.Cog):
         reply_id = acknowledged.message_id if acknowledged else None
         reply = Reply(self.bot, reply_ref_for(interaction), interaction.channel_id, interaction.guild_id)
         try:
+            await self.bot.jobs.check_quota("discord", str(interaction.user.id), str(interaction.guild_id),
+                                            user_name=interaction.user.display_name)  # before the download
             data = await fetch(image.url, allowed_hosts=self.bot.settings.discord_attachment_hosts,
                                max_bytes=MAX_IMAGE_BYTES, session=self.bot.download_session)
             workspace = await self.bot.records.workspace(str(interaction.guild_id))

@@ -15,10 +15,10 @@ from bot.slack.live import LiveMessage
 from db.models import Job, JobStatus
 from jobs.client import SubmitRequest
 from jobs.runtime import Runtime
-from wave_testing.services import REDIS_TEST_URL
+from wave_core.settings import Settings
 from wave_testing.fake_slack import FakeSlack
 from wave_testing.jobs_helpers import picture_bytes
-from wave_core.settings import Settings
+from wave_testing.services import REDIS_TEST_URL
 
 TOKEN = "xoxb-delivery"
 CHANNEL = "C0DELIVERY"

@@ -25,12 +25,21 @@ from bot.slack.server import web_client
 from db.models import ChatMessage, GalleryEntry, Job, Render, User, Vote
 from jobs.runtime import Runtime
 from pipeline.types import Session
-from wave_testing.services import REDIS_TEST_URL
+from wave_core.settings import Settings
 from wave_testing.fake_slack import BOT_USER, FakeSlack, Message, SignedSender
 from wave_testing.jobs_helpers import picture_bytes, workers
-from wave_testing.slack_helpers import (SESSION_EMOJI, SONG, forget_queues, job_for, song_value, sources_of, uploads_in,
-                                 view_submission, wait_delivered)
-from wave_core.settings import Settings
+from wave_testing.services import REDIS_TEST_URL
+from wave_testing.slack_helpers import (
+    SESSION_EMOJI,
+    SONG,
+    forget_queues,
+    job_for,
+    song_value,
+    sources_of,
+    uploads_in,
+    view_submission,
+    wait_delivered,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -20,9 +20,10 @@ from bot.slack import serve_slack
 from db.models import Job
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
-from wave_testing.services import REDIS_TEST_URL
+from wave_core.settings import Settings
 from wave_testing.fake_slack import ACK_DEADLINE_S, BOT_USER, FakeSlack, Message
 from wave_testing.jobs_helpers import picture_bytes, workers
+from wave_testing.services import REDIS_TEST_URL
 from wave_testing.slack_helpers import (
     SESSION_EMOJI,
     SONG,
@@ -34,7 +35,6 @@ from wave_testing.slack_helpers import (
     view_submission,
     wait_delivered,
 )
-from wave_core.settings import Settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
