@@ -1,4 +1,5 @@
-"""``/wave``: opens the request form; ``/wave help``, ``/wave top`` and ``/wave gallery #channel`` answer privately."""
+"""``/wave``: opens the request form; ``/wave help``, ``/wave top [week]``, ``/wave gallery #channel``,
+``/wave settings …``, ``/wave me`` and ``/wave show [job]`` answer privately."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.common import SLACK_HELP_TEXT
-from bot.slack import gallery
+from bot.slack import gallery, my_wave
 from bot.slack.views import RequestOrigin, request_modal
 
 if TYPE_CHECKING:
@@ -18,6 +19,13 @@ if TYPE_CHECKING:
 def register(app: AsyncApp, wave: SlackWave) -> None:
     ctx = wave.ctx
 
+    async def _personal(word: str, team_id: str, user_id: str, channel: str, rest: str) -> str:
+        if word == "settings":
+            return await my_wave.settings(ctx, team_id, user_id, rest)
+        if word == "me":
+            return await my_wave.me(ctx, team_id, user_id)
+        return await my_wave.show(ctx, team_id, user_id, channel, rest)
+
     @app.command("/wave")
     async def wave_command(ack, body: dict, client: AsyncWebClient) -> None:
         text = (body.get("text") or "").strip()
@@ -26,7 +34,10 @@ def register(app: AsyncApp, wave: SlackWave) -> None:
         if word.lower() == "help":
             await ack(text=SLACK_HELP_TEXT, response_type="ephemeral")
         elif word.lower() == "top":
-            await ack(text=await gallery.top(ctx, team_id), response_type="ephemeral")
+            await ack(text=await my_wave.top(ctx, team_id, rest), response_type="ephemeral")
+        elif word.lower() in ("settings", "me", "show"):
+            await ack(text=await _personal(word.lower(), team_id, user_id, body["channel_id"], rest),
+                      response_type="ephemeral")
         elif word.lower() == "gallery":
             await ack(text=await gallery.set_gallery(ctx, team_id, user_id, rest), response_type="ephemeral")
         else:
