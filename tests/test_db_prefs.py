@@ -127,3 +127,23 @@ async def test_usage_visibility_and_remix(runtime):
     assert now.at_once == runtime.settings.max_concurrent_jobs_per_user
     with pytest.raises(WaveInputError):  # one at a time: the remix counts against her quota
         await remix(jobs, theirs, song, platform="discord", user_id="ana", workspace_id="g1")
+
+
+async def test_top_of_the_week_leaves_older_shares_out(runtime):
+    from datetime import timedelta
+
+    from bot.records import ChatRecords
+    from db.models import utcnow
+
+    old, new = await _finished_job(runtime, "ana"), await _finished_job(runtime, "bo")
+    async with runtime.db() as db:
+        ws = await db.scalar(select(Workspace).where(Workspace.platform_workspace_id == "g1"))
+        for job_id, age_days in ((old, 10), (new, 1)):
+            render = await db.scalar(select(Render).where(Render.job_id == job_id))
+            owner = await db.scalar(select(Job.user_id).where(Job.id == job_id))
+            db.add(GalleryEntry(render_id=render.id, workspace_id=ws.id, shared_by=owner, title=job_id,
+                                created_at=utcnow() - timedelta(days=age_days)))
+        await db.commit()
+    records = ChatRecords(runtime, "discord")
+    assert {e.job_id for e in await records.top("g1")} == {old, new}
+    assert [e.job_id for e in await records.top("g1", since=utcnow() - timedelta(days=7))] == [new]
