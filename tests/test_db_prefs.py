@@ -64,8 +64,8 @@ async def test_prefs_are_checked_and_stored(runtime):
     assert prefs == ServerPrefs(default_song=song, channels=[GUILD_CHANNEL], private=True)
     assert await read_prefs(runtime, "discord", "g1") == prefs
     assert prefs.answers_in(int(GUILD_CHANNEL)) and not prefs.answers_in("999999999999999999")
-    for bad in (dict(default_song="no_such_song"), dict(channels=["../etc"]), dict(channels=["C0123"]),
-                dict(channels=[str(10**17 + i) for i in range(30)])):
+    for bad in ({"default_song": "no_such_song"}, {"channels": ["../etc"]}, {"channels": ["C0123"]},
+                {"channels": [str(10**17 + i) for i in range(30)]}):
         with pytest.raises(WaveInputError):
             await write_prefs(runtime, "discord", "g1", **bad)
     assert await read_prefs(runtime, "discord", "g1") == prefs  # a refused value changes nothing

@@ -37,13 +37,13 @@ class RemixButton(discord.ui.DynamicItem[discord.ui.Button], template=r"wave:rem
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> "RemixButton":
+                             match: re.Match[str]) -> RemixButton:
         return cls(match["job_id"])
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await first_time(interaction)
 
-    async def callback(self, interaction: discord.Interaction["WaveBot"]) -> None:
+    async def callback(self, interaction: discord.Interaction[WaveBot]) -> None:
         try:
             await visible_job(interaction.client.runtime, "discord", str(interaction.user.id),
                               str(interaction.guild_id), self.job_id)
@@ -64,13 +64,13 @@ class RemixSongButton(discord.ui.DynamicItem[discord.ui.Button],
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> "RemixSongButton":
+                             match: re.Match[str]) -> RemixSongButton:
         return cls(match["job_id"], match["song"])
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await first_time(interaction)
 
-    async def callback(self, interaction: discord.Interaction["WaveBot"]) -> None:
+    async def callback(self, interaction: discord.Interaction[WaveBot]) -> None:
         bot = interaction.client
         prefs = await read_prefs(bot.runtime, "discord", str(interaction.guild_id))
         private = prefs.private or not prefs.answers_in(interaction.channel_id)

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from bot.common import error_text
 from bot.delivery import Deliveries
+from bot.slack import gallery
 from bot.slack.context import PLATFORM, SlackContext, message_ref
 from bot.slack.delivery import RESULT, ReplyRef
-from bot.slack import gallery
 from bot.slack.gallery import CHANNEL_MENTION
 from bot.slack.intake import channel_mention, run_request
 from bot.slack.remix_blocks import remix_blocks, song_picker_blocks

@@ -16,6 +16,7 @@ from bot.common import (
     log_unexpected,
     progress_text,
 )
+from bot.discord import texts
 from bot.discord.access import may_steer
 from bot.discord.delivery import LiveReply, edit_scopes
 from bot.discord.replies import Reply, message_ref, reply_ref_for
@@ -45,7 +46,7 @@ def song_choices(typed: str) -> list[app_commands.Choice[str]]:
     return choices[:MAX_CHOICES]
 
 
-async def follow_request(bot: "WaveBot", reply: Reply, channel_id: int | None, reply_id: int | None,
+async def follow_request(bot: WaveBot, reply: Reply, channel_id: int | None, reply_id: int | None,
                          job_id: str) -> None:
     """A new job's reply shows its progress with the Cancel button, then its result."""
     if reply_id is not None:  # remembered before it shows the Cancel button, so that ❌ on it always works
@@ -77,7 +78,7 @@ class MakeCog(commands.Cog):
             return
         prefs = await read_prefs(self.bot.runtime, "discord", str(interaction.guild_id))
         if not prefs.answers_in(interaction.channel_id):
-            await interaction.response.send_message(error_text(elsewhere_text(prefs, lambda c: f"<#{c}>")),
+            await interaction.response.send_message(error_text(elsewhere_text(prefs, texts.channel_mention)),
                                                     ephemeral=True)
             return
         # Discord drops an interaction that is not answered within 3 s: acknowledge before any slow work.

@@ -29,10 +29,6 @@ EVERYWHERE = ("all", "any", "everywhere", "none", "-")
 CHANNEL_WORD = re.compile(r"<#(\w+)>|(\S+)")
 
 
-def channel_mention(channel_id: str) -> str:
-    return f"<#{channel_id}>"
-
-
 def parse_channels(text: str) -> list[str]:
     """``#a #b`` (arriving as ``<#id>``), bare ids, or ``all`` for every channel. Ids are checked by the jobs layer."""
     if text.strip().lower() in EVERYWHERE:
@@ -41,7 +37,7 @@ def parse_channels(text: str) -> list[str]:
 
 
 class PrefsCog(commands.Cog):
-    def __init__(self, bot: "WaveBot") -> None:
+    def __init__(self, bot: WaveBot) -> None:
         self.bot = bot
 
     @app_commands.command(name="wave-settings", description="WAVE's settings for this server (admins).")
@@ -66,7 +62,7 @@ class PrefsCog(commands.Cog):
             await interaction.response.send_message(error_text(refused.user_message), ephemeral=True)
             return
         heading = "**WAVE on this server now**" if changes else "**WAVE on this server**"
-        await interaction.response.send_message(f"{heading}\n{describe(prefs, channel_mention)}", ephemeral=True,
+        await interaction.response.send_message(f"{heading}\n{describe(prefs, texts.channel_mention)}", ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
     @settings.autocomplete("default_song")
