@@ -69,6 +69,9 @@ async def test_channel_restriction_answers_privately_where_it_does_answer(wave):
         assert f"<#{MUSIC}>" in told[0].text and told[0].thread_ts == message.ts
         await asyncio.sleep(0.3)
         assert not fake.thread(CHANNEL, message.ts) and await jobs_of(wave, "U0ELSEWHERE") == []
+        opened = len(fake.called("views.open"))
+        note = await command(wave, "", "U0ELSEWHERE")  # the form is not even opened here
+        assert f"<#{MUSIC}>" in note and len(fake.called("views.open")) == opened
     finally:
         await command(wave, "settings channels all", ADMIN)
 

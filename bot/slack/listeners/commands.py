@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.common import SLACK_HELP_TEXT
+from bot.common import SLACK_HELP_TEXT, error_text
 from bot.slack import gallery, my_wave
+from bot.slack.context import PLATFORM
+from bot.slack.intake import channel_mention
 from bot.slack.views import RequestOrigin, request_modal
+from jobs.prefs import elsewhere_text, read_prefs
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackWave
@@ -40,6 +43,8 @@ def register(app: AsyncApp, wave: SlackWave) -> None:
                       response_type="ephemeral")
         elif word.lower() == "gallery":
             await ack(text=await gallery.set_gallery(ctx, team_id, user_id, rest), response_type="ephemeral")
+        elif not (prefs := await read_prefs(ctx.runtime, PLATFORM, team_id)).answers_in(body["channel_id"]):
+            await ack(text=error_text(elsewhere_text(prefs, channel_mention)), response_type="ephemeral")
         else:
             await ack()
             origin = RequestOrigin(channel=body["channel_id"])
