@@ -65,7 +65,10 @@ HELP_TEXT = (
     "played again.\n"
     f"• {STAR} on your result shares it to the server's gallery; {STAR} on gallery posts are votes. "
     f"{CANCEL} on your request cancels it.\n"
-    "• `/wave-top` shows the best mixes here."
+    "• `/wave-top` shows the best mixes here (this week or all time); 🎵 under a gallery post remixes it with "
+    "your song.\n"
+    "• `/wave-me` shows your limits and what is running; `/wave-show` brings one of your mixes back.\n"
+    "• Admins: `/wave-settings` sets the default song, the channels WAVE answers in and private mode."
 )
 
 SLACK_HELP_TEXT = (
@@ -79,7 +82,10 @@ SLACK_HELP_TEXT = (
     "is played again.\n"
     f"• :{SLACK_STAR}: on your result shares it to the gallery channel; :{SLACK_STAR}: on gallery posts are votes. "
     f":{SLACK_CANCEL}: on your request while it runs cancels it.\n"
-    "• `/wave top` shows the best mixes here; an admin sets the gallery with `/wave gallery #channel`."
+    "• `/wave top [week]` shows the best mixes here; 🎵 under a gallery post remixes it with your song; an admin "
+    "sets the gallery with `/wave gallery #channel`.\n"
+    "• `/wave me` shows your limits and what is running; `/wave show` brings one of your mixes back.\n"
+    "• Admins: `/wave settings` shows and sets the default song, the channels WAVE answers in and private mode."
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -221,6 +222,8 @@ class ChatRecords:
             if owner.platform_user_id != by_user:
                 raise WaveInputError("Only the person who made this mix can share it.")
             workspace = await session.get(Workspace, job.workspace_id)
+            if workspace.private_mode:
+                raise WaveInputError("This server keeps mixes private, so nothing goes to the gallery.")
             if not workspace.gallery_channel_id:
                 raise WaveInputError("This server has no gallery channel yet; an admin can set one.")
             query = select(Render).where(Render.job_id == job_id, Render.status == "done")
@@ -279,7 +282,8 @@ class ChatRecords:
             await session.commit()
             return entry
 
-    async def top(self, workspace_id: str, limit: int = 10) -> list[TopEntry]:
+    async def top(self, workspace_id: str, limit: int = 10, *, since: datetime | None = None) -> list[TopEntry]:
+        """The most voted gallery posts; with ``since``, only those shared since then."""
         async with self.runtime.sessions() as session:
             votes = func.count(Vote.id)
             rows = (await session.execute(
@@ -289,7 +293,8 @@ class ChatRecords:
                 .join(User, User.id == GalleryEntry.shared_by)
                 .outerjoin(Vote, Vote.entry_id == GalleryEntry.id)
                 .where(Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id,
-                       GalleryEntry.removed.is_(False))
+                       GalleryEntry.removed.is_(False),
+                       *([GalleryEntry.created_at >= since] if since else []))
                 .group_by(GalleryEntry.id, Render.job_id, Render.version, User.platform_user_id)
                 .order_by(votes.desc(), GalleryEntry.created_at)
                 .limit(limit)

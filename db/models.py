@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -76,6 +76,11 @@ class Workspace(Base):
     default_profile: Mapped[str | None] = mapped_column(String(16))
     max_concurrent_jobs_per_user: Mapped[int | None] = mapped_column(Integer)
     max_jobs_per_user_per_hour: Mapped[int | None] = mapped_column(Integer)
+    default_song: Mapped[str | None] = mapped_column(String(200))
+    # Channel ids WAVE answers in; None (or empty) means every channel.
+    answer_channels: Mapped[list[str] | None] = mapped_column(JSON)
+    # Results only to the requester (ephemeral / direct message) and nothing to the gallery.
+    private_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

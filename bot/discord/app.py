@@ -19,10 +19,12 @@ from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.gallery import GalleryCog
 from bot.discord.cogs.help import HelpCog
 from bot.discord.cogs.make import MakeCog
+from bot.discord.cogs.prefs import PrefsCog
 from bot.discord.cogs.remap import RemapCog
 from bot.discord.delivery import create_deliveries
 from bot.discord.once import OncePerInteractionTree
 from bot.discord.reaction_failures import ReactionFailures
+from bot.discord.remix import RemixButton, RemixSongButton
 from bot.discord.replies import Reply, reply_ref_for
 from bot.discord.views import CancelButton
 from bot.progress import WaitEstimates
@@ -69,9 +71,10 @@ class WaveBot(commands.Bot):
         self.delivery = create_deliveries(self)
         self.download_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         for cog in (MakeCog(self), RemapCog(self, debounce_s=self.remap_debounce_s), GalleryCog(self),
-                    AdminCog(self), HelpCog()):
+                    AdminCog(self), HelpCog(), PrefsCog(self)):
             await self.add_cog(cog)
         self.add_dynamic_items(CancelButton)
+        self.add_dynamic_items(RemixButton, RemixSongButton)
         await self.sync_commands()
         self._sweeper = asyncio.create_task(self._deliver_forever())
 

@@ -19,7 +19,7 @@ from bot.common import (
     previous_render,
     roles,
 )
-from bot.delivery import Deliveries, follow_timeout_s
+from bot.delivery import Deliveries, Undeliverable, follow_timeout_s
 from bot.discord import texts
 from bot.discord.replies import Reply, attach, message_ref, optional_int, parse_ref, plan_files
 from bot.discord.views import progress_view
@@ -122,19 +122,32 @@ class DiscordPort:
     def _reply(self, result: JobResult) -> Reply:
         return Reply(self.bot, result.reply_ref, optional_int(result.channel_id))
 
+    @staticmethod
+    def _private(result: JobResult) -> bool:
+        """A private reply (the server's private mode): everything goes to the requester only, never the channel."""
+        return bool((result.reply_ref or {}).get("private"))
+
+    def _private_reply(self, result: JobResult) -> Reply:
+        reply = self._reply(result)
+        if not reply.token_alive:
+            raise Undeliverable("a private reply whose interaction token has expired has no private way back")
+        return reply
+
     async def post_cancelled(self, result: JobResult, live: LiveText | None) -> None:
         await self._reply(result).edit_original(CANCELLED_TEXT, view=None)
 
     async def post_failure(self, result: JobResult, live: LiveText | None) -> None:
         text = failure_text(result.error, result.error_id)
-        reply = self._reply(result)
+        reply = self._private_reply(result) if self._private(result) else self._reply(result)
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         if not await reply.answer_privately(text):  # the token expired: the channel is the only way back
+            if self._private(result):
+                raise Undeliverable("the private reply's token expired")
             await reply.send_to_channel(f"{texts.mention(result.owner)} {text}")
 
     async def post_result(self, result: JobResult, render: RenderResult, live: LiveText | None) -> str:
         """The mix, the sheet and the casting in the reply (in the channel once its token has expired)."""
-        reply = self._reply(result)
+        reply = self._private_reply(result) if self._private(result) else self._reply(result)
         names = {}
         if render.mix_compressed:
             names[render.mix_compressed] = f"wave-mix{render.mix_compressed.suffix}"
@@ -149,10 +162,12 @@ class DiscordPort:
         content = texts.result_text(result, render, mention_owner=False, too_large=too_large)
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         message = await reply.edit_original(content, files=attach(first, names), view=None)
+        if message is None and self._private(result):
+            raise Undeliverable("the private reply's token expired while posting")
         if message is not None:
             channel_id = message.channel.id if message.channel else reply.channel_id
             for batch in rest:
-                await reply.webhook().send(files=attach(batch, names), wait=True)
+                await reply.webhook().send(files=attach(batch, names), wait=True, ephemeral=self._private(result))
         else:
             content = texts.result_text(result, render, mention_owner=True, too_large=too_large)
             message = await reply.send_to_channel(content, files=attach(first, names))
@@ -164,7 +179,11 @@ class DiscordPort:
         return ref
 
     async def post_sources(self, result: JobResult, posted_ref: str) -> None:
-        """A thread under the result with one message per sound, each with the four session reactions."""
+        """A thread under the result with one message per sound, each with the four session reactions.
+        A private result has no thread (an ephemeral message has none): its sounds follow it privately."""
+        if self._private(result):
+            await self._post_sources_privately(result)
+            return
         channel_id, message_id = parse_ref(posted_ref)
         guild_id = optional_int((result.reply_ref or {}).get("guild_id"))
         channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id, type=discord.ChannelType.text)
@@ -179,8 +198,26 @@ class DiscordPort:
             for emoji in SESSION_EMOJI.values():
                 await sent.add_reaction(emoji)
 
+    async def _post_sources_privately(self, result: JobResult) -> None:
+        reply = self._reply(result)
+        if not reply.token_alive:
+            return
+        webhook = reply.webhook()
+        for source in result.sources:
+            plan = plan_files([source.effect])
+            files = attach(plan.batches[0], {source.effect: f"{source.variant_id}.wav"}) if plan.batches else []
+            await webhook.send(texts.source_text(source), files=files, ephemeral=True, wait=True)
+
     async def post_render(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
         """The remapped mix in the job's thread; then each sound whose part changed says what it plays now."""
+        if self._private(result):
+            names = {render.mix_compressed: f"wave-mix-v{render.version}{render.mix_compressed.suffix}"} \
+                if render.mix_compressed else {}
+            plan = plan_files([render.mix_compressed])
+            await self._private_reply(result).webhook().send(
+                texts.remap_text(result, render, too_large=[names.get(p, p.name) for p in plan.too_large]),
+                files=attach(plan.batches[0], names) if plan.batches else [], ephemeral=True, wait=True)
+            return
         channel = await self._thread_of(result)
         version = render.version
         names = {render.mix_compressed: f"wave-mix-v{version}{render.mix_compressed.suffix}"} if render.mix_compressed else {}
@@ -193,6 +230,11 @@ class DiscordPort:
         await self._refresh_sources(result, render)
 
     async def post_render_failure(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
+        if self._private(result):
+            await self._private_reply(result).webhook().send(
+                error_text(f"The remap to version {render.version} could not be played.", result.error_id),
+                ephemeral=True, wait=True)
+            return
         channel = await self._thread_of(result)
         await channel.send(error_text(f"The remap to version {render.version} could not be played.", result.error_id))
 

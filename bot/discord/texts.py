@@ -13,6 +13,10 @@ def mention(user_id: str | int) -> str:
     return f"<@{user_id}>"
 
 
+def channel_mention(channel_id: str | int) -> str:
+    return f"<#{channel_id}>"
+
+
 def result_text(result: JobResult, render: RenderResult, *, mention_owner: bool, too_large: list[str]) -> str:
     lines = [f"🎧 **{mention(result.owner)}, your mix is ready!**" if mention_owner else "🎧 **Your mix is ready!**"]
     if result.scene:

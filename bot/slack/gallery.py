@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
 from bot.common import gallery_title
 from bot.slack.context import SlackContext, message_ref, parse_message_ref
+from bot.slack.remix_blocks import remix_blocks
 from bot.slack.texts import gallery_post_text, top_text
 from jobs.client import JobResult
 
@@ -56,7 +58,9 @@ async def share(ctx: SlackContext, team_id: str, result: JobResult, user_id: str
     if entry.message_ref:
         return  # already in the gallery
     latest = result.latest
-    posted = await ctx.client.chat_postMessage(channel=entry.channel_id, text=gallery_post_text(title, result.owner))
+    text = gallery_post_text(title, result.owner)
+    posted = await ctx.client.chat_postMessage(channel=entry.channel_id, text=text,
+                                               blocks=remix_blocks(text, result.job_id))
     await ctx.records.set_entry_message(entry.id, message_ref(entry.channel_id, posted["ts"]))
     mix = latest.mix_compressed or latest.mix
     if mix is not None:
@@ -76,8 +80,8 @@ async def vote(ctx: SlackContext, ref: str, user_id: str, *, up: bool) -> bool:
     return True
 
 
-async def top(ctx: SlackContext, team_id: str) -> str:
-    entries = await ctx.records.top(team_id)
+async def top(ctx: SlackContext, team_id: str, *, since: datetime | None = None) -> str:
+    entries = await ctx.records.top(team_id, since=since)
     links: dict[int, str] = {}
     for entry in entries:
         if entry.message_ref:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 
@@ -12,6 +13,7 @@ from bot.slack.context import PLATFORM, SlackContext, message_ref
 from bot.slack.delivery import RESULT, ReplyRef
 from bot.slack.pictures import download_picture
 from jobs.client import SubmitRequest
+from jobs.prefs import elsewhere_text, read_prefs
 from pipeline.errors import WaveInputError
 from pipeline.songs import AUTO, list_songs
 
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 UNREACHABLE_CHANNEL = ("not_in_channel", "channel_not_found", "is_archived")
 UNEXPECTED = "Something went wrong on WAVE's side; try again in a moment."
+GOT_PICTURE = "📷 Got your picture, fetching it…"
 
 
 def split_mention(text: str) -> tuple[str, str | None]:
@@ -30,9 +33,10 @@ def split_mention(text: str) -> tuple[str, str | None]:
     return AUTO, clean_cue(text)
 
 
-async def _post_progress(ctx: SlackContext, user_id: str, channel: str, thread_ts: str | None) -> tuple[str, str]:
+async def _post_progress(ctx: SlackContext, user_id: str, channel: str, thread_ts: str | None,
+                         first_words: str = GOT_PICTURE) -> tuple[str, str]:
     """The progress message; in a direct message from the app when it cannot post in the channel."""
-    text = f"<@{user_id}> 📷 Got your picture, fetching it…"
+    text = f"<@{user_id}> {first_words}"
     try:
         posted = await ctx.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     except SlackApiError as exc:
@@ -45,18 +49,44 @@ async def _post_progress(ctx: SlackContext, user_id: str, channel: str, thread_t
 
 async def start_request(ctx: SlackContext, delivery: Deliveries, *, team_id: str, user_id: str, channel: str,
                         thread_ts: str | None, files: list[dict], song: str, cue: str | None) -> None:
-    posted_in, ts = await _post_progress(ctx, user_id, channel, thread_ts)
+    """A picture request. "auto" takes the workspace's default song when it has one."""
+    prefs = await read_prefs(ctx.runtime, PLATFORM, team_id)
+    if not prefs.answers_in(channel):
+        await ctx.tell_privately(channel, user_id, error_text(elsewhere_text(prefs, channel_mention)),
+                                 thread_ts=thread_ts)
+        return
+
+    async def submit(reply: ReplyRef) -> str:
+        await ctx.jobs.check_quota(PLATFORM, user_id, team_id)  # before the download: a refusal costs no transfer
+        _, image = await download_picture(ctx, files)
+        return await ctx.jobs.submit(SubmitRequest(
+            image=image, song=prefs.default_song if song == AUTO and prefs.default_song else song,
+            cue=clean_cue(cue), platform=PLATFORM, user_id=user_id, workspace_id=team_id,
+            channel_id=reply.channel, reply_ref=reply.model_dump(),
+        ))
+
+    await run_request(ctx, delivery, user_id=user_id, channel=channel, thread_ts=thread_ts, private=prefs.private,
+                      submit=submit)
+
+
+def channel_mention(channel_id: str) -> str:
+    return f"<#{channel_id}>"
+
+
+async def run_request(ctx: SlackContext, delivery: Deliveries, *, user_id: str, channel: str, thread_ts: str | None,
+                      private: bool, submit: Callable[[ReplyRef], Awaitable[str]],
+                      first_words: str = GOT_PICTURE) -> None:
+    """Progress message, ``submit`` (which returns the job id), then the job followed to its result. In private
+    mode it all happens in the app's direct message with the person; a refusal only they see."""
+    if private:
+        channel, thread_ts = user_id, None
+    posted_in, ts = await _post_progress(ctx, user_id, channel, thread_ts, first_words)
     if posted_in != channel:
         channel, thread_ts = posted_in, None
     live = ctx.live(channel, ts)
     reply = ReplyRef(channel=channel, ts=ts, thread_ts=thread_ts)
     try:
-        await ctx.jobs.check_quota(PLATFORM, user_id, team_id)  # before the download: a refusal costs no transfer
-        _, image = await download_picture(ctx, files)
-        job_id = await ctx.jobs.submit(SubmitRequest(
-            image=image, song=song, cue=clean_cue(cue), platform=PLATFORM, user_id=user_id, workspace_id=team_id,
-            channel_id=channel, reply_ref=reply.model_dump(),
-        ))
+        job_id = await submit(reply)
     except WaveInputError as exc:
         await ctx.tell_privately(channel, user_id, error_text(exc.user_message), thread_ts=thread_ts, replacing_ts=ts)
         return

@@ -52,8 +52,8 @@ APP: dict = {
         "bot_user": {"display_name": "WAVE", "always_online": True},
         "slash_commands": [{
             "command": "/wave",
-            "description": "Make music from a photo (or help, top, gallery #channel)",
-            "usage_hint": "[help | top | gallery #channel]",
+            "description": "Make music from a photo (or help, top, me, show, settings, gallery #channel)",
+            "usage_hint": "[help | top [week] | me | show [job] | settings … | gallery #channel]",
             "should_escape": True,  # channels arrive as <#C123|name>
         }],
         "shortcuts": [{

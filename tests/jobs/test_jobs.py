@@ -16,8 +16,8 @@ from jobs.events import WORKER_LOST_MESSAGE
 from jobs.gc import referenced_keys
 from jobs.runtime import Runtime
 from pipeline.errors import WaveInputError
-from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, request, workers
 from wave_core.settings import Settings
+from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, request, workers
 
 STAGE_ORDER = [s.value for s in (JobStatus.QUEUED, JobStatus.SEEING, JobStatus.HEARING, JobStatus.CASTING,
                                  JobStatus.BUILDING, JobStatus.PLAYING, JobStatus.DONE)]

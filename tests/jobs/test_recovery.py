@@ -24,9 +24,9 @@ from jobs.reaper import LEASE_GRACE_S, reap
 from jobs.runtime import Runtime
 from jobs.worker import run_workers
 from pipeline.progress import Progress, Stage, ignore_progress
+from wave_core.settings import Settings
 from wave_testing.crash_loop import crash_loop
 from wave_testing.jobs_helpers import request, workers
-from wave_core.settings import Settings
 
 DEFAULTS = Settings.model_fields
 

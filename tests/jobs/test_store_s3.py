@@ -23,9 +23,9 @@ from jobs.client import JobsClient, SubmitRequest
 from jobs.gc import collect_garbage, referenced_keys
 from jobs.s3store import S3ArtifactStore, StoreError, check_key, parse_store_url
 from jobs.store import open_store
+from wave_app.doctor import check_store
 from wave_testing.jobs_helpers import ROOT, WorkerProcess, picture_bytes, short_song_midi
 from wave_testing.s3_helpers import MotoServer, aws_env, fail_first, faulty_proxy
-from wave_app.doctor import check_store
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -14,7 +15,9 @@ from discord.ext import commands
 from bot.common import CANCEL, STAR, gallery_title
 from bot.discord import texts
 from bot.discord.access import is_server_admin
+from bot.discord.remix import remix_view
 from bot.discord.replies import attach, fit, jump_url, message_ref, parse_ref, plan_files
+from db.models import utcnow
 from pipeline.errors import WaveInputError
 
 if TYPE_CHECKING:
@@ -95,7 +98,7 @@ class GalleryCog(commands.Cog):
                                                    type=discord.ChannelType.text)
         posted = await gallery.send(
             fit(f"{STAR} **{entry.title}** — shared by {texts.mention(payload.user_id)}\nReact {STAR} to vote."),
-            files=files, allowed_mentions=discord.AllowedMentions.none())
+            files=files, view=remix_view(job_id), allowed_mentions=discord.AllowedMentions.none())
         ref = message_ref(gallery.id, posted.id)
         await self.bot.records.set_entry_message(entry.id, ref)
         await self.bot.records.remember_message(ref, job_id, "gallery", render_version=render.version if render else None)
@@ -124,14 +127,16 @@ class GalleryCog(commands.Cog):
             log.info("could not answer a reaction: %s", error)
 
     @app_commands.command(name="wave-top", description="The mixes this server voted best.")
+    @app_commands.describe(period="This week's shares, or all time")
     @app_commands.guild_only()
-    async def top(self, interaction: discord.Interaction) -> None:
-        entries = await self.bot.records.top(str(interaction.guild_id), limit=10)
+    async def top(self, interaction: discord.Interaction, period: Literal["week", "all time"] = "all time") -> None:
+        since = utcnow() - timedelta(days=7) if period == "week" else None
+        entries = await self.bot.records.top(str(interaction.guild_id), limit=10, since=since)
         if not entries:
             await interaction.response.send_message(
                 f"No mixes in the gallery yet. React {STAR} on one of your results to share it.", ephemeral=True)
             return
-        lines = [f"{STAR} **Top mixes of this server**"]
+        lines = [f"{STAR} **Top mixes of this server{' this week' if since else ''}**"]
         for rank, entry in enumerate(entries, 1):
             link = f" · [listen]({jump_url(interaction.guild_id, entry.message_ref)})" if entry.message_ref else ""
             votes = f"{entry.votes} vote{'s' if entry.votes != 1 else ''}"

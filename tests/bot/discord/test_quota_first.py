@@ -9,6 +9,8 @@ from jobs.client import JobsClient, SubmitRequest
 from wave_testing.discord_harness import photo_bytes, running_bot
 from wave_testing.slack_context import slack_context
 
+pytestmark = pytest.mark.usefixtures("rules_kept")
+
 SONG = "row_your_boat"
 
 

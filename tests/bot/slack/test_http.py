@@ -7,32 +7,23 @@ import asyncio
 import io
 import json
 import time
-import uuid
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-import aiohttp
 import pytest
 import pytest_asyncio
 import soundfile
-from aiohttp import web
 from PIL import Image
 from sqlalchemy import func, select
 
 from bot.common import gallery_title
-from bot.slack import SlackWave, web_app
-from bot.slack.server import web_client
 from db.models import ChatMessage, GalleryEntry, Job, Render, User, Vote
-from jobs.runtime import Runtime
 from pipeline.types import Session
-from wave_core.settings import Settings
-from wave_testing.fake_slack import BOT_USER, FakeSlack, Message, SignedSender
-from wave_testing.jobs_helpers import picture_bytes, workers
-from wave_testing.services import REDIS_TEST_URL
+from wave_testing.fake_slack import BOT_USER, Message
+from wave_testing.jobs_helpers import picture_bytes
+from wave_testing.slack_app import ADMIN, CHANNEL, DEBOUNCE_S, GALLERY, OTHER, OWNER, VOTER, Harness
 from wave_testing.slack_helpers import (
     SESSION_EMOJI,
     SONG,
-    forget_queues,
     job_for,
     song_value,
     sources_of,
@@ -42,55 +33,6 @@ from wave_testing.slack_helpers import (
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-TOKEN = "xoxb-wave-test"
-SECRET = "wave-signing-secret"
-CHANNEL = "C0MAIN"
-GALLERY = "C0GALLERY"
-OWNER, OTHER, VOTER, ADMIN = "U0OWNER", "U0OTHER", "U0VOTER", "U0ADMIN"
-DEBOUNCE_S = 3.0  # the two quick reactions must land inside it even on a busy machine
-
-
-@dataclass
-class Harness:
-    fake: FakeSlack
-    send: SignedSender
-    slack: SlackWave
-    runtime: Runtime
-    picture: bytes
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def wave(tmp_path_factory):
-    root = tmp_path_factory.mktemp("slack")
-    async with AsyncExitStack() as stack:
-        fake = await FakeSlack(TOKEN, admins={ADMIN}).start()
-        stack.push_async_callback(fake.close)
-        settings = Settings(
-            profile="lite", database_url=f"sqlite+aiosqlite:///{root}/wave.db", redis_url=REDIS_TEST_URL,
-            queue_prefix=f"wavetest-slack-{uuid.uuid4().hex[:8]}", data_dir=root / "data",
-            artifacts_dir=root / "artifacts", slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_mode="http",
-            slack_file_hosts=[fake.host], max_concurrent_jobs_per_user=1, max_jobs_per_user_per_hour=50,
-            gpu_stage_timeout_s=120, cpu_stage_timeout_s=180,
-        )
-        runtime = await Runtime.open(settings)
-        stack.push_async_callback(runtime.close)
-        stack.push_async_callback(forget_queues, runtime, settings.queue_prefix)
-        slack = SlackWave(settings, runtime, web_client(settings, base_url=fake.api_url), debounce_s=DEBOUNCE_S,
-                          sweep_interval_s=1.0)
-        stack.push_async_callback(slack.close)
-        runner = web.AppRunner(web_app(slack))
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        await stack.enter_async_context(workers(settings))
-        await slack.start()
-        yield Harness(fake, SignedSender(f"http://127.0.0.1:{port}/slack/events", SECRET, session), slack, runtime,
-                      picture_bytes(seed=2, size=128))
-
 
 @dataclass
 class Delivered:
