@@ -243,7 +243,7 @@ async def gallery_post_recorded(runtime) -> bool:
 
     from db.models import GalleryEntry
 
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         return await session.scalar(select(GalleryEntry.id).where(GalleryEntry.message_ref.is_not(None))) is not None
 
 
@@ -252,7 +252,7 @@ async def votes(runtime, count: int) -> bool:
 
     from db.models import Vote
 
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         return await session.scalar(select(func.count()).select_from(Vote)) == count
 
 

@@ -56,7 +56,7 @@ class WaitEstimates:
         return None if median is None else position * median / max(1, running)
 
     async def _read(self) -> tuple[float | None, int]:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             rows = (await session.execute(
                 select(Job.started_at, Job.finished_at).where(
                     Job.status == JobStatus.DONE.value, Job.reused_from.is_(None), Job.started_at.is_not(None),

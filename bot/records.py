@@ -69,7 +69,7 @@ class ChatRecords:
 
     async def remember_message(self, message_ref: str, job_id: str, kind: str, *, variant_id: str | None = None,
                                render_version: int | None = None) -> None:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             existing = await session.get(ChatMessage, message_ref)
             if existing is None:
                 session.add(ChatMessage(message_ref=message_ref, job_id=job_id, kind=kind, variant_id=variant_id,
@@ -77,7 +77,7 @@ class ChatRecords:
                 await session.commit()
 
     async def message(self, message_ref: str) -> MessageInfo | None:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             row = await session.get(ChatMessage, message_ref)
             if row is None:
                 return None
@@ -85,14 +85,14 @@ class ChatRecords:
         return MessageInfo(row.job_id, row.kind, row.variant_id, row.render_version, owner or "")
 
     async def messages_for(self, job_id: str, kind: str) -> list[str]:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             return list((await session.scalars(
                 select(ChatMessage.message_ref).where(ChatMessage.job_id == job_id, ChatMessage.kind == kind)
             )).all())
 
     async def source_messages(self, job_id: str) -> list[tuple[str, str]]:
         """(message ref, variant id) of each sound's message of a job."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             rows = (await session.execute(
                 select(ChatMessage.message_ref, ChatMessage.variant_id).where(
                     ChatMessage.job_id == job_id, ChatMessage.kind == "source", ChatMessage.variant_id.is_not(None))
@@ -101,7 +101,7 @@ class ChatRecords:
 
     async def recent_jobs(self, user_id: str, limit: int = 5) -> list[RecentJob]:
         """One person's latest requests on this platform, newest first."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             rows = (await session.execute(
                 select(Job.id, Job.song_ref, Job.status, Job.reply_ref).join(User, User.id == Job.user_id)
                 .where(Job.platform == self.platform, User.platform_user_id == user_id)
@@ -113,7 +113,7 @@ class ChatRecords:
 
     async def undelivered_jobs(self) -> list[str]:
         """Finished jobs of this platform whose result was never delivered (for example while the bot was down)."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             return list((await session.scalars(
                 select(Job.id).where(
                     Job.platform == self.platform, Job.delivered_at.is_(None),
@@ -123,7 +123,7 @@ class ChatRecords:
 
     async def running_jobs(self) -> list[RunningJob]:
         """Jobs of this platform still being made whose first result was not delivered (to follow after a restart)."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             rows = (await session.execute(
                 select(Job.id, Job.channel_id, Job.reply_ref).where(
                     Job.platform == self.platform, Job.delivered_at.is_(None), Job.status.in_(ACTIVE_STATUSES),
@@ -133,7 +133,7 @@ class ChatRecords:
 
     async def undelivered_renders(self) -> list[tuple[str, int]]:
         """Remap renders (version 2 and up) that finished but were not posted."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             rows = (await session.execute(
                 select(Render.job_id, Render.version).join(Job, Job.id == Render.job_id).where(
                     Job.platform == self.platform, Render.version > 1, Render.status == "done",
@@ -144,7 +144,7 @@ class ChatRecords:
 
     async def claim_job_delivery(self, job_id: str) -> bool:
         """Marks the job delivered; False if someone else already did (so a result is posted once)."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             result = await session.execute(
                 update(Job).where(Job.id == job_id, Job.delivered_at.is_(None)).values(delivered_at=utcnow())
             )
@@ -153,12 +153,12 @@ class ChatRecords:
 
     async def release_job_delivery(self, job_id: str) -> None:
         """Undo a claim whose posting failed, so that it is tried again."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             await session.execute(update(Job).where(Job.id == job_id).values(delivered_at=None))
             await session.commit()
 
     async def claim_render_delivery(self, job_id: str, version: int) -> bool:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             result = await session.execute(
                 update(Render).where(Render.job_id == job_id, Render.version == version, Render.delivered_at.is_(None))
                 .values(delivered_at=utcnow())
@@ -168,13 +168,13 @@ class ChatRecords:
 
     async def release_render_delivery(self, job_id: str, version: int) -> None:
         """Undo a render claim whose posting failed, so that it is tried again."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             await session.execute(update(Render).where(Render.job_id == job_id, Render.version == version)
                                   .values(delivered_at=None))
             await session.commit()
 
     async def mark_all_renders_delivered(self, job_id: str) -> None:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             await session.execute(update(Render).where(Render.job_id == job_id, Render.status == "done",
                                                        Render.delivered_at.is_(None)).values(delivered_at=utcnow()))
             await session.commit()
@@ -182,7 +182,7 @@ class ChatRecords:
     # --------------------------------------------------------------------------------------------- workspaces
 
     async def workspace(self, workspace_id: str) -> Workspace | None:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             return await session.scalar(select(Workspace).where(
                 Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
 
@@ -193,7 +193,7 @@ class ChatRecords:
         if unknown:
             raise ValueError(f"unknown workspace settings: {sorted(unknown)}")
         for attempt in range(2):
-            async with self.runtime.sessions() as session:
+            async with self.runtime.db() as session:
                 workspace = await session.scalar(select(Workspace).where(
                     Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
                 if workspace is None:
@@ -214,7 +214,7 @@ class ChatRecords:
 
     async def share(self, job_id: str, by_user: str, *, version: int | None = None, title: str = "") -> GalleryEntry:
         """Put the job's latest (or given) mix in its workspace's gallery. Only the owner may share."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             job = await session.get(Job, job_id)
             if job is None or job.workspace_id is None:
                 raise WaveInputError("That mix cannot be shared here.")
@@ -244,19 +244,19 @@ class ChatRecords:
             return entry
 
     async def set_entry_message(self, entry_id: int, message_ref: str) -> None:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             await session.execute(update(GalleryEntry).where(GalleryEntry.id == entry_id).values(message_ref=message_ref))
             await session.commit()
 
     async def entry_by_message(self, message_ref: str) -> GalleryEntry | None:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             return await session.scalar(select(GalleryEntry).where(GalleryEntry.message_ref == message_ref,
                                                                    GalleryEntry.removed.is_(False)))
 
     async def vote(self, entry_id: int, user_id: str, *, up: bool = True) -> int:
         """Record (or withdraw) one person's vote; idempotent; the sharer's own vote is not counted. Returns the
         entry's vote count."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             user = await get_or_create_user(session, self.platform, user_id, None)
             existing = await session.scalar(select(Vote).where(Vote.entry_id == entry_id, Vote.user_id == user.id))
             entry = await session.get(GalleryEntry, entry_id)
@@ -271,7 +271,7 @@ class ChatRecords:
             return int(await session.scalar(select(func.count()).select_from(Vote).where(Vote.entry_id == entry_id)))
 
     async def remove_entry(self, entry_id: int, by_user: str, *, is_admin: bool = False) -> GalleryEntry:
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             entry = await session.get(GalleryEntry, entry_id)
             if entry is None:
                 raise WaveInputError("No such gallery post.")
@@ -284,7 +284,7 @@ class ChatRecords:
 
     async def top(self, workspace_id: str, limit: int = 10, *, since: datetime | None = None) -> list[TopEntry]:
         """The most voted gallery posts; with ``since``, only those shared since then."""
-        async with self.runtime.sessions() as session:
+        async with self.runtime.db() as session:
             votes = func.count(Vote.id)
             rows = (await session.execute(
                 select(GalleryEntry, Render.job_id, Render.version, User.platform_user_id, votes)

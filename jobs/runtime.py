@@ -34,7 +34,7 @@ def redis_settings(url: str) -> RedisSettings:
 class Runtime:
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    session_factory: async_sessionmaker[AsyncSession]
     redis: ArqRedis
     store: ArtifactStore
 
@@ -52,7 +52,7 @@ class Runtime:
 
     def db(self) -> AsyncSession:
         """A new database session, used as ``async with runtime.db() as db:``."""
-        return self.sessions()
+        return self.session_factory()
 
     def queue(self, kind: str) -> str:
         return f"{self.settings.queue_prefix}:{kind}"

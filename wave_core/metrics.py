@@ -84,20 +84,20 @@ async def read_queue_depths(redis, prefix: str) -> dict[str, int]:
     return {queue: int(await redis.zcard(f"{prefix}:{queue}")) for queue in QUEUES}
 
 
-async def read_jobs_by_state(sessions) -> dict[str, int]:
+async def read_jobs_by_state(open_db) -> dict[str, int]:
     """Job count for every state (zero where there is none)."""
     from sqlalchemy import func, select
 
     from db.models import Job, JobStatus
 
-    async with sessions() as session:
-        rows = (await session.execute(select(Job.status, func.count()).group_by(Job.status))).all()
+    async with open_db() as db:
+        rows = (await db.execute(select(Job.status, func.count()).group_by(Job.status))).all()
     counts = {state.value: 0 for state in JobStatus}
     counts.update({status: int(count) for status, count in rows})
     return counts
 
 
-async def refresh(redis, sessions, prefix: str) -> None:
+async def refresh(redis, open_db, prefix: str) -> None:
     """Read queue depth and jobs by state once into the gauges; a failing source is logged and counted."""
     try:
         for queue, depth in (await read_queue_depths(redis, prefix)).items():
@@ -106,7 +106,7 @@ async def refresh(redis, sessions, prefix: str) -> None:
         POLL_ERRORS.labels(source="redis").inc()
         log.warning("metrics: could not read queue depth: %s", exc)
     try:
-        for state, count in (await read_jobs_by_state(sessions)).items():
+        for state, count in (await read_jobs_by_state(open_db)).items():
             JOBS_BY_STATE.labels(state=state).set(count)
     except Exception as exc:
         POLL_ERRORS.labels(source="database").inc()
@@ -121,10 +121,10 @@ async def poll_metrics(settings, interval: float | None = None) -> None:
 
     engine = make_engine(settings.database_url)
     redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
-    sessions = make_sessionmaker(engine)
+    open_db = make_sessionmaker(engine)
     try:
         while True:
-            await refresh(redis, sessions, settings.queue_prefix)
+            await refresh(redis, open_db, settings.queue_prefix)
             await asyncio.sleep(interval if interval is not None else settings.metrics_poll_s)
     finally:
         await redis.aclose()

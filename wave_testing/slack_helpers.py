@@ -36,7 +36,7 @@ async def job_for(runtime: Runtime, channel: str, ts: str, timeout: float = 60.0
     """The job behind a progress message, once the app has recorded it (it may post the message first)."""
     deadline = time.monotonic() + timeout
     while True:
-        async with runtime.sessions() as session:
+        async with runtime.db() as session:
             jobs = (await session.scalars(select(Job))).all()
         job = next((j for j in jobs if (j.reply_ref or {}).get("ts") == ts
                     and (j.reply_ref or {}).get("channel") == channel), None)
@@ -50,7 +50,7 @@ async def wait_delivered(runtime: Runtime, fake: FakeSlack, channel: str, progre
     """The thread once the whole result is posted (the app marks the first render delivered last)."""
     deadline = time.monotonic() + 240
     while True:
-        async with runtime.sessions() as session:
+        async with runtime.db() as session:
             jobs = (await session.scalars(select(Job).where(Job.channel_id == channel))).all()
             job = next((j for j in jobs if (j.reply_ref or {}).get("ts") == progress.ts), None)
             first = job and await session.scalar(select(Render).where(Render.job_id == job.id, Render.version == 1))

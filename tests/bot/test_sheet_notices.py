@@ -69,7 +69,7 @@ async def test_the_jobs_api_reads_them_from_the_sheet(tmp_path):
         job_id = await jobs.submit(SubmitRequest(image=picture_bytes(seed=2), song="row_your_boat"))
         key = runtime.store.put_bytes(json.dumps({"scene_description": "a desk", "low_confidence": True,
                                                   "notices": ["Unsure.", 7]}).encode(), ".json")
-        async with runtime.sessions() as session:
+        async with runtime.db() as session:
             await session.execute(update(Job).where(Job.id == job_id).values(sheet_key=key))
             await session.commit()
         read = await jobs.result(job_id)

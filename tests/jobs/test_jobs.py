@@ -69,7 +69,7 @@ async def test_bad_input_is_refused_before_queueing(runtime):
         await client.submit(SubmitRequest(image=picture_bytes(), song="/etc/passwd", user_id="ana"))
     with pytest.raises(WaveInputError):
         await client.submit(SubmitRequest(image=picture_bytes(), midi=b"MThd broken", user_id="ana"))
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         assert await session.scalar(select(func.count()).select_from(Job)) == 0
 
 
@@ -145,7 +145,7 @@ async def test_burst_of_200_submissions(runtime, jobs_settings):
     async with workers(jobs_settings):
         finals = await asyncio.gather(*(client.wait(job_id, timeout_s=420) for job_id in accepted))
     assert all(f.status == JobStatus.DONE for f in finals), [f.status for f in finals]
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         assert await session.scalar(select(func.count()).select_from(Job)) == len(accepted)
         assert await session.scalar(select(func.count()).select_from(Render)) == len(accepted)
 
@@ -191,7 +191,7 @@ async def test_worker_killed_mid_job_finishes_elsewhere(runtime, jobs_settings, 
         first.stop()
         if second:
             second.stop()
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         renders = (await session.scalars(select(Render).where(Render.job_id == job_id))).all()
     assert [(r.version, r.status) for r in renders] == [(1, "done")]
     stored = {key for key, _ in runtime.store.keys()}

@@ -137,7 +137,7 @@ async def test_reaper_requeues_a_stage_whose_worker_stopped(runtime, jobs_settin
     assert await reap(runtime, grace_s=0) == 1
     assert not await runtime.redis.exists(in_progress, job_key_prefix + arq_id)
     assert await runtime.redis.zscore(runtime.queue("gpu"), f"{vision_stage(job_id)}:w1") is not None
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         job = await session.get(Job, job_id)
     assert job.message == WORKER_LOST_MESSAGE and job.status == JobStatus.QUEUED.value
     message = await wait_until(lambda: pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0), "the event")
@@ -149,7 +149,7 @@ async def test_reaper_requeues_a_stage_whose_worker_stopped(runtime, jobs_settin
 async def test_a_stage_redis_lost_is_queued_again_however_often_its_job_started(runtime, jobs_settings):
     client = JobsClient(runtime)
     job_id = await client.submit(request())
-    async with runtime.sessions() as session:  # as if stopped workers had started its vision stage many times
+    async with runtime.db() as session:  # as if stopped workers had started its vision stage many times
         (await session.get(Job, job_id)).attempts = jobs_settings.job_retries + 2
         await session.commit()
     queue = runtime.queue("gpu")
@@ -159,14 +159,14 @@ async def test_a_stage_redis_lost_is_queued_again_however_often_its_job_started(
             await runtime.redis.delete(job_key_prefix + member.decode())
         assert await reap(runtime, grace_s=0) == 1
         assert await runtime.redis.zscore(queue, f"{vision_stage(job_id)}:r{requeue}") is not None
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         assert (await session.get(Job, job_id)).status == JobStatus.QUEUED.value
 
     for member in await runtime.redis.zrange(queue, 0, -1):  # lost once more than job_retries: given up
         await runtime.redis.zrem(queue, member)
         await runtime.redis.delete(job_key_prefix + member.decode())
     assert await reap(runtime, grace_s=0) == 0
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         job = await session.get(Job, job_id)
     assert job.status == JobStatus.FAILED.value and "several tries" in job.error
 

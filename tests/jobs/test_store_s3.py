@@ -320,7 +320,7 @@ async def test_gc_removes_unreferenced_objects_only(runtime):
     report = await collect_garbage(runtime, min_age_s=0)
     assert (report.artifacts_removed, report.bytes_freed) == (1, len(b"a sound nobody refers to"))
     assert set(dict(store.keys())) == kept and not store.exists(orphan)
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         assert (await session.get(Job, job_id)).status == JobStatus.QUEUED.value
     assert not runtime.settings.artifacts_dir.exists()
 
@@ -356,7 +356,7 @@ async def test_two_hosts_without_a_shared_disk(runtime, jobs_settings, tmp_path)
         assert not settings.artifacts_dir.exists()  # nobody used a local artifact folder
     # Each worker fetched what it needed from the store into its own cache: the GPU host the picture, the CPU host
     # the sheet, the effects and the song.
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         job = await session.scalar(select(Job).where(Job.id == job_id))
     gpu_cache = hosts["gpu"].data_dir / "store-cache"
     cpu_cache = hosts["cpu"].data_dir / "store-cache"

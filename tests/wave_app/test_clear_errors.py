@@ -107,7 +107,7 @@ async def test_a_deterministic_crash_fails_the_job_at_once(runtime):
     with pytest.raises(Retry):  # a passing fault is retried
         await tasks._fail(ctx, job_id, ConnectionError("redis went away"), "see_and_hear")
     await tasks._fail(ctx, job_id, ValueError("operands could not be broadcast (0,) (4146,)"), "see_and_hear")
-    async with runtime.sessions() as session:
+    async with runtime.db() as session:
         job = await session.scalar(select(Job).where(Job.id == job_id))
     assert job.status == JobStatus.FAILED.value and job.error_id
     assert "broadcast" not in job.error  # the person sees a plain sentence; the log has the details

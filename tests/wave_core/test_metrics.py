@@ -42,7 +42,7 @@ async def test_a_job_through_both_tasks_feeds_every_gauge_and_histogram(runtime,
     client = JobsClient(runtime)
     job_id = await client.submit(SubmitRequest(image=picture_bytes(1), midi=short_song_midi(), seed=1, user_id="mia"))
 
-    await metrics.refresh(runtime.redis, runtime.sessions, jobs_settings.queue_prefix)
+    await metrics.refresh(runtime.redis, runtime.db, jobs_settings.queue_prefix)
     assert sample("wave_queue_depth", queue="gpu") == 1 and sample("wave_queue_depth", queue="cpu") == 0
     assert sample("wave_jobs", state="queued") == 1 and sample("wave_jobs", state="done") == 0
 
@@ -60,7 +60,7 @@ async def test_a_job_through_both_tasks_feeds_every_gauge_and_histogram(runtime,
         "queued": 1, "seeing": 1, "hearing": 1, "casting": 1, "building": 1, "playing": 1}
     assert sample("wave_stage_seconds_sum", stage="playing") > 0
 
-    await metrics.refresh(runtime.redis, runtime.sessions, jobs_settings.queue_prefix)
+    await metrics.refresh(runtime.redis, runtime.db, jobs_settings.queue_prefix)
     assert sample("wave_jobs", state="done") == 1 and sample("wave_jobs", state="queued") == 0
 
 

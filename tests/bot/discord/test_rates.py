@@ -47,7 +47,7 @@ async def test_a_redelivered_interaction_is_answered_once(fake, settings):
         marker = await fake.slash("wave-help", ana)  # answered after the repeats were read
         await fake.until(lambda: marker.acked_at, what="the marker")
         assert len(callbacks(fake, help_)) == 1 and len(callbacks(fake, wave)) == 1
-        async with bot.runtime.sessions() as session:
+        async with bot.runtime.db() as session:
             assert await session.scalar(select(func.count()).select_from(Job)) == 1
 
 

@@ -56,7 +56,7 @@ async def submit(fake: FakeSlack, ctx: SlackContext, seed: int) -> tuple[str, st
 
 
 async def delivered_at(ctx: SlackContext, job_id: str):
-    async with ctx.runtime.sessions() as session:
+    async with ctx.runtime.db() as session:
         return (await session.get(Job, job_id)).delivered_at
 
 
@@ -79,7 +79,7 @@ async def test_one_result_that_cannot_be_posted_does_not_hold_up_the_others(slac
     broken, _ = await submit(fake, ctx, seed=2)
     fine, fine_ts = await submit(fake, ctx, seed=3)
     corrupt_sheet = ctx.runtime.store.put_bytes(b"{not json", ".json")
-    async with ctx.runtime.sessions() as session:
+    async with ctx.runtime.db() as session:
         for job_id in (broken, fine):
             await session.execute(update(Job).where(Job.id == job_id).values(
                 status=JobStatus.FAILED.value, error="The picture could not be read.", error_id="abcd1234"))
@@ -107,7 +107,7 @@ async def test_the_wait_in_line_is_estimated_from_recent_jobs(slack):
     done = [(await submit(fake, ctx, seed=10 + i))[0] for i in range(3)]
     running, _ = await submit(fake, ctx, seed=20)
     now = utcnow()
-    async with ctx.runtime.sessions() as session:
+    async with ctx.runtime.db() as session:
         for job_id, seconds in zip(done, (30, 40, 90)):
             await session.execute(update(Job).where(Job.id == job_id).values(
                 status=JobStatus.DONE.value, started_at=now - timedelta(seconds=seconds), finished_at=now))

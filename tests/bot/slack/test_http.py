@@ -108,7 +108,7 @@ async def test_a_file_that_is_not_a_picture_is_refused_before_download(wave):
     assert "picture" in answer["errors"]["image"]
     await asyncio.sleep(0.3)
     assert not [d for d in fake.downloads if d[0] == notes["id"]]
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         assert await session.scalar(select(Job).join(User).where(User.platform_user_id == OTHER)) is None
 
 
@@ -120,7 +120,7 @@ async def test_modal_flow_progress_and_result(wave, delivered):
     assert delivered.submit_response == (200, "")  # an empty 200 closes the modal
     # The photo was downloaded with the bot token from the file host, after the checks.
     assert any(authorised for _, authorised in fake.downloads)
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         job = await session.get(Job, delivered.job_id)
     assert job.status == "done" and job.song_ref == SONG and job.platform == "slack" and job.channel_id == CHANNEL
 
@@ -159,7 +159,7 @@ async def test_someone_else_cannot_remap(wave, delivered):
     status, _ = await wave.send.reaction(OTHER, "guitar", CHANNEL, sound.ts)
     assert status == 200
     await asyncio.sleep(DEBOUNCE_S + 1.0)
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         versions = (await session.scalars(select(Render.version).where(Render.job_id == delivered.job_id))).all()
     assert versions == [1]
     # At most the admin check was asked; nothing was posted.
@@ -169,7 +169,7 @@ async def test_someone_else_cannot_remap(wave, delivered):
 async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
     fake = wave.fake
     sounds = sources_of(delivered.thread)
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         first = await session.scalar(select(Render).where(Render.job_id == delivered.job_id, Render.version == 1))
         refs = (await session.scalars(select(ChatMessage).where(ChatMessage.job_id == delivered.job_id,
                                                                 ChatMessage.kind == "source"))).all()
@@ -190,7 +190,7 @@ async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
         lambda: next((m for m in fake.thread(CHANNEL, thread_ts) if any(
             fake.files[f].name.startswith("wave-mix-v2") for f in m.files)), None),
         timeout=180, what="the remapped mix")
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         renders = (await session.scalars(select(Render).where(Render.job_id == delivered.job_id)
                                           .order_by(Render.version))).all()
     assert [r.version for r in renders] == [1, 2]
@@ -227,7 +227,7 @@ async def test_gallery_share_votes_and_top(wave, delivered):
     shared_mix = await fake.wait_for(lambda: [m for m in fake.thread(GALLERY, post.ts) if m.files], what="mix")
     assert fake.files[shared_mix[0].files[0]].name.startswith("wave-mix")
 
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         entry = await session.scalar(select(GalleryEntry))
     assert entry.message_ref == f"slack:{GALLERY}:{post.ts}"
     job_report = (await wave.slack.ctx.jobs.result(delivered.job_id)).latest.report
@@ -236,7 +236,7 @@ async def test_gallery_share_votes_and_top(wave, delivered):
     for voter in (OWNER, OTHER, VOTER, VOTER):  # one vote per person; the sharer's own is not counted
         await send.reaction(voter, "star", GALLERY, post.ts)
     await votes_reach(wave, entry.id, 2)
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         voters = set((await session.scalars(select(User.platform_user_id).join(Vote, Vote.user_id == User.id)
                                             .where(Vote.entry_id == entry.id))).all())
     assert voters == {OTHER, VOTER}
@@ -250,7 +250,7 @@ async def test_gallery_share_votes_and_top(wave, delivered):
 async def votes_reach(wave: Harness, entry_id: int, count: int) -> None:
     deadline = time.monotonic() + 10
     while True:
-        async with wave.runtime.sessions() as session:
+        async with wave.runtime.db() as session:
             votes = await session.scalar(select(func.count()).select_from(Vote).where(Vote.entry_id == entry_id))
         if votes == count:
             return
@@ -297,7 +297,7 @@ async def test_a_retried_mention_is_handled_once(wave, delivered):
     bot_lines = [m.text for m in fake.thread(CHANNEL, message.ts) if m.user == BOT_USER]
     assert sum(line.startswith(("<@U0RETRY> 📷", "✅", "⚠️")) for line in bot_lines) == 1, bot_lines
     assert not any("in the making" in line for line in bot_lines)
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         owners = (await session.scalars(select(User).where(User.platform_user_id == "U0RETRY"))).all()
         assert len(owners) == 1
         assert await session.scalar(select(func.count()).select_from(Job).where(Job.user_id == owners[0].id)) == 1
@@ -382,11 +382,11 @@ async def test_owner_cancels_with_x(wave):
     job = await job_for(wave.runtime, progress.channel, progress.ts)
     await wave.send.reaction(OTHER, "x", CHANNEL, progress.ts)  # not theirs: ignored
     await asyncio.sleep(0.5)
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         assert (await session.get(Job, job.id)).status != "cancelled"
     await wave.send.reaction("U0CANCEL", "x", CHANNEL, progress.ts)
     await fake.wait_for(lambda: progress.text == "Cancelled.", timeout=60, what="the cancelled message")
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         assert (await session.get(Job, job.id)).status == "cancelled"
 
 
@@ -396,7 +396,7 @@ async def test_a_cancel_that_comes_after_the_result_says_it_came_too_late(wave, 
     told = await fake.wait_for(lambda: [m for m in fake.private_to(OWNER) if "already finished" in m.text],
                                what="the too-late answer")
     assert told[0].channel == CHANNEL
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         assert (await session.get(Job, delivered.job_id)).status == "done"
 
 

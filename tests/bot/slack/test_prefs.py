@@ -38,7 +38,7 @@ async def mention(wave, user: str, channel: str, seed_name: str):
 
 
 async def jobs_of(wave, user: str) -> list[Job]:
-    async with wave.runtime.sessions() as session:
+    async with wave.runtime.db() as session:
         return list((await session.scalars(select(Job).join(User).where(User.platform_user_id == user)
                                            .order_by(Job.created_at))).all())
 

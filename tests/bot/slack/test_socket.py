@@ -157,7 +157,7 @@ async def test_song_options_come_back_in_the_acknowledgement(socket):
 
 async def test_mention_with_a_photo_runs_a_job_and_uploads_the_result(socket, mentioned):
     fake = socket.fake
-    async with socket.runtime.sessions() as session:
+    async with socket.runtime.db() as session:
         job = await session.get(Job, mentioned.job_id)
     assert job.status == "done" and job.platform == "slack" and job.song_ref == SONG and job.cue == "make it calm"
     assert mentioned.progress.text.startswith(f"✅ <@{OWNER}>")
