@@ -12,6 +12,8 @@ import json
 import logging
 import re
 import secrets
+import tempfile
+import zipfile
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from db.models import ChatMessage, GalleryEntry, Job, JobStatus, Render, Vote, utcnow
 from jobs import queues
-from jobs.bundle import bundle_key
+from jobs.bundle import BUNDLE_FILE_NAME, BUNDLE_REPORT_KEY, RAW_REPORT_KEY, bundle_keys, pack_instruments
 from jobs.events import stage_start
 from jobs.gc import referenced_keys
 from jobs.remaps import casting_hash
@@ -190,19 +192,44 @@ def _mark_busy(job: Job, status: JobStatus, message: str, stage_timeout_s: float
 
 
 async def instruments_zip(runtime: Runtime, job_id: str) -> Path:
-    """The newest version's instruments zip as a local path (built when that version was played)."""
+    """The newest version's instruments zip as a local path: built from the instruments as played the first time
+    it is asked for, then kept (two at once build it twice, with the same content and key)."""
     async with runtime.db() as db:
         render = await db.scalar(
             select(Render).where(Render.job_id == check_job_id(job_id), Render.status == "done")
             .order_by(Render.version.desc()).limit(1)
         )
-    key = bundle_key(render.report) if render is not None else None
-    if not key:
-        raise WaveInputError("This mix has no instruments to download (it was made before they were kept).")
+    report = (render.report if render is not None else None) or {}
+    store = runtime.store
     try:
-        return await asyncio.to_thread(runtime.store.open_path, key)
+        if isinstance(built := report.get(BUNDLE_REPORT_KEY), str):
+            return await asyncio.to_thread(store.open_path, built)
+        raw = report.get(RAW_REPORT_KEY)
+        if not isinstance(raw, str):
+            raise WaveInputError("This mix has no instruments to download (it was made before they were kept).")
+        key = await asyncio.to_thread(_build_bundle, store, raw)
     except (FileNotFoundError, KeyError):
         raise WaveInputError("This mix's instruments are no longer kept.") from None
+    async with runtime.db() as db:
+        await db.execute(update(Render).where(Render.id == render.id).values(report={**report, BUNDLE_REPORT_KEY: key}))
+        await db.commit()
+    return await asyncio.to_thread(store.open_path, key)
+
+
+def _build_bundle(store, raw_key: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="wave-bundle-") as tmp:
+        root = Path(tmp) / "instruments"
+        with zipfile.ZipFile(store.open_path(raw_key)) as kept:
+            for member in kept.infolist():  # written by our worker; still, no name may leave the folder
+                target = (root / member.filename).resolve()
+                if member.is_dir() or not target.is_relative_to(root.resolve()):
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(kept.read(member))
+        bundle = pack_instruments(root, Path(tmp) / BUNDLE_FILE_NAME)
+        if bundle is None:
+            raise WaveInputError("This mix has no instruments to download.")
+        return store.put_file(bundle)
 
 
 async def delete_job(runtime: Runtime, job_id: str) -> int:
@@ -217,7 +244,7 @@ async def delete_job(runtime: Runtime, job_id: str) -> int:
         keys = {job.image_key, job.sheet_key, job.song_ref.removeprefix("midi:") if job.song_ref.startswith("midi:") else None}
         keys |= {s.effect_key for s in job.sources}
         for r in job.renders:
-            keys |= {r.mix_key, r.compressed_key, r.casting_png_key, r.report_key, bundle_key(r.report)}
+            keys |= {r.mix_key, r.compressed_key, r.casting_png_key, r.report_key, *bundle_keys(r.report)}
         render_ids = [r.id for r in job.renders]
         entries = select(GalleryEntry.id).where(GalleryEntry.render_id.in_(render_ids))
         await db.execute(delete(Vote).where(Vote.entry_id.in_(entries)))

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from db.models import Job, JobStatus, Render, RenderCasting, SoundSourceRow, as_utc, utcnow
-from jobs.bundle import BUNDLE_FILE_NAME, BUNDLE_REPORT_KEY, pack_instruments
+from jobs.bundle import RAW_REPORT_KEY, keep_instruments
 from jobs.events import JobCancelled, ProgressReporter, event_for, publish
 from jobs.queues import enqueue_render
 from jobs.remaps import played_sessions
@@ -226,8 +226,8 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
                 if report.casting_png and (out / report.casting_png).exists() else None,
                 "report_key": await asyncio.to_thread(store.put_bytes, report.to_json().encode(), ".json"),
             }
-            bundle = await asyncio.to_thread(pack_instruments, out, work / BUNDLE_FILE_NAME)
-            bundle_key = await asyncio.to_thread(store.put_file, bundle) if bundle else None
+            kept = await asyncio.to_thread(keep_instruments, out, work / "instruments.zip")
+            instruments_key = await asyncio.to_thread(store.put_file, kept) if kept else None
     except JobCancelled:
         return "cancelled"
     except Exception as exc:
@@ -235,8 +235,8 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
         return "failed"
     reporter.end_stage()
     report_data = json.loads(report.to_json())
-    if bundle_key:
-        report_data[BUNDLE_REPORT_KEY] = bundle_key
+    if instruments_key:
+        report_data[RAW_REPORT_KEY] = instruments_key
     casting = render.casting.model_copy(update={"assignment": played_sessions(report_data)})
     async with runtime.db() as db:
         await db.execute(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 import zipfile
 
 import pytest
+import soundfile
 
 from db.models import Job, JobStatus
 from jobs.actions import check_job_id, parse_sheet_edit, sheet_edit_text
+from jobs.bundle import BUNDLE_MAX_BYTES
 from jobs.client import JobsClient, SubmitRequest
 from pipeline.errors import WaveInputError
 from tests.jobs_helpers import picture_bytes, short_song_midi, workers
@@ -58,18 +61,21 @@ async def test_new_sound_song_edit_zip_and_delete(runtime, jobs_settings):
         source = first.sources[0]
         before = source.effect.read_bytes()
 
-        # Instruments zip: per session an SFZ whose samples are in the zip, and the SF2 beside it.
+        # Instruments zip: per session an SFZ whose samples (FLAC) are in the zip, within the upload limit;
+        # built once, then the same file.
         bundle = await client.instruments_zip(job_id)
+        assert bundle.stat().st_size <= BUNDLE_MAX_BYTES and await client.instruments_zip(job_id) == bundle
         with zipfile.ZipFile(bundle) as archive:
             names = set(archive.namelist())
             sfzs = [n for n in names if n.endswith(".sfz")]
-            assert len(sfzs) == 4 and all(n.rsplit("/", 1)[0] + "/instrument.sf2" in names for n in sfzs)
+            assert len(sfzs) == 4
             for sfz in sfzs:
                 folder = sfz.rsplit("/", 1)[0]
                 samples = [op.split("=", 1)[1] for line in archive.read(sfz).decode().splitlines()
                            if line.startswith("<region>") for op in line.split() if op.startswith("sample=")]
                 assert samples and all(f"{folder}/{sample}" in names for sample in samples)
-                assert archive.read(f"{folder}/{samples[0]}")[:4] == b"RIFF"
+                audio, rate = soundfile.read(io.BytesIO(archive.read(f"{folder}/{samples[0]}")))
+                assert rate > 8000 and len(audio) > 100
 
         # Another song: a new version playing it, the band unchanged.
         version = await client.change_song(job_id, SONG)

@@ -21,6 +21,7 @@ from bot.common import (
 )
 from bot.delivery import Deliveries, follow_timeout_s
 from bot.discord import texts
+from bot.discord.buttons import result_view
 from bot.discord.replies import Reply, attach, message_ref, optional_int, parse_ref, plan_files
 from bot.discord.views import progress_view
 from bot.progress import LiveText
@@ -148,14 +149,14 @@ class DiscordPort:
 
         content = texts.result_text(result, render, mention_owner=False, too_large=too_large)
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
-        message = await reply.edit_original(content, files=attach(first, names), view=None)
+        message = await reply.edit_original(content, files=attach(first, names), view=result_view(result.job_id))
         if message is not None:
             channel_id = message.channel.id if message.channel else reply.channel_id
             for batch in rest:
                 await reply.webhook().send(files=attach(batch, names), wait=True)
         else:
             content = texts.result_text(result, render, mention_owner=True, too_large=too_large)
-            message = await reply.send_to_channel(content, files=attach(first, names))
+            message = await reply.send_to_channel(content, files=attach(first, names), view=result_view(result.job_id))
             channel_id = message.channel.id
             for batch in rest:
                 await reply.send_to_channel("", files=attach(batch, names))
