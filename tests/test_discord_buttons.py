@@ -14,6 +14,7 @@ from bot import actions
 from db.models import Job
 from tests import fake_discord
 from tests.discord_harness import (  # noqa: F401 (fixtures)
+    eventually,
     photo_bytes,
     point_discord_py_at,
     restore_discord_py,
@@ -75,6 +76,10 @@ class ModalFakeDiscord(FakeDiscord):
         interaction.payload = self._interaction_payload(interaction, data)
         await self.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
+
+
+async def _count(listing) -> int:
+    return len(await listing)
 
 
 def _walk(components: list[dict]):
@@ -211,10 +216,11 @@ async def test_result_buttons(fake, settings, monkeypatch):
                         if s.variant_id == variant).play_method == "knocked twice"
 
             # 🗑: an admin deletes it; the messages and the job are gone.
+            await eventually(lambda: _count(bot.records.messages_for(job_id, "remap")), 3)
             deleted = await fake.click(message_id, buttons["delete"], ada)
             assert await answered(fake, deleted, "the deletion") == actions.DELETED
             assert fake.messages[message_id].get("_deleted")
-            assert fake.messages_in(thread_id) == []
+            assert [m["content"][:90] for m in fake.messages_in(thread_id)] == []
             async with bot.runtime.db() as db:
                 assert await db.get(Job, job_id) is None
             gone = await fake.click(message_id, buttons["sound"], ana)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DELETED_KINDS = ("source", "remap", "gallery", "result")  # the thread's messages first, the result last
+DELETED_KINDS = ("source", "remap", "gallery", "result", "request")  # the thread first, the reply last
 
 
 def result_view(job_id: str) -> discord.ui.View:
