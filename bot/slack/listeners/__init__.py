@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import commands, events, home, middleware, options, reactions, shortcuts, views
+from bot.slack.listeners import buttons, commands, events, home, middleware, options, reactions, shortcuts, views
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackWave
 
-KINDS = (middleware, commands, options, shortcuts, views, events, home, reactions)
+KINDS = (middleware, commands, options, shortcuts, views, events, home, reactions, buttons)
 
 
 def register_listeners(app: AsyncApp, wave: SlackWave) -> None:
