@@ -67,7 +67,7 @@ async def opened_form(fake: FakeSlack, count: int) -> dict:
 
 async def version_posted(fake: FakeSlack, thread_ts: str, version: int):
     return await fake.wait_for(
-        lambda: next((m for m in fake.thread(CHANNEL, thread_ts) if f"version {version}" in m.text), None),
+        lambda: next((m for m in fake.thread(CHANNEL, thread_ts) if f"version {version}" in m.text.lower()), None),
         timeout=240, what=f"version {version}")
 
 
