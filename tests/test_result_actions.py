@@ -9,11 +9,14 @@ import zipfile
 
 import pytest
 import soundfile
+from arq.constants import job_key_prefix
 
 from db.models import Job, JobStatus
 from jobs.actions import check_job_id, parse_sheet_edit, sheet_edit_text
 from jobs.bundle import BUNDLE_MAX_BYTES
 from jobs.client import JobsClient, SubmitRequest
+from jobs.queues import hear_again_stage
+from jobs.reaper import reap
 from pipeline.errors import WaveInputError
 from tests.jobs_helpers import picture_bytes, short_song_midi, workers
 
@@ -104,11 +107,21 @@ async def test_new_sound_song_edit_zip_and_delete(runtime, jobs_settings):
         assert changed.play_method == "scraped slowly" and changed.effect.read_bytes() != after.effect.read_bytes()
         assert {s.variant_id: s.effect.read_bytes() for s in result.sources if s.variant_id in others} == others
 
-        # Delete: the rows and the job's own files are gone.
-        files = [result.latest.mix, result.sheet, changed.effect]
-        await client.delete(job_id)
-        async with runtime.db() as db:
-            assert await db.get(Job, job_id) is None
-        assert not any(path.exists() for path in files)
-        with pytest.raises(WaveInputError):
-            await client.result(job_id)
+    # A new sound whose GPU task Redis lost: the reaper queues that task again, not the render (which would play
+    # without the sound).
+    version = await client.new_sound(job_id, source.variant_id)
+    for member in await runtime.redis.zrange(runtime.queue("gpu"), 0, -1):
+        await runtime.redis.zrem(runtime.queue("gpu"), member)
+        await runtime.redis.delete(job_key_prefix + member.decode())
+    assert await reap(runtime, grace_s=0) == 1
+    assert await runtime.redis.zscore(runtime.queue("gpu"), f"{hear_again_stage(job_id, version)}:r1") is not None
+    assert not await runtime.redis.zrange(runtime.queue("cpu"), 0, -1)
+
+    # Delete: the rows and the job's own files are gone.
+    files = [result.latest.mix, result.sheet]
+    await client.delete(job_id)
+    async with runtime.db() as db:
+        assert await db.get(Job, job_id) is None
+    assert not any(path.exists() for path in files)
+    with pytest.raises(WaveInputError):
+        await client.result(job_id)
