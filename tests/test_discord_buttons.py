@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot import actions
+from bot.records import ChatRecords
 from db.models import Job
 from tests import fake_discord
 from tests.discord_harness import (  # noqa: F401 (fixtures)
@@ -24,9 +25,10 @@ from tests.discord_harness import (  # noqa: F401 (fixtures)
 )
 from tests.fake_discord import EPHEMERAL, MESSAGE_COMPONENT, FakeDiscord
 from tests.jobs_helpers import workers
-from tests.test_discord_flow import RENDER_TIMEOUT, SONG, job_of, settled_reply, thread_sources
 
 MODAL, MODAL_SUBMIT, SELECT_MENU, TEXT_INPUT = 9, 5, 3, 4
+SONG = "row_your_boat"  # the shortest library song keeps the renders quick
+RENDER_TIMEOUT = 240
 OTHER_SONG = "twinkle_twinkle"
 BODY = web.RequestKey("wave_body", dict)
 
@@ -98,6 +100,21 @@ async def fake():
     yield server
     restore_discord_py(old)
     await server.stop()
+
+
+def settled_reply(fake, interaction):
+    """The reply once it carries the result or a failure."""
+    message = fake.original(interaction)
+    return message if message and (message["attachments"] or message["content"].startswith("⚠️")) else None
+
+
+def thread_sources(fake, thread_id: int) -> list[dict]:
+    return [m for m in fake.messages_in(thread_id) if m["content"].startswith("🔊")]
+
+
+async def job_of(bot, interaction) -> str:
+    info = await ChatRecords(bot.runtime, "discord").message(f"discord:{interaction.channel_id}:{interaction.original_id}")
+    return info.job_id
 
 
 def buttons_of(message: dict) -> dict[str, str]:
