@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -16,12 +29,12 @@ from pipeline.types import Session
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes even for timezone-aware columns; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def new_id() -> str:
@@ -126,8 +139,8 @@ class Job(Base):
 
     user: Mapped[User] = relationship()
     workspace: Mapped[Workspace | None] = relationship()
-    sources: Mapped[list["SoundSourceRow"]] = relationship(back_populates="job", cascade="all, delete-orphan")
-    renders: Mapped[list["Render"]] = relationship(
+    sources: Mapped[list[SoundSourceRow]] = relationship(back_populates="job", cascade="all, delete-orphan")
+    renders: Mapped[list[Render]] = relationship(
         back_populates="job", cascade="all, delete-orphan", order_by="Render.version"
     )
 
@@ -170,6 +183,7 @@ class RenderCasting(BaseModel):
 
     assignment: dict[Session, str] = Field(default_factory=dict)
     overrides: dict[Session, str] = Field(default_factory=dict)
+    song: str | None = None  # the song this version plays, when another than the job's own
 
 
 class StoredValueError(ValueError):
@@ -236,7 +250,7 @@ class GalleryEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     render: Mapped[Render] = relationship()
-    votes: Mapped[list["Vote"]] = relationship(back_populates="entry", cascade="all, delete-orphan")
+    votes: Mapped[list[Vote]] = relationship(back_populates="entry", cascade="all, delete-orphan")
 
 
 class Vote(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from db.models import ACTIVE_STATUSES, Job, JobStatus, Render, User, utcnow
-from jobs import queues
+from jobs import actions, queues
 from jobs.accounts import check_quotas, get_or_create_user, get_or_create_workspace
 from jobs.contracts import JobResult, QuotaExceeded, RenderResult, SourceResult, SubmitRequest
 from jobs.events import JobEvent, event_for, publish, stage_start
@@ -258,6 +258,40 @@ class JobsClient:
         if result.rowcount:
             await publish(self.runtime, await self.status(job_id))
         return bool(result.rowcount)
+
+    # ---------------------------------------------------------------------------- the buttons under a result
+
+    async def new_sound(self, job_id: str, variant_id: str) -> int:
+        """A new sound (new seed) for one source, then the music again; returns the new render version."""
+        return await self._published(job_id, actions.new_sound(self.runtime, job_id, variant_id))
+
+    async def change_song(self, job_id: str, song: str) -> int:
+        """The same band playing another library song; returns the new render version."""
+        from pipeline.songs.library import song_info
+
+        song = _check_song(song)
+        if song == "auto":
+            raise WaveInputError("Pick a song from the list: the band needs a song to change to.")
+        return await self._published(job_id, actions.change_song(self.runtime, job_id, song, song_info(song).title))
+
+    async def edit_sheet(self, job_id: str, text: str) -> int | None:
+        """Apply an edited sheet (``sound-id: play method`` lines); None when nothing changed."""
+        version = await actions.edit_sheet(self.runtime, job_id, text)
+        if version is not None:
+            await publish(self.runtime, await self.status(job_id))
+        return version
+
+    async def instruments_zip(self, job_id: str) -> Path:
+        return await actions.instruments_zip(self.runtime, job_id)
+
+    async def delete(self, job_id: str) -> int:
+        """Remove the job, its rows and the files no other job uses; returns how many files were removed."""
+        return await actions.delete_job(self.runtime, job_id)
+
+    async def _published(self, job_id: str, change) -> int:
+        version = await change
+        await publish(self.runtime, await self.status(job_id))
+        return version
 
     async def list_jobs(self, limit: int = 20) -> list[Job]:
         async with self.runtime.db() as db:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete, select
 
 from db.models import ACTIVE_STATUSES, GalleryEntry, Job, Render, SoundSourceRow, utcnow
+from jobs.bundle import bundle_keys
 from jobs.runtime import Runtime
 
 
@@ -27,6 +28,8 @@ async def referenced_keys(runtime: Runtime) -> set[str]:
             keys.update(k for k in (await db.scalars(select(column))).all() if k)
         songs = (await db.scalars(select(Job.song_ref).where(Job.song_ref.like("midi:%")))).all()
         keys.update(song.removeprefix("midi:") for song in songs)
+        reports = (await db.scalars(select(Render.report).where(Render.report.is_not(None)))).all()
+        keys.update(key for report in reports for key in bundle_keys(report))
     return keys
 
 

@@ -193,6 +193,9 @@ class LeasedPipeline:
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path, progress):
         return self._run(self.inner.see_and_hear, image, cue, profile, seed, out_dir, self._guarded(progress))
 
+    def hear_variants(self, sheet, profile: str, seed: int, out_dir: Path, progress):
+        return self._run(self.inner.hear_variants, sheet, profile, seed, out_dir, self._guarded(progress))
+
     def play(self, effects, song, out_dir: Path, *, progress, **options):
         return self._run(self.inner.play, effects, song, out_dir, progress=self._guarded(progress), **options)
 

@@ -37,3 +37,18 @@ async def enqueue_render(runtime: Runtime, job_id: str, version: int, attempt: i
         RENDER_TASK, job_id, version, _job_id=f"{render_stage(job_id, version)}:{attempt}",
         _queue_name=runtime.queue(CPU),
     )
+
+
+HEAR_AGAIN_TASK = "hear_again"
+
+
+def hear_again_stage(job_id: str, version: int) -> str:
+    return f"hear:{job_id}:{version}"
+
+
+async def enqueue_hear_again(runtime: Runtime, job_id: str, version: int, attempt: int | str = 0) -> None:
+    """The effects a change emptied, made again on the GPU queue; the render of ``version`` follows."""
+    await runtime.redis.enqueue_job(
+        HEAR_AGAIN_TASK, job_id, version, _job_id=f"{hear_again_stage(job_id, version)}:{attempt}",
+        _queue_name=runtime.queue(GPU),
+    )

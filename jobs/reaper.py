@@ -17,10 +17,19 @@ from enum import StrEnum
 from arq.constants import in_progress_key_prefix, job_key_prefix, retry_key_prefix
 from sqlalchemy import select, update
 
-from db.models import ACTIVE_STATUSES, Job, JobStatus, Render, as_utc, utcnow
+from db.models import ACTIVE_STATUSES, Job, JobStatus, Render, SoundSourceRow, as_utc, utcnow
 from jobs.events import WORKER_LOST_MESSAGE, event_for, publish
 from jobs.liveness import lease_key
-from jobs.queues import CPU, GPU, enqueue_render, enqueue_vision, render_stage, vision_stage
+from jobs.queues import (
+    CPU,
+    GPU,
+    enqueue_hear_again,
+    enqueue_render,
+    enqueue_vision,
+    hear_again_stage,
+    render_stage,
+    vision_stage,
+)
 from jobs.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -101,9 +110,19 @@ async def reap(runtime: Runtime, *, grace_s: float = 5.0) -> int:
             pending = (await db.scalars(
                 select(Render).where(Render.job_id == job.id, Render.status != "done").order_by(Render.version)
             )).all()
+            effects_missing = await db.scalar(select(SoundSourceRow.id).where(
+                SoundSourceRow.job_id == job.id, SoundSourceRow.effect_key.is_(None)).limit(1)) is not None
         if not pending and job.sheet_key:
             # Sheet and effects are stored but the first render row was never written: the GPU task died between.
             requeued += await _recover(runtime, job, vision_stage(job.id), GPU, see_again)
+            continue
+        if pending and effects_missing:
+            # A change emptied effects: the GPU task that makes them again queues the render itself.
+            requeued += await _recover(
+                runtime, job, hear_again_stage(job.id, pending[0].version), GPU,
+                lambda attempt, job_id=job.id, version=pending[0].version: enqueue_hear_again(
+                    runtime, job_id, version, attempt),
+            )
             continue
         for render in pending:
             requeued += await _recover(

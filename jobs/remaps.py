@@ -33,7 +33,7 @@ def next_casting(base: Render, moves: list[tuple[str, Session]]) -> tuple[Render
     for variant_id, target in moves:
         assignment, change = move(assignment, variant_id, target)
         changes.append(change)
-    return RenderCasting(assignment=assignment, overrides=assignment), "; ".join(changes)[:300]
+    return RenderCasting(assignment=assignment, overrides=assignment, song=base.casting.song), "; ".join(changes)[:300]
 
 
 def casting_hash(casting: RenderCasting) -> str:

@@ -57,6 +57,11 @@ class WavePipeline:
         paths = hear_sheet(sheet, effects, out_dir, seed=seed, progress=progress)
         return sheet, paths
 
+    def hear_variants(self, sheet: SoundSheet, profile: str, seed: int, out_dir: Path,
+                      progress: ProgressListener) -> dict[str, Path]:
+        """The effects of ``sheet``'s variants alone (a new sound, an edited play method)."""
+        return hear_sheet(sheet, self.engines(profile)[1], out_dir, seed=seed, progress=progress)
+
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
              overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport:
         options = play_options(self.settings, seed=seed, mood=mood)

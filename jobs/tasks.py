@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from db.models import Job, JobStatus, Render, RenderCasting, SoundSourceRow, as_utc, utcnow
+from jobs.bundle import RAW_REPORT_KEY, keep_instruments
 from jobs.events import JobCancelled, ProgressReporter, event_for, publish
 from jobs.queues import enqueue_render
 from jobs.remaps import played_sessions
@@ -38,6 +39,9 @@ class PipelineRunner(Protocol):
 
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
                      progress: ProgressListener) -> tuple[SoundSheet, dict[str, Path]]: ...
+
+    def hear_variants(self, sheet: SoundSheet, profile: str, seed: int, out_dir: Path,
+                      progress: ProgressListener) -> dict[str, Path]: ...
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
              overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport: ...
@@ -207,7 +211,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
                 words = " ".join([source.name, source.material, source.play_method, *source.timbre])
                 effects.append(EffectInput(id=source.variant_id, path=path, name=source.name, words=words,
                                            hint=Session(source.hint) if source.hint else None))
-            song = job.song_ref
+            song = render.casting.song or job.song_ref
             if song.startswith("midi:"):
                 song = str(await asyncio.to_thread(store.copy_to, song.removeprefix("midi:"), work / "song.mid"))
             report: PlayReport = await asyncio.to_thread(
@@ -222,6 +226,8 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
                 if report.casting_png and (out / report.casting_png).exists() else None,
                 "report_key": await asyncio.to_thread(store.put_bytes, report.to_json().encode(), ".json"),
             }
+            kept = await asyncio.to_thread(keep_instruments, out, work / "instruments.zip")
+            instruments_key = await asyncio.to_thread(store.put_file, kept) if kept else None
     except JobCancelled:
         return "cancelled"
     except Exception as exc:
@@ -229,6 +235,8 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
         return "failed"
     reporter.end_stage()
     report_data = json.loads(report.to_json())
+    if instruments_key:
+        report_data[RAW_REPORT_KEY] = instruments_key
     casting = render.casting.model_copy(update={"assignment": played_sessions(report_data)})
     async with runtime.db() as db:
         await db.execute(

@@ -17,9 +17,19 @@ from redis.exceptions import RedisError
 
 from db.migrate import upgrade
 from jobs.liveness import Liveness, leased
-from jobs.queues import CPU, GPU, RENDER_TASK, VISION_TASK, render_stage, vision_stage
+from jobs.queues import (
+    CPU,
+    GPU,
+    HEAR_AGAIN_TASK,
+    RENDER_TASK,
+    VISION_TASK,
+    hear_again_stage,
+    render_stage,
+    vision_stage,
+)
 from jobs.readiness import ReadinessBeacon
 from jobs.reaper import reap
+from jobs.rehear import hear_again
 from jobs.runner import WavePipeline
 from jobs.runtime import Runtime, redis_settings
 from jobs.tasks import PipelineRunner, play_render, see_and_hear
@@ -41,6 +51,8 @@ def worker_settings(settings: Settings, queue: str, *, runtime: Runtime, pipelin
 
     if queue == GPU:
         functions = [func(leased(see_and_hear, vision_stage), name=VISION_TASK,
+                          timeout=settings.gpu_stage_timeout_s, max_tries=settings.job_retries + 1),
+                     func(leased(hear_again, hear_again_stage), name=HEAR_AGAIN_TASK,
                           timeout=settings.gpu_stage_timeout_s, max_tries=settings.job_retries + 1)]
         max_jobs = 1  # one job at a time per GPU
     elif queue == CPU:

@@ -15,6 +15,7 @@ from bot.common import REMAP_DEBOUNCE_S, error_text, log_unexpected
 from bot.dedupe import SeenEvents
 from bot.delivery import Deliveries
 from bot.discord import endpoints
+from bot.discord.buttons import ResultButton, ResultChoice
 from bot.discord.cogs.admin import AdminCog
 from bot.discord.cogs.gallery import GalleryCog
 from bot.discord.cogs.help import HelpCog
@@ -73,7 +74,7 @@ class WaveBot(commands.Bot):
         for cog in (MakeCog(self), RemapCog(self, debounce_s=self.remap_debounce_s), GalleryCog(self),
                     AdminCog(self), HelpCog(), PrefsCog(self)):
             await self.add_cog(cog)
-        self.add_dynamic_items(CancelButton)
+        self.add_dynamic_items(CancelButton, ResultButton, ResultChoice)
         self.add_dynamic_items(RemixButton, RemixSongButton)
         await self.sync_commands()
         self._sweeper = asyncio.create_task(self._deliver_forever())

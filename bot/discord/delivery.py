@@ -21,6 +21,7 @@ from bot.common import (
 )
 from bot.delivery import Deliveries, Undeliverable, follow_timeout_s
 from bot.discord import texts
+from bot.discord.buttons import result_view
 from bot.discord.replies import Reply, attach, message_ref, optional_int, parse_ref, plan_files
 from bot.discord.views import progress_view
 from bot.progress import LiveText
@@ -161,7 +162,7 @@ class DiscordPort:
 
         content = texts.result_text(result, render, mention_owner=False, too_large=too_large)
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
-        message = await reply.edit_original(content, files=attach(first, names), view=None)
+        message = await reply.edit_original(content, files=attach(first, names), view=result_view(result.job_id))
         if message is None and self._private(result):
             raise Undeliverable("the private reply's token expired while posting")
         if message is not None:
@@ -170,7 +171,7 @@ class DiscordPort:
                 await reply.webhook().send(files=attach(batch, names), wait=True, ephemeral=self._private(result))
         else:
             content = texts.result_text(result, render, mention_owner=True, too_large=too_large)
-            message = await reply.send_to_channel(content, files=attach(first, names))
+            message = await reply.send_to_channel(content, files=attach(first, names), view=result_view(result.job_id))
             channel_id = message.channel.id
             for batch in rest:
                 await reply.send_to_channel("", files=attach(batch, names))

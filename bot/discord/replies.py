@@ -134,10 +134,12 @@ class Reply:
             raise
         return True
 
-    async def send_to_channel(self, content: str, *, files: list[discord.File] | None = None) -> discord.Message:
+    async def send_to_channel(self, content: str, *, files: list[discord.File] | None = None,
+                              view: discord.ui.View | None = None) -> discord.Message:
+        extra = {"view": view} if view is not None else {}
         return await self.channel().send(
             fit(content), files=files or [], allowed_mentions=discord.AllowedMentions(users=True, roles=False,
-                                                                                       everyone=False))
+                                                                                       everyone=False), **extra)
 
 
 def optional_int(value) -> int | None:

@@ -14,6 +14,7 @@ from bot.common import CANCELLED_TEXT, SESSION_SLACK_EMOJI, error_text, failure_
 from bot.delivery import Deliveries, Undeliverable, follow_timeout_s
 from bot.progress import LiveText
 from bot.records import RunningJob
+from bot.slack.buttons import CONTROLS, CONTROLS_TEXT, controls_blocks
 from bot.slack.context import SlackContext, message_ref
 from bot.slack.live import LiveMessage
 from bot.slack.texts import remap_done_text, remap_started_text, result_text, source_text
@@ -82,6 +83,9 @@ class SlackPort:
         ref, live = self._target(result, live)
         await live.show_now(result_text(result))
         await self._post_result_files(result, ref)
+        controls = await self.ctx.client.chat_postMessage(channel=ref.channel, thread_ts=ref.thread,
+                                                          text=CONTROLS_TEXT, blocks=controls_blocks(result.job_id))
+        await self.ctx.records.remember_message(message_ref(ref.channel, controls["ts"]), result.job_id, CONTROLS)
         return message_ref(ref.channel, ref.ts)
 
     async def _post_result_files(self, result: JobResult, ref: ReplyRef) -> None:

@@ -18,12 +18,12 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from wave_testing.services import REDIS_TEST_URL
-from wave_testing.disk_faults import fill_disk
 from wave_app import ops
-from wave_core import settings as settings_module
 from wave_app.cli import EXIT_INPUT, run
+from wave_core import settings as settings_module
 from wave_core.settings import Settings
+from wave_testing.disk_faults import fill_disk
+from wave_testing.services import REDIS_TEST_URL
 
 CACHED_SETTINGS = settings_module.get_settings  # the real, cached reader: cleared around every case
 

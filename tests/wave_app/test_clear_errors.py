@@ -19,11 +19,11 @@ from jobs import store as store_module
 from jobs import tasks
 from jobs.client import JobsClient, SubmitRequest
 from pipeline.errors import WaveInputError, WaveTransientError, is_permanent, os_error_message
+from wave_app import cli, ops
+from wave_app.cli import EXIT_INPUT, run
+from wave_core import settings as settings_module
 from wave_testing.disk_faults import enospc, fill_disk
 from wave_testing.jobs_helpers import picture_bytes
-from wave_app import cli, ops
-from wave_core import settings as settings_module
-from wave_app.cli import EXIT_INPUT, run
 
 SHEET = {
     "scene_description": "A kitchen in the morning.",

@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 
 from pipeline.songs import pick_song
-from wave_testing.jobs_helpers import short_song_midi
 from wave_app.cli import EXIT_INPUT, run
+from wave_testing.jobs_helpers import short_song_midi
 
 BAND = ["loop_amen", "bass_woodsy_c", "guit_em9", "ambi_glass_hum"]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 
 from db.migrate import head_revision, upgrade
-from wave_testing.cli_helpers import run_command
-from wave_testing.services import REDIS_TEST_URL
 from wave_app import doctor
 from wave_app.doctor import run_checks
 from wave_core.settings import Settings
+from wave_testing.cli_helpers import run_command
+from wave_testing.services import REDIS_TEST_URL
 
 
 def by_name(checks) -> dict:

@@ -13,10 +13,10 @@ pytest.importorskip("huggingface_hub")
 torch = pytest.importorskip("torch")
 
 from pipeline.errors import WaveEngineError, WaveInputError
-from wave_testing.cli_helpers import run_command
 from wave_app import models_cmd
 from wave_app.models_cmd import check_models, download_model, missing_parts, models_for
 from wave_core.settings import Settings
+from wave_testing.cli_helpers import run_command
 
 
 def run_cli(argv: list[str], settings: Settings, monkeypatch) -> int:

@@ -6,12 +6,23 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import commands, events, home, middleware, options, reactions, remix, shortcuts, views
+from bot.slack.listeners import (
+    buttons,
+    commands,
+    events,
+    home,
+    middleware,
+    options,
+    reactions,
+    remix,
+    shortcuts,
+    views,
+)
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackWave
 
-KINDS = (middleware, commands, options, shortcuts, views, events, home, reactions, remix)
+KINDS = (middleware, commands, options, shortcuts, views, events, home, reactions, remix, buttons)
 
 
 def register_listeners(app: AsyncApp, wave: SlackWave) -> None:

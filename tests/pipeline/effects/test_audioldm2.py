@@ -13,12 +13,11 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from wave_testing.audioldm2_parts import audioldm2_components, five_variant_sheet
-
 from pipeline.effects import get_effects_engine
 from pipeline.effects.audioldm2 import AudioLDM2EffectsEngine, RankedAudioLDM2Pipeline
 from pipeline.effects.prompts import NEGATIVE_PROMPT
 from pipeline.errors import WaveEngineError
+from wave_testing.audioldm2_parts import audioldm2_components, five_variant_sheet
 
 SECONDS = 0.25
 

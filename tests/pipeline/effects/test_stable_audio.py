@@ -13,12 +13,11 @@ import soundfile as sf
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from wave_testing.audioldm2_parts import five_variant_sheet
-
 from pipeline.effects import get_effects_engine
 from pipeline.effects.prompts import NEGATIVE_PROMPT
 from pipeline.effects.stable_audio import StableAudioEffectsEngine
 from pipeline.errors import WaveEngineError, WaveInputError
+from wave_testing.audioldm2_parts import five_variant_sheet
 
 SECONDS = 0.25
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.instruments import build_instrument
 from pipeline.instruments.cache import MANIFEST, InstrumentCache
-from pipeline.play import PlayOptions, play
+from pipeline.play import play
 from pipeline.types import EffectInput, Session
 from wave_testing.jobs_helpers import short_song_midi
 

@@ -14,13 +14,13 @@ pytest.importorskip("torch")
 pytest.importorskip("xgrammar")
 
 import torch
-from wave_testing.vlm_server import VLMServer
 
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.vision import get_vision_engine
 from pipeline.vision.qwen import QwenVision
 from pipeline.vision.schema import SheetLimits, sheet_output_schema
 from pipeline.vision.served import OpenAIVision, image_data_url
+from wave_testing.vlm_server import VLMServer
 
 LIMITS = SheetLimits(scene_chars=24, mood_chars=12, name_chars=8, material_chars=8, play_method_chars=12,
                      timbre_word_chars=8, timbre_words=(1, 2), sources=(6, 6), variants_per_source=(1, 1))
