@@ -23,7 +23,7 @@ from pipeline.instruments.drums.hits import (
 )
 from pipeline.instruments.drums.kit import NATIVE_CLASS, KitFamily
 from pipeline.instruments.drums.shaping import (
-    coloured_noise,
+    own_grains,
     decay_envelope,
     fit,
     normalised,
@@ -73,7 +73,7 @@ def _snare_from(source: np.ndarray, sample_rate: int, rng: np.random.Generator) 
     n = int(0.45 * sample_rate)
     tone = bandpass(fit(normalised(source), n), 150.0, 2500.0, sample_rate, order=4)
     tone *= decay_envelope(n, 0.05, sample_rate)
-    wires = bandpass(coloured_noise(source, 0.45, 0.09, sample_rate, rng), 1500.0, 9000.0, sample_rate, order=4)
+    wires = bandpass(own_grains(source, 0.45, 0.09, sample_rate, rng), 1500.0, 9000.0, sample_rate, order=4)
     return 0.7 * normalised(tone) + 0.6 * normalised(wires)
 
 
@@ -82,7 +82,7 @@ def _hat_from(source: np.ndarray, centroid_hz: float, sample_rate: int, rng: np.
     semitones = float(np.clip(12.0 * np.log2(7000.0 / max(centroid_hz, 20.0)), 0.0, 48.0))
     bright = repitch(normalised(source[: int(0.4 * sample_rate)]), semitones, sample_rate)
     n = int(0.3 * sample_rate)
-    sizzle = coloured_noise(bright, 0.3, 0.03, sample_rate, rng)
+    sizzle = own_grains(bright, 0.3, 0.03, sample_rate, rng)
     hat = normalised(highpass(fit(bright, n), 6000.0, sample_rate))
     hat += normalised(highpass(sizzle, 6000.0, sample_rate))
     return hat * decay_envelope(n, 0.03, sample_rate)
@@ -100,7 +100,7 @@ def _tom_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.nd
 def _cymbal_tail(source: np.ndarray, length_s: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
     """A short bright sound stretched into a cymbal: the sound itself, then its own noise ringing on."""
     n = int(length_s * sample_rate)
-    tail = normalised(coloured_noise(source, length_s, length_s / 3.5, sample_rate, rng))
+    tail = normalised(own_grains(source, length_s, length_s / 3.5, sample_rate, rng))
     head = fit(normalised(source), n)
     return 0.8 * head + 0.7 * tail
 
