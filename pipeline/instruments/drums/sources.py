@@ -111,6 +111,7 @@ def _percussive(sound: np.ndarray, time_constant_s: float, sample_rate: int) -> 
 
 
 DERIVED_TEXTURE_SHARE = 0.25  # share of a derived piece that is the hit itself, shaped like the piece
+HAT_TEXTURE_HIGHPASS_HZ = 400.0
 
 
 def _keep_texture(derived: np.ndarray, hit: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -127,6 +128,18 @@ def _keep_texture(derived: np.ndarray, hit: np.ndarray, sample_rate: int) -> np.
     shaped = own * contour / np.maximum(own_contour, own_contour.max() * 1e-2 + 1e-12)
     blend = (1.0 - DERIVED_TEXTURE_SHARE) * normalised(derived[:n]) + DERIVED_TEXTURE_SHARE * normalised(shaped)
     return np.concatenate([blend, derived[n:] * 0.0]).astype(np.float32)
+
+
+# The whole hit, this far under a piece filtered out of it. A kick hides the hit's top under its own lows; a hat's
+# highs are weaker and must still carry most of its energy.
+OWN_COLOUR_DB = {KitFamily.KICK: -6.0, KitFamily.HAT: -12.0}
+
+
+def with_own_colour(filtered: np.ndarray, hit: np.ndarray, family: KitFamily) -> np.ndarray:
+    """A filtered piece with the unfiltered hit kept well under it: the piece sits at its end of the spectrum,
+    yet its whole sound is still the effect's."""
+    n = min(len(filtered), len(hit))
+    return normalised(filtered[:n]) + 10 ** (OWN_COLOUR_DB[family] / 20) * normalised(hit[:n])
 
 
 BORROW_MIN_HITS = 3
@@ -153,12 +166,12 @@ def _borrow(family: KitFamily, playable: list[Hit], sample_rate: int, rng: np.ra
         lowest_two = sorted(x.features.centroid_hz for x in playable)[:2]
         if h.features.low_share < BORROW_KICK_LOW_SHARE or h.features.centroid_hz > lowest_two[-1]:
             return None
-        audio = lowpass(h.audio, 250.0, sample_rate, order=2)
+        audio = with_own_colour(lowpass(h.audio, 250.0, sample_rate, order=2), h.audio, KitFamily.KICK)
     elif family in (KitFamily.HAT, KitFamily.CYMBAL):
         h = max(playable, key=lambda x: x.features.centroid_hz)
         if h.features.centroid_hz < BORROW_HAT_CENTROID_HZ:
             return None
-        audio = highpass(h.audio, 5000.0, sample_rate)
+        audio = with_own_colour(highpass(h.audio, 5000.0, sample_rate), h.audio, KitFamily.HAT)
         if family == KitFamily.CYMBAL:
             audio = _cymbal_tail(audio, 1.5, sample_rate, rng)
     else:
@@ -222,7 +235,10 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
         else:
             h = max(pool, key=lambda x: x.typicality)
             derived = h.audio
-        derived = _keep_texture(derived, h.audio, sample_rate)
+        own = h.audio
+        if family in (KitFamily.HAT, KitFamily.CYMBAL):
+            own = highpass(own, HAT_TEXTURE_HIGHPASS_HZ, sample_rate, order=2)  # a hat keeps the hit's top, not its thud
+        derived = _keep_texture(derived, own, sample_rate)
         where = f"at {h.start_s:.2f} s" if material == "hit" else ""
         note = f"{family.value}: derived from the {h.hit_class.value}-like {material} {where}".rstrip()
         sources[family] = FamilySource(family, derived=derived, note=note)
