@@ -50,6 +50,15 @@ class FamilySource:
         return self.derived, -1.0 * index
 
 
+DECAY_TO_TIME_CONSTANT = 24.0 / 8.686  # the hit's decay is measured to -24 dB; an exponential falls 8.686 dB per tau
+
+
+def own_decay(hit: np.ndarray, longest_s: float, sample_rate: int) -> float:
+    """A derived piece dies as fast as the hit it is made from, never slower than its recipe: a kick made from a
+    pen click stays a click's length."""
+    return float(np.clip(describe(hit, sample_rate).decay_s / DECAY_TO_TIME_CONSTANT, 0.01, longest_s))
+
+
 def _kick_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.ndarray:
     """Low-pass and pitch down with a fast drop, then a low body resonance excited by the same sound."""
     end_rate = float(np.clip(70.0 / max(centroid_hz, 70.0), 1 / 24, 1.0))
@@ -60,19 +69,14 @@ def _kick_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.n
     low = lowpass(swept, 160.0, sample_rate)
     body = lowpass(fit(low, int(0.6 * sample_rate)), 90.0, sample_rate, order=2)
     kick = normalised(fit(low, len(body))) + 0.8 * normalised(body)
-    # A bright source (paper, leaves) has almost nothing below 160 Hz: a swept sine under it gives the kick a
-    # body, so the piece never comes out silent.
-    t = np.arange(len(kick)) / sample_rate
-    sweep = np.sin(2 * np.pi * np.cumsum(50.0 + 90.0 * np.exp(-t / 0.03)) / sample_rate)
-    kick = kick + 0.5 * sweep.astype(np.float32)
-    return kick * decay_envelope(len(kick), 0.12, sample_rate, attack_s=0.002)
+    return kick * decay_envelope(len(kick), own_decay(source, 0.12, sample_rate), sample_rate, attack_s=0.002)
 
 
 def _snare_from(source: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
     """Band-passed tone of the source plus a noise body (the wires) coloured by the source."""
     n = int(0.45 * sample_rate)
     tone = bandpass(fit(normalised(source), n), 150.0, 2500.0, sample_rate, order=4)
-    tone *= decay_envelope(n, 0.05, sample_rate)
+    tone *= decay_envelope(n, own_decay(source, 0.05, sample_rate), sample_rate)
     wires = bandpass(own_grains(source, 0.45, 0.09, sample_rate, rng), 1500.0, 9000.0, sample_rate, order=4)
     return 0.7 * normalised(tone) + 0.6 * normalised(wires)
 
@@ -94,7 +98,7 @@ def _tom_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.nd
     tom = lowpass(repitch(normalised(source[: int(0.4 * sample_rate)]), semitones, sample_rate), 3000.0,
                   sample_rate, order=2)
     tom = fit(tom, int(0.7 * sample_rate))
-    return tom * decay_envelope(len(tom), 0.15, sample_rate)
+    return tom * decay_envelope(len(tom), own_decay(source, 0.15, sample_rate), sample_rate)
 
 
 def _cymbal_tail(source: np.ndarray, length_s: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
