@@ -224,7 +224,7 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
             continue
         if family == KitFamily.KICK:
             h = lowest()
-            derived = _kick_from(h.audio, h.features.centroid_hz, sample_rate)
+            derived = with_own_colour(_kick_from(h.audio, h.features.centroid_hz, sample_rate), h.audio, KitFamily.KICK)
         elif family == KitFamily.SNARE:
             h = nearest(HitClass.SNARE)
             derived = _snare_from(h.audio, sample_rate, rng)
