@@ -116,6 +116,7 @@ def _percussive(sound: np.ndarray, time_constant_s: float, sample_rate: int) -> 
 
 DERIVED_TEXTURE_SHARE = 0.25  # share of a derived piece that is the hit itself, shaped like the piece
 HAT_TEXTURE_HIGHPASS_HZ = 400.0
+HAT_OWN_COLOUR_HIGHPASS_HZ = 2000.0  # a derived hat keeps the hit's top 12 dB under it, yet stays bright
 
 
 def _keep_texture(derived: np.ndarray, hit: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -224,13 +225,16 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
             continue
         if family == KitFamily.KICK:
             h = lowest()
-            derived = with_own_colour(_kick_from(h.audio, h.features.centroid_hz, sample_rate), h.audio, KitFamily.KICK)
+            kick = _kick_from(h.audio, h.features.centroid_hz, sample_rate)
+            derived = with_own_colour(kick, h.audio, KitFamily.KICK)
         elif family == KitFamily.SNARE:
             h = nearest(HitClass.SNARE)
             derived = _snare_from(h.audio, sample_rate, rng)
         elif family in (KitFamily.HAT, KitFamily.CYMBAL):
             h = brightest()
             derived = _hat_from(h.audio, h.features.centroid_hz, sample_rate, rng)
+            derived = with_own_colour(derived, highpass(h.audio, HAT_OWN_COLOUR_HIGHPASS_HZ, sample_rate, order=2),
+                                      KitFamily.HAT)
             if family == KitFamily.CYMBAL:
                 derived = _cymbal_tail(derived[: int(0.05 * sample_rate)], 1.5, sample_rate, rng)
         elif family == KitFamily.TOM:
