@@ -1,4 +1,4 @@
-"""Shaping one drum piece: tape-style pitching, decay envelopes, coloured noise and the final trim.
+"""Shaping one drum piece: tape-style pitching, decay envelopes, grains of the source and the final trim.
 
 Each is a few lines of numpy/scipy and runs on short pieces, which keeps a kit for a 5 s effect well under 0.1 s
 of work.
@@ -7,6 +7,7 @@ of work.
 from __future__ import annotations
 
 import numpy as np
+
 from pipeline.dsp.filters import lowpass
 from pipeline.errors import WaveInputError
 

@@ -2,7 +2,8 @@
 
 A family plays its own hits where the effect has them; missing families are derived from the best available hit
 (or from the raw sound) by filtering and pitching - a kick is low-passed and pitched down with a fast pitch drop, a
-snare is band-passed with a noise body, a hat is high-passed and short, toms are pitched.
+snare is band-passed with a body of its own grains, a hat is high-passed and short, toms are pitched. Every piece
+is the effect's own material: a derived piece keeps the whole hit under its filtered band.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from pipeline.instruments.drums.hits import (
 )
 from pipeline.instruments.drums.kit import NATIVE_CLASS, KitFamily
 from pipeline.instruments.drums.shaping import (
-    own_grains,
     decay_envelope,
     fit,
     normalised,
+    own_grains,
     pitch_drop,
     repitch,
 )
@@ -73,7 +74,7 @@ def _kick_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.n
 
 
 def _snare_from(source: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Band-passed tone of the source plus a noise body (the wires) coloured by the source."""
+    """Band-passed tone of the source plus a body (the wires) of the source's own grains."""
     n = int(0.45 * sample_rate)
     tone = bandpass(fit(normalised(source), n), 150.0, 2500.0, sample_rate, order=4)
     tone *= decay_envelope(n, own_decay(source, 0.05, sample_rate), sample_rate)
@@ -82,7 +83,7 @@ def _snare_from(source: np.ndarray, sample_rate: int, rng: np.random.Generator) 
 
 
 def _hat_from(source: np.ndarray, centroid_hz: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Pitch the source up until it is bright, high-pass it and make it short; a little of its own noise on top."""
+    """Pitch the source up until it is bright, high-pass it and make it short; a little of its own grains on top."""
     semitones = float(np.clip(12.0 * np.log2(7000.0 / max(centroid_hz, 20.0)), 0.0, 48.0))
     bright = repitch(normalised(source[: int(0.4 * sample_rate)]), semitones, sample_rate)
     n = int(0.3 * sample_rate)
@@ -102,7 +103,7 @@ def _tom_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.nd
 
 
 def _cymbal_tail(source: np.ndarray, length_s: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """A short bright sound stretched into a cymbal: the sound itself, then its own noise ringing on."""
+    """A short bright sound stretched into a cymbal: the sound itself, then its own grains ringing on."""
     n = int(length_s * sample_rate)
     tail = normalised(own_grains(source, length_s, length_s / 3.5, sample_rate, rng))
     head = fit(normalised(source), n)
