@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def test_single_hit_plays_itself_on_its_own_key(sample, kits):
 def third_octave_db(audio: np.ndarray, lo: float = 100.0, hi: float = 16000.0) -> np.ndarray:
     freqs, power = spectrum(audio)
     edges = np.geomspace(lo, hi, int(3 * np.log2(hi / lo)) + 1)
-    levels = np.array([power[(freqs >= a) & (freqs < b)].sum() for a, b in zip(edges[:-1], edges[1:])])
+    levels = np.array([power[(freqs >= a) & (freqs < b)].sum() for a, b in itertools.pairwise(edges)])
     return 10 * np.log10(levels / levels.sum() + 1e-12)
 
 
