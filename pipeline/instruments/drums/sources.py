@@ -102,18 +102,18 @@ def _tom_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.nd
     return tom * decay_envelope(len(tom), own_decay(source, 0.15, sample_rate), sample_rate)
 
 
+# A ride struck on every eighth note must not fill the song with a constant wash: the ringing grains start well under
+# the strike and fade within an eighth note at a brisk tempo, so the stem falls back between strokes.
+CYMBAL_WASH_DB = -10.0
+CYMBAL_WASH_DECAY_S = 0.12
+
+
 def _cymbal_tail(source: np.ndarray, length_s: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
     """A short bright sound stretched into a cymbal: the sound itself, then its own grains ringing on."""
     n = int(length_s * sample_rate)
     tail = normalised(own_grains(source, length_s, CYMBAL_WASH_DECAY_S, sample_rate, rng))
     head = fit(normalised(source), n)
     return head + 10 ** (CYMBAL_WASH_DB / 20) * tail
-
-
-# A ride struck on every eighth note must not fill the song with a constant wash: the ringing grains start well under
-# the strike and fade within an eighth note at a brisk tempo, so the stem falls back between strokes.
-CYMBAL_WASH_DB = -10.0
-CYMBAL_WASH_DECAY_S = 0.12
 
 
 def _percussive(sound: np.ndarray, time_constant_s: float, sample_rate: int) -> np.ndarray:
