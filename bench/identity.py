@@ -152,7 +152,9 @@ def identity_scores(sources: np.ndarray, played: np.ndarray, players: list[Playe
     hits = np.argmin(in_band, axis=1) == own
     for session in BAND_SESSIONS:
         mine = sessions == session.value
-        print(f"  {session.value:<9} found among 4: {100 * np.mean(hits[mine]):.0f}%", file=sys.stderr)
+        missed = ", ".join(str(b) for b in bands[mine & ~hits]) or "none"
+        print(f"  {session.value:<9} found among 4: {100 * np.mean(hits[mine]):.0f}% (missed in bands: {missed})",
+              file=sys.stderr)
     among_band = np.mean(hits)
     among_all = np.mean(np.argmin(to_sources, axis=1) == own)
     other_band = np.where(bands[None, :] != bands[:, None], to_played, np.inf)

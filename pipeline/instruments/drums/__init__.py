@@ -10,7 +10,8 @@ How a kit is made:
 3. **Pieces.** Every GM key has a recipe (:data:`GM_KIT`): the family it belongs to, a pitch offset, a length,
    filters and flams. A family plays its own hits where the effect has them; missing families are derived from the
    best available hit (or from the raw sound) by filtering and pitching - a kick is low-passed and pitched down with
-   a fast pitch drop, a snare is band-passed with a noise body, a hat is high-passed and short, toms are pitched.
+   a fast pitch drop, a snare is band-passed with a body of its own grains, a hat is high-passed and short, toms are
+   pitched. No piece is made of synthetic noise: a derived piece keeps the whole hit under its filtered band.
 4. **Finish.** Each piece is trimmed, its tail faded, its edges de-clicked and its peak normalised; a darker copy
    makes the soft velocity layer. The WAVs are written to ``out_dir``; the SFZ, SF2 and instrument.json are written
    by :mod:`pipeline.instruments.files`, as for every instrument.

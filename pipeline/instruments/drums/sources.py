@@ -2,7 +2,8 @@
 
 A family plays its own hits where the effect has them; missing families are derived from the best available hit
 (or from the raw sound) by filtering and pitching - a kick is low-passed and pitched down with a fast pitch drop, a
-snare is band-passed with a noise body, a hat is high-passed and short, toms are pitched.
+snare is band-passed with a body of its own grains, a hat is high-passed and short, toms are pitched. Every piece
+is the effect's own material: a derived piece keeps the whole hit under its filtered band.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from pipeline.instruments.drums.hits import (
 )
 from pipeline.instruments.drums.kit import NATIVE_CLASS, KitFamily
 from pipeline.instruments.drums.shaping import (
-    coloured_noise,
     decay_envelope,
     fit,
     normalised,
+    own_grains,
     pitch_drop,
     repitch,
 )
@@ -50,6 +51,15 @@ class FamilySource:
         return self.derived, -1.0 * index
 
 
+DECAY_TO_TIME_CONSTANT = 24.0 / 8.686  # the hit's decay is measured to -24 dB; an exponential falls 8.686 dB per tau
+
+
+def own_decay(hit: np.ndarray, longest_s: float, sample_rate: int) -> float:
+    """A derived piece dies as fast as the hit it is made from, never slower than its recipe: a kick made from a
+    pen click stays a click's length."""
+    return float(np.clip(describe(hit, sample_rate).decay_s / DECAY_TO_TIME_CONSTANT, 0.01, longest_s))
+
+
 def _kick_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.ndarray:
     """Low-pass and pitch down with a fast drop, then a low body resonance excited by the same sound."""
     end_rate = float(np.clip(70.0 / max(centroid_hz, 70.0), 1 / 24, 1.0))
@@ -60,29 +70,24 @@ def _kick_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.n
     low = lowpass(swept, 160.0, sample_rate)
     body = lowpass(fit(low, int(0.6 * sample_rate)), 90.0, sample_rate, order=2)
     kick = normalised(fit(low, len(body))) + 0.8 * normalised(body)
-    # A bright source (paper, leaves) has almost nothing below 160 Hz: a swept sine under it gives the kick a
-    # body, so the piece never comes out silent.
-    t = np.arange(len(kick)) / sample_rate
-    sweep = np.sin(2 * np.pi * np.cumsum(50.0 + 90.0 * np.exp(-t / 0.03)) / sample_rate)
-    kick = kick + 0.5 * sweep.astype(np.float32)
-    return kick * decay_envelope(len(kick), 0.12, sample_rate, attack_s=0.002)
+    return kick * decay_envelope(len(kick), own_decay(source, 0.12, sample_rate), sample_rate, attack_s=0.002)
 
 
 def _snare_from(source: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Band-passed tone of the source plus a noise body (the wires) coloured by the source."""
+    """Band-passed tone of the source plus a body (the wires) of the source's own grains."""
     n = int(0.45 * sample_rate)
     tone = bandpass(fit(normalised(source), n), 150.0, 2500.0, sample_rate, order=4)
-    tone *= decay_envelope(n, 0.05, sample_rate)
-    wires = bandpass(coloured_noise(source, 0.45, 0.09, sample_rate, rng), 1500.0, 9000.0, sample_rate, order=4)
+    tone *= decay_envelope(n, own_decay(source, 0.05, sample_rate), sample_rate)
+    wires = bandpass(own_grains(source, 0.45, 0.09, sample_rate, rng), 1500.0, 9000.0, sample_rate, order=4)
     return 0.7 * normalised(tone) + 0.6 * normalised(wires)
 
 
 def _hat_from(source: np.ndarray, centroid_hz: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Pitch the source up until it is bright, high-pass it and make it short; a little of its own noise on top."""
+    """Pitch the source up until it is bright, high-pass it and make it short; a little of its own grains on top."""
     semitones = float(np.clip(12.0 * np.log2(7000.0 / max(centroid_hz, 20.0)), 0.0, 48.0))
     bright = repitch(normalised(source[: int(0.4 * sample_rate)]), semitones, sample_rate)
     n = int(0.3 * sample_rate)
-    sizzle = coloured_noise(bright, 0.3, 0.03, sample_rate, rng)
+    sizzle = own_grains(bright, 0.3, 0.03, sample_rate, rng)
     hat = normalised(highpass(fit(bright, n), 6000.0, sample_rate))
     hat += normalised(highpass(sizzle, 6000.0, sample_rate))
     return hat * decay_envelope(n, 0.03, sample_rate)
@@ -94,15 +99,21 @@ def _tom_from(source: np.ndarray, centroid_hz: float, sample_rate: int) -> np.nd
     tom = lowpass(repitch(normalised(source[: int(0.4 * sample_rate)]), semitones, sample_rate), 3000.0,
                   sample_rate, order=2)
     tom = fit(tom, int(0.7 * sample_rate))
-    return tom * decay_envelope(len(tom), 0.15, sample_rate)
+    return tom * decay_envelope(len(tom), own_decay(source, 0.15, sample_rate), sample_rate)
+
+
+# A ride struck on every eighth note must not fill the song with a constant wash: the ringing grains start well under
+# the strike and fade within an eighth note at a brisk tempo, so the stem falls back between strokes.
+CYMBAL_WASH_DB = -10.0
+CYMBAL_WASH_DECAY_S = 0.12
 
 
 def _cymbal_tail(source: np.ndarray, length_s: float, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """A short bright sound stretched into a cymbal: the sound itself, then its own noise ringing on."""
+    """A short bright sound stretched into a cymbal: the sound itself, then its own grains ringing on."""
     n = int(length_s * sample_rate)
-    tail = normalised(coloured_noise(source, length_s, length_s / 3.5, sample_rate, rng))
+    tail = normalised(own_grains(source, length_s, CYMBAL_WASH_DECAY_S, sample_rate, rng))
     head = fit(normalised(source), n)
-    return 0.8 * head + 0.7 * tail
+    return head + 10 ** (CYMBAL_WASH_DB / 20) * tail
 
 
 def _percussive(sound: np.ndarray, time_constant_s: float, sample_rate: int) -> np.ndarray:
@@ -111,6 +122,8 @@ def _percussive(sound: np.ndarray, time_constant_s: float, sample_rate: int) -> 
 
 
 DERIVED_TEXTURE_SHARE = 0.25  # share of a derived piece that is the hit itself, shaped like the piece
+HAT_TEXTURE_HIGHPASS_HZ = 400.0
+HAT_OWN_COLOUR_HIGHPASS_HZ = 2000.0  # a derived hat keeps the hit's top 12 dB under it, yet stays bright
 
 
 def _keep_texture(derived: np.ndarray, hit: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -127,6 +140,18 @@ def _keep_texture(derived: np.ndarray, hit: np.ndarray, sample_rate: int) -> np.
     shaped = own * contour / np.maximum(own_contour, own_contour.max() * 1e-2 + 1e-12)
     blend = (1.0 - DERIVED_TEXTURE_SHARE) * normalised(derived[:n]) + DERIVED_TEXTURE_SHARE * normalised(shaped)
     return np.concatenate([blend, derived[n:] * 0.0]).astype(np.float32)
+
+
+# The whole hit, this far under a piece filtered out of it. A kick hides the hit's top under its own lows; a hat's
+# highs are weaker and must still carry most of its energy.
+OWN_COLOUR_DB = {KitFamily.KICK: -6.0, KitFamily.HAT: -12.0}
+
+
+def with_own_colour(filtered: np.ndarray, hit: np.ndarray, family: KitFamily) -> np.ndarray:
+    """A filtered piece with the unfiltered hit kept well under it: the piece sits at its end of the spectrum,
+    yet its whole sound is still the effect's."""
+    n = min(len(filtered), len(hit))
+    return normalised(filtered[:n]) + 10 ** (OWN_COLOUR_DB[family] / 20) * normalised(hit[:n])
 
 
 BORROW_MIN_HITS = 3
@@ -153,12 +178,12 @@ def _borrow(family: KitFamily, playable: list[Hit], sample_rate: int, rng: np.ra
         lowest_two = sorted(x.features.centroid_hz for x in playable)[:2]
         if h.features.low_share < BORROW_KICK_LOW_SHARE or h.features.centroid_hz > lowest_two[-1]:
             return None
-        audio = lowpass(h.audio, 250.0, sample_rate, order=2)
+        audio = with_own_colour(lowpass(h.audio, 250.0, sample_rate, order=2), h.audio, KitFamily.KICK)
     elif family in (KitFamily.HAT, KitFamily.CYMBAL):
         h = max(playable, key=lambda x: x.features.centroid_hz)
         if h.features.centroid_hz < BORROW_HAT_CENTROID_HZ:
             return None
-        audio = highpass(h.audio, 5000.0, sample_rate)
+        audio = with_own_colour(highpass(h.audio, 5000.0, sample_rate), h.audio, KitFamily.HAT)
         if family == KitFamily.CYMBAL:
             audio = _cymbal_tail(audio, 1.5, sample_rate, rng)
     else:
@@ -207,13 +232,16 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
             continue
         if family == KitFamily.KICK:
             h = lowest()
-            derived = _kick_from(h.audio, h.features.centroid_hz, sample_rate)
+            kick = _kick_from(h.audio, h.features.centroid_hz, sample_rate)
+            derived = with_own_colour(kick, h.audio, KitFamily.KICK)
         elif family == KitFamily.SNARE:
             h = nearest(HitClass.SNARE)
             derived = _snare_from(h.audio, sample_rate, rng)
         elif family in (KitFamily.HAT, KitFamily.CYMBAL):
             h = brightest()
             derived = _hat_from(h.audio, h.features.centroid_hz, sample_rate, rng)
+            derived = with_own_colour(derived, highpass(h.audio, HAT_OWN_COLOUR_HIGHPASS_HZ, sample_rate, order=2),
+                                      KitFamily.HAT)
             if family == KitFamily.CYMBAL:
                 derived = _cymbal_tail(derived[: int(0.05 * sample_rate)], 1.5, sample_rate, rng)
         elif family == KitFamily.TOM:
@@ -222,7 +250,10 @@ def family_sources(hits: list[Hit], raw: np.ndarray, sample_rate: int, seed: int
         else:
             h = max(pool, key=lambda x: x.typicality)
             derived = h.audio
-        derived = _keep_texture(derived, h.audio, sample_rate)
+        own = h.audio
+        if family in (KitFamily.HAT, KitFamily.CYMBAL):
+            own = highpass(own, HAT_TEXTURE_HIGHPASS_HZ, sample_rate, order=2)  # a hat keeps the hit's top, not its thud
+        derived = _keep_texture(derived, own, sample_rate)
         where = f"at {h.start_s:.2f} s" if material == "hit" else ""
         note = f"{family.value}: derived from the {h.hit_class.value}-like {material} {where}".rstrip()
         sources[family] = FamilySource(family, derived=derived, note=note)

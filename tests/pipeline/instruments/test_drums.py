@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from pipeline.instruments.drums import (
     describe,
     find_hits,
 )
+from pipeline.instruments.drums.shaping import own_grains
 from pipeline.instruments.files import write_instrument_files
-from pipeline.types import Instrument, Session
+from pipeline.render.sampler import Sampler
+from pipeline.types import Instrument, Note, Part, Session
 
 SR = 44100
 LOOPS = ["loop_amen", "loop_breakbeat"]
@@ -110,6 +113,61 @@ def test_single_hit_plays_itself_on_its_own_key(sample, kits):
     kick = hard_pieces(kits["bd_haus"])[KICK]
     n = min(len(hit), len(kick), 2048)
     assert np.corrcoef(hit[:n], kick[:n])[0, 1] > 0.9
+
+
+def third_octave_db(audio: np.ndarray, lo: float = 100.0, hi: float = 16000.0) -> np.ndarray:
+    freqs, power = spectrum(audio)
+    edges = np.geomspace(lo, hi, int(3 * np.log2(hi / lo)) + 1)
+    levels = np.array([power[(freqs >= a) & (freqs < b)].sum() for a, b in itertools.pairwise(edges)])
+    return 10 * np.log10(levels / levels.sum() + 1e-12)
+
+
+@pytest.mark.parametrize("name", ["perc_door", "elec_wood", "sn_dolf"])
+def test_grains_of_a_sound_keep_its_spectrum_not_white_noise(sample, name):
+    hit = load_effect(sample(name)).audio[: SR // 2]
+    grains = own_grains(hit, 0.5, 0.2, SR, np.random.default_rng(0))
+    white = np.random.default_rng(0).standard_normal(len(grains))
+    own = third_octave_db(hit)
+    assert np.corrcoef(third_octave_db(grains), own)[0, 1] > 0.8
+    assert np.corrcoef(third_octave_db(grains), own)[0, 1] > np.corrcoef(third_octave_db(white), own)[0, 1] + 0.3
+
+
+def test_derived_pieces_follow_their_own_source(sample, kits):
+    """Single-hit kits derive their missing pieces; each derived piece's spectrum (in the piece's own band) is nearer
+    its own effect's than the same piece from another effect is."""
+    names = ["perc_door", "elec_wood", "bd_haus"]
+    for key, (lo, hi) in ((SNARE, (150.0, 9000.0)),):
+        pieces = {n: third_octave_db(hard_pieces(kits[n])[key], lo, hi) for n in names}
+        for n in names:
+            effect = third_octave_db(load_effect(sample(n)).audio, lo, hi)
+            own = np.corrcoef(pieces[n], effect)[0, 1]
+            others = [np.corrcoef(pieces[m], effect)[0, 1] for m in names if m != n]
+            assert own > max(others), (key, n, own, others)
+
+
+def groove_level_floor_db(kit: Instrument, cymbal_key: int) -> float:
+    """The 10th percentile of a two-bar groove's 2-16 kHz level (50 ms RMS) re its peak: kick, snare and a
+    cymbal on every eighth note at 120 bpm."""
+    notes = []
+    for step in range(16):
+        at = step * 0.25
+        notes.append(Note(start=at, end=at + 0.2, pitch=cymbal_key, velocity=80))
+        if step % 4 in (0, 2):
+            notes.append(Note(start=at, end=at + 0.2, pitch=KICK if step % 4 == 0 else SNARE, velocity=110))
+    audio = Sampler(kit).render(Part(session=Session.DRUMS, is_drum=True, notes=notes), SR).mean(axis=1)[: 4 * SR]
+    freqs = np.fft.rfftfreq(len(audio), 1.0 / SR)
+    band = np.fft.rfft(audio)
+    band[(freqs < 2000.0) | (freqs > 16000.0)] = 0.0
+    high = np.fft.irfft(band, len(audio))
+    hop = SR // 20
+    rms = np.sqrt(np.mean(high[: len(high) // hop * hop].reshape(-1, hop) ** 2, axis=1)) + 1e-9
+    return float(20 * np.log10(np.percentile(rms, 10) / rms.max()))
+
+
+@pytest.mark.parametrize("name", LOOPS + ["sn_dolf", "perc_door"])
+def test_a_ride_on_every_eighth_leaves_no_constant_hiss(kits, name):
+    assert groove_level_floor_db(kits[name], 51) < -18.0
+    assert groove_level_floor_db(kits[name], CLOSED_HAT) < -30.0
 
 
 def test_kit_files_and_sfz(kits):
