@@ -4,8 +4,12 @@ In every short-time frame of the effect, its energy in the band of width ``f0`` 
 given to one sinusoid at exactly ``k * f0`` (phase-coherent from frame to frame); a share of the effect itself, set
 by ``character``, is kept above the fundamental. The energy in every band stays the effect's, so its spectral
 envelope, its loudness contour and its modulations survive; only the fine structure inside each band becomes
-harmonic. Partials ring on after a hit, and the fundamental is never far below the strongest
-partial, so every note is heard in tune for its length. ``character`` sets how much of the raw effect stays.
+harmonic. The first partials (those the pitch is heard from) ring on after a hit, and the fundamental is never far
+below the strongest partial, so every note is heard in tune for its length; the partials above them follow the
+effect's own rhythm. While the effect itself plays, everything above its ``RAW_ABOVE_HARMONIC``-th harmonic (and
+above ``RAW_ABOVE_MIN_HZ``, so low notes keep enough partials to be heard in tune) is the raw effect: its texture
+stays the source's own. ``character`` sets how much of the raw effect stays below that. Clicks and crackle are
+softened so they do not set the sample's peak, and so its level.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from functools import cache
 
 import librosa
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, sosfilt
 
 from pipeline.instruments.spectrum import highpass_curve
@@ -29,6 +34,11 @@ PITCH_CARRIERS = 4  # the partials pitch is mostly heard from
 RESIDUAL_ABOVE_F0 = 1.5
 SOFT_CUTOFF_MIN_HZ = 900.0
 SOFT_CUTOFF_MAX_HZ = 2000.0
+CLICK_CREST = 3.0  # samples above this many times the local RMS are softly clipped
+CLICK_WINDOW_S = 0.02
+RAW_ABOVE_HARMONIC = 6.0  # lower reads more like the source, but the raw top then masks the pitch of low notes
+RAW_ABOVE_MIN_HZ = 2000.0
+RAW_FADE_FRAMES = 8  # after the effect's end its raw top fades into partials over this many hops (~90 ms)
 
 
 @dataclass(frozen=True)
@@ -68,16 +78,18 @@ def _harmonic_stft(
     band_energy = np.maximum(np.diff(at_edges, axis=0), 0.0)  # (partials, frames)
     offsets, lobe, window_energy = _lobe_table()
     half_amplitude = np.sqrt(band_energy / (N_FFT * window_energy))
-    # Partials ring on after what excites them stops, as a string's do (higher ones shorter), instead of
-    # following a hit's fall: the note is heard for its length.
-    t60 = voicing.decay_s / (1.0 + (centres * step / voicing.damping_hz) ** 2)
+    # The partials the pitch is heard from ring on after what excites them stops, as a string's do (higher ones
+    # shorter), instead of following a hit's fall: the note is heard in tune for its length, and a noisy band's
+    # frame-to-frame swings do not blur the pitch of low notes. The partials above them follow the effect's rhythm.
+    carriers = min(PITCH_CARRIERS, count)
+    t60 = voicing.decay_s / (1.0 + (centres[:carriers] * step / voicing.damping_hz) ** 2)
     ring = 10 ** (-3.0 * HOP / sample_rate / np.maximum(t60, 1e-3))
+    held = half_amplitude[:carriers]
     for frame in range(1, frames):
-        np.maximum(half_amplitude[:, frame], half_amplitude[:, frame - 1] * ring, out=half_amplitude[:, frame])
+        np.maximum(held[:, frame], held[:, frame - 1] * ring, out=held[:, frame])
     # The pitch is heard where the note is written, even from a sound with nothing low: the fundamental is lifted
     # to within ``fundamental_within_db`` of the strongest partial, and towards the clean end of the character
     # control the next partials to a musical slope below it (at the raw end they keep the effect's own pattern).
-    carriers = min(PITCH_CARRIERS, count)
     octaves = np.log2(np.arange(1, carriers + 1))
     slope = 10 ** ((voicing.fundamental_within_db - voicing.tilt_db_per_octave * octaves) / 20)
     slope[1:] *= np.sqrt(1.0 - float(np.clip(character, 0.0, 1.0)))
@@ -106,6 +118,14 @@ def short_time_spectrum(drive: np.ndarray, length: int) -> np.ndarray:
     return librosa.stft(audio, n_fft=N_FFT, hop_length=HOP, window="hann", center=True)
 
 
+def _soften_clicks(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Clicks and crackle (samples far above the local RMS) softly clipped, so they do not set the zone's peak."""
+    local_rms = np.sqrt(uniform_filter1d(audio.astype(np.float64) ** 2, int(CLICK_WINDOW_S * sample_rate)))
+    limit = CLICK_CREST * local_rms + 1e-9
+    over = np.maximum(np.abs(audio) - limit, 0.0)
+    return (np.sign(audio) * (np.minimum(np.abs(audio), limit) + limit * np.tanh(over / limit))).astype(np.float32)
+
+
 def depth_for(character: float) -> float:
     """Share of each band's energy the partials carry: all of it at character 0, half at character 1."""
     return 1.0 - RAW_SHARE_AT_FULL_CHARACTER * float(np.clip(character, 0.0, 1.0))
@@ -120,25 +140,36 @@ def harmonic_notes(
     length: int,
     *,
     pitched: bool,
+    raw_until: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(hard, soft) velocity layers of ``length`` samples: the sound whose :func:`short_time_spectrum` is
     ``spectrum`` (at least ``length`` long), with its fine structure made harmonic at ``f0``.
 
     The rest of each band's energy (:func:`depth_for`) stays the effect itself, above ``RESIDUAL_ABOVE_F0 * f0`` so
-    nothing of it competes with the fundamental (and, when ``pitched``, only between the harmonics).
+    nothing of it competes with the fundamental (and, when ``pitched``, only between the harmonics). Above the
+    ``RAW_ABOVE_HARMONIC``-th harmonic all of it stays the effect for its first ``raw_until`` samples (the effect
+    itself; the rest is its continuation), or throughout when ``raw_until`` is None.
     """
     spectrum = spectrum[:, : 1 + length // HOP]
     freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=N_FFT).astype(np.float32)
-    residual_gain = np.sqrt(1.0 - depth_for(character)) * highpass_curve(freqs, RESIDUAL_ABOVE_F0 * f0, order=8)
+    raw_share = (1.0 - depth_for(character)) * highpass_curve(freqs, RESIDUAL_ABOVE_F0 * f0, order=8) ** 2
+    frames = spectrum.shape[1]
+    playing = np.ones(frames, np.float32)
+    if raw_until is not None:
+        playing = np.clip(1.0 - (np.arange(frames) - raw_until / HOP) / RAW_FADE_FRAMES, 0.0, 1.0)
+    top_from = max(RAW_ABOVE_HARMONIC * f0, RAW_ABOVE_MIN_HZ)
+    top = highpass_curve(freqs, top_from, order=8)[:, None] ** 2 * playing[None, :]
+    residual_gain = np.sqrt(raw_share[:, None] * (1.0 - top) + top).astype(np.float32)
     if pitched:
         # A pitched effect already has its partials on the harmonics (it was moved there): its raw share keeps
         # only what lies between them, or two sounds on one frequency would beat and move the partials' levels.
         on_harmonics = np.round(np.arange(f0, freqs[-1], f0) / (sample_rate / N_FFT)).astype(int)
-        residual_gain[np.clip(on_harmonics[:, None] + np.arange(-1, 2)[None, :], 0, len(freqs) - 1)] = 0.0
+        residual_gain[np.clip(on_harmonics[:, None] + np.arange(-1, 2)[None, :], 0, len(freqs) - 1).ravel()] = 0.0
     power = np.abs(spectrum) ** 2
-    harmonic = _harmonic_stft(power * (1.0 - residual_gain[:, None] ** 2), sample_rate, f0, voicing, character)
-    harmonic += spectrum * residual_gain[:, None]
+    harmonic = _harmonic_stft(power * (1.0 - residual_gain**2), sample_rate, f0, voicing, character)
+    harmonic += spectrum * residual_gain
     hard = librosa.istft(harmonic, hop_length=HOP, window="hann", center=True, length=length).astype(np.float32)
+    hard = _soften_clicks(hard, sample_rate)
     cutoff = max(SOFT_CUTOFF_MIN_HZ, min(voicing.soft_cutoff_harmonic * f0, SOFT_CUTOFF_MAX_HZ))
     soft = sosfilt(butter(4, cutoff, fs=sample_rate, output="sos"), hard).astype(np.float32)
     return hard, soft

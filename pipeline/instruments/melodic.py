@@ -134,7 +134,8 @@ def _render_zone(
         if key not in spectra or spectra[key].shape[1] < 1 + (length + room) // HOP:
             spectra[key] = short_time_spectrum(pitch_to(segment.audio, shift), length + room)
         layers = harmonic_notes(
-            spectra[key], sr, f0, sound.voicing, character, length + room, pitched=source.root_hz is not None
+            spectra[key], sr, f0, sound.voicing, character, length + room, pitched=source.root_hz is not None,
+            raw_until=int(segment.seconds * sr / 2 ** (shift / 12)),
         )
         pair = []
         for note in layers:
