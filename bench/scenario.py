@@ -136,18 +136,20 @@ def discord_sound_role(text: str) -> str | None:
     return found[1] if found else "bench"
 
 
-async def press_result_buttons(fake, result_message: dict, user, transcript: Transcript) -> None:
-    """Hook for the buttons under a result (new sound, another song, edit, download, delete): presses each one
-    the result carries. A build without them gets a note, not a failure."""
+async def press_result_buttons(fake, result_message: dict, owner, other, transcript: Transcript) -> None:
+    """The buttons under a result (new sound, another song, edit, download, delete): the owner downloads the band;
+    someone else presses every button that would change or delete the mix and must be refused privately. A build
+    without buttons gets a note, not a failure."""
     ids = [c["custom_id"] for row in result_message.get("components") or [] for c in row.get("components") or []
            if c.get("custom_id")]
     if not ids:
         transcript.notes.append("the result carries no buttons in this build (hook: press_result_buttons)")
         return
     for custom_id in ids:
-        transcript.step(f"presses the result button {custom_id}")
-        interaction = await fake.click(int(result_message["id"]), custom_id, user)
-        await until(lambda i=interaction: i.acked_at, f"the answer to {custom_id}", timeout=10)
+        presser = owner if custom_id.startswith("wave:zip:") else other
+        transcript.step(f"{presser.name} presses the result button {custom_id}")
+        interaction = await fake.click(int(result_message["id"]), custom_id, presser)
+        await until(lambda i=interaction: i.acked_at, f"the answer to {custom_id}", timeout=30)
 
 
 async def discord_session(root: Path) -> Transcript:
@@ -181,7 +183,7 @@ async def discord_session(root: Path) -> Transcript:
             thread_id = int(reply["id"])
             await until(lambda: len([m for m in fake.messages_in(thread_id) if m["content"].startswith("🔊")])
                         == len(result.sources), "the sound messages")
-            await press_result_buttons(fake, reply, ana, transcript)
+            await press_result_buttons(fake, reply, ana, bob, transcript)
 
             transcript.step("ana moves a sound from the bench to the drums")
             sounds = {m["attachments"][0]["filename"].removesuffix(".wav"): m
