@@ -1,7 +1,7 @@
 """A whole chat session on each platform, as people would play it, and what each of them saw.
 
 Runs the real Discord bot (discord.py) and the real Slack app (Bolt, HTTP mode with signed requests) against the
-local fakes (tests/fake_discord.py, tests/fake_slack.py), with Redis on 127.0.0.1:6379, SQLite and in-process lite
+local fakes (wave_testing/fake_discord.py, wave_testing/fake_slack.py), with Redis on 127.0.0.1:6379, SQLite and in-process lite
 workers. On each platform: a request with its progress and result, a remap by reaction, the buttons there are, a
 gallery share and a vote, and the error cases (not a picture, a broken picture, over the limit). Then it lists
 every message a person could see, public or private to one person, and checks two rules:
