@@ -181,6 +181,9 @@ async def test_owner_reactions_remap_once_after_the_debounce(wave, delivered):
     debouncer = wave.slack.debouncer
     debouncer.delay = 3600.0  # the moves wait for the flush below, however slowly a busy machine handles them
     await wave.send.reaction(OWNER, "musical_keyboard", CHANNEL, target.ts)
+    # Each reaction is its own request; the second is sent once the first waits, so they cannot overtake each other.
+    await fake.wait_for(lambda: debouncer.waiting(delivered.job_id) == {variant_by_ts[target.ts]: Session.KEYBOARD},
+                        what="the first move waiting")
     await wave.send.reaction(OWNER, "guitar::skin-tone-2", CHANNEL, target.ts)
     await fake.wait_for(lambda: debouncer.waiting(delivered.job_id) == {variant_by_ts[target.ts]: Session.GUITAR},
                         what="both moves waiting as one")
