@@ -741,6 +741,12 @@ class FakeDiscord:
             return error(404, 10003, "Unknown Channel")
         if len(parts) == 2 and method == "GET":
             return json_response(self.channels[channel_id])
+        if len(parts) == 2 and method == "DELETE":  # a deleted thread takes its messages; later posts find nothing
+            channel = self.channels.pop(channel_id)
+            for message in self.messages.values():
+                if int(message["channel_id"]) == channel_id:
+                    message["_deleted"] = True
+            return json_response(channel)
         if parts[2:] == ["messages"] and method == "POST":
             payload, files = await self._read_body(request, call)
             message = self._create_message(channel_id, self.bot, payload, files)
