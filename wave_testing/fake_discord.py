@@ -21,6 +21,8 @@ from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
+from wave_testing.fake_server import FakeServer, wait_until
+
 DISCORD_EPOCH_MS = 1420070400000
 MAX_FILES = 10
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -112,8 +114,9 @@ class RuleBroken(Exception):
         self.response = response
 
 
-class FakeDiscord:
+class FakeDiscord(FakeServer):
     def __init__(self, *, token_lifetime_s: float = TOKEN_LIFETIME_S) -> None:
+        super().__init__()
         self.token = "fake-bot-token"
         self.token_lifetime_s = token_lifetime_s
         self.clock_offset = 0.0
@@ -141,8 +144,6 @@ class FakeDiscord:
         self.sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
         self.sequence = 0
-        self.port = 0
-        self._runner: web.AppRunner | None = None
 
     # --------------------------------------------------------------------------------------------- set-up
 
@@ -161,10 +162,6 @@ class FakeDiscord:
                                      "parent_id": None, "topic": None, "last_message_id": None,
                                      "rate_limit_per_user": 0, "flags": 0}
         return channel_id
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def api_base(self) -> str:
@@ -186,17 +183,12 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
         app.router.add_get("/attachments/{tail:.*}", self._cdn)
         app.router.add_get("/", self._gateway)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        await self.serve(app)
 
     async def stop(self) -> None:
         for socket in list(self.sockets):
             await socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self.stop_serving()
 
     # ---------------------------------------------------------------------------------------- payloads
 
@@ -468,14 +460,7 @@ class FakeDiscord:
     # ---------------------------------------------------------------------------------- test helpers
 
     async def until(self, condition: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-            await asyncio.sleep(0.05)
+        return await wait_until(condition, timeout=timeout, what=what)
 
     def messages_in(self, channel_id: int) -> list[dict]:
         return [m for m in self.messages.values() if int(m["channel_id"]) == channel_id and not m.get("_deleted")]

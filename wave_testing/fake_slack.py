@@ -19,6 +19,8 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import WSMsgType, web
 
+from wave_testing.fake_server import FakeServer, wait_until
+
 BOT_USER = "UWAVEBOT"
 TEAM = "T0WAVE"
 TRIGGER_LIFETIME_S = 3.0  # Slack's trigger_id expires after 3 seconds
@@ -66,11 +68,12 @@ class StoredFile:
         }
 
 
-class FakeSlack:
+class FakeSlack(FakeServer):
     """``api_url`` goes to the WebClient's ``base_url``; ``host`` goes to ``slack_file_hosts``. With an
     ``app_token`` (xapp-...), ``apps.connections.open`` hands out Socket Mode connections served by ``socket``."""
 
     def __init__(self, token: str, *, app_token: str | None = None, admins: set[str] = frozenset()) -> None:
+        super().__init__()
         self.token = token
         self.app_token = app_token
         self.socket = SocketMode(self)
@@ -91,8 +94,6 @@ class FakeSlack:
         self._retry_window: dict[str, tuple[float, float]] = {}  # method -> (refused at, retry not before)
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # ------------------------------------------------------------------------------------------- lifecycle
 
@@ -102,21 +103,12 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/files-pri/{file_id}/{rest:.*}", self._download)
         app.router.add_get("/link/", self.socket.serve)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        await self.serve(app)
         return self
 
     async def close(self) -> None:
         await self.socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        await self.stop_serving()
 
     @property
     def api_url(self) -> str:
@@ -187,14 +179,7 @@ class FakeSlack:
         return [m for m in self.messages.values() if m.user == BOT_USER and (channel is None or m.channel == channel)]
 
     async def wait_for(self, condition, timeout: float = 60.0, what: str = "condition"):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.05)
+        return await wait_until(condition, timeout=timeout, what=what)
 
     # ------------------------------------------------------------------------------------------- HTTP side
 
