@@ -24,9 +24,7 @@ import re
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -297,46 +295,17 @@ async def press_slack_buttons(transcript: Transcript) -> None:
 
 
 async def slack_session(root: Path) -> Transcript:
-    import aiohttp
-    from aiohttp import web
-
-    from bot.slack import SlackWave, web_app
-    from bot.slack.server import web_client
-    from jobs.runtime import Runtime
-    from wave_core.settings import Settings
-    from wave_testing.fake_slack import BOT_USER, FakeSlack, SignedSender
-    from wave_testing.jobs_helpers import picture_bytes, workers
-    from wave_testing.services import REDIS_TEST_URL
-    from wave_testing.slack_helpers import SESSION_EMOJI, forget_queues, job_for, sources_of, wait_delivered
+    from wave_testing.fake_slack import BOT_USER
+    from wave_testing.jobs_helpers import picture_bytes
+    from wave_testing.slack_app import running_slack_app
+    from wave_testing.slack_helpers import SESSION_EMOJI, job_for, sources_of, wait_delivered
 
     transcript = Transcript("slack")
-    token, secret, channel, gallery = "xoxb-scenario", "scenario-secret", "C0SCENE", "C0GALLERY"
+    channel, gallery = "C0SCENE", "C0GALLERY"
     owner, other, voter, admin = "U0ANA", "U0BOB", "U0CARL", "U0ADA"
-    async with AsyncExitStack() as stack:
-        fake = await FakeSlack(token, admins={admin}).start()
-        stack.push_async_callback(fake.close)
-        settings = Settings(
-            profile="lite", database_url=f"sqlite+aiosqlite:///{root}/wave.db", redis_url=REDIS_TEST_URL,
-            queue_prefix=f"wavescenario-{uuid.uuid4().hex[:8]}", data_dir=root / "data",
-            artifacts_dir=root / "artifacts", slack_bot_token=token, slack_signing_secret=secret, slack_mode="http",
-            slack_api_base=fake.api_url, slack_file_hosts=[fake.host], max_concurrent_jobs_per_user=1,
-            max_jobs_per_user_per_hour=50, gpu_stage_timeout_s=180, cpu_stage_timeout_s=240,
-        )
-        runtime = await Runtime.open(settings)
-        stack.push_async_callback(runtime.close)
-        stack.push_async_callback(forget_queues, runtime, settings.queue_prefix)
-        slack = SlackWave(settings, runtime, web_client(settings), debounce_s=0.5, sweep_interval_s=1.0)
-        stack.push_async_callback(slack.close)
-        runner = web.AppRunner(web_app(slack))
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        await stack.enter_async_context(workers(settings))
-        await slack.start()
-        send = SignedSender(f"http://127.0.0.1:{port}/slack/events", secret, session)
+    async with running_slack_app(root, token="xoxb-scenario", admins={admin}, queue_label="wavescenario",
+                                 debounce_s=0.5, gpu_stage_timeout_s=180, cpu_stage_timeout_s=240) as harness:
+        fake, send, slack, runtime = harness.fake, harness.send, harness.slack, harness.runtime
         await send.command(f"gallery <#{gallery}|gallery>", user=admin, channel=channel, trigger_id=fake.trigger())
 
         async def mention(user: str, picture: bytes | None, name: str = "photo.png"):

@@ -4,53 +4,21 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 import zipfile
-from contextlib import AsyncExitStack, asynccontextmanager
 
-import aiohttp
-from aiohttp import web
+import pytest
 
 from bot import actions
-from bot.slack import SlackWave, web_app
 from bot.slack.buttons import CONTROLS_TEXT
-from bot.slack.server import web_client
 from db.models import Job
-from jobs.runtime import Runtime
-from wave_core.settings import Settings
-from wave_testing.fake_slack import FakeSlack, SignedSender
-from wave_testing.jobs_helpers import picture_bytes, workers
-from wave_testing.services import REDIS_TEST_URL
-from wave_testing.slack_helpers import (
-    SONG,
-    forget_queues,
-    job_for,
-    song_value,
-    view_submission,
-    wait_delivered,
-)
+from wave_testing.fake_slack import FakeSlack
+from wave_testing.jobs_helpers import picture_bytes
+from wave_testing.slack_app import ADMIN, CHANNEL, OTHER, OWNER, Harness
+from wave_testing.slack_helpers import SONG, job_for, song_value, view_submission, wait_delivered
 
-TOKEN = "xoxb-wave-test"
-SECRET = "wave-signing-secret"
-CHANNEL = "C0MAIN"
-OWNER, OTHER, ADMIN = "U0OWNER", "U0OTHER", "U0ADMIN"
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 OTHER_SONG = "twinkle_twinkle"
-
-
-@asynccontextmanager
-async def slack_app(settings: Settings, runtime: Runtime, fake: FakeSlack, session: aiohttp.ClientSession):
-    """One run of the Slack app, served over HTTP; a second one after the first is a restart."""
-    async with AsyncExitStack() as stack:
-        slack = SlackWave(settings, runtime, web_client(settings, base_url=fake.api_url), sweep_interval_s=0.5)
-        stack.push_async_callback(slack.close)
-        runner = web.AppRunner(web_app(slack))
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        await slack.start()
-        yield SignedSender(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events", SECRET,
-                           session)
 
 
 def press(action: str, job_id: str, user: str, controls, trigger: str) -> dict:
@@ -78,98 +46,84 @@ async def version_posted(fake: FakeSlack, thread_ts: str, version: int):
         timeout=240, what=f"version {version}")
 
 
-async def test_slack_result_buttons(tmp_path):
-    async with AsyncExitStack() as stack:
-        fake = await FakeSlack(TOKEN, admins={ADMIN}).start()
-        stack.push_async_callback(fake.close)
-        settings = Settings(
-            profile="lite", database_url=f"sqlite+aiosqlite:///{tmp_path}/wave.db", redis_url=REDIS_TEST_URL,
-            queue_prefix=f"wavetest-slackbtn-{uuid.uuid4().hex[:8]}", data_dir=tmp_path / "data",
-            artifacts_dir=tmp_path / "artifacts", slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-            slack_mode="http", slack_file_hosts=[fake.host], gpu_stage_timeout_s=120, cpu_stage_timeout_s=180,
-        )
-        runtime = await Runtime.open(settings)
-        stack.push_async_callback(runtime.close)
-        stack.push_async_callback(forget_queues, runtime, settings.queue_prefix)
-        session = await stack.enter_async_context(aiohttp.ClientSession())
-        await stack.enter_async_context(workers(settings))
+async def test_slack_result_buttons(wave: Harness):
+    fake, runtime, send = wave.fake, wave.runtime, wave.send
+    photo = fake.add_file("coffee.png", "image/png", picture_bytes(seed=4, size=128))
+    await send.command("", user=OWNER, channel=CHANNEL, trigger_id=fake.trigger())
+    form = await opened_form(fake, 1)
+    await send.interaction(view_submission(form, OWNER, {
+        "image": {"image": {"type": "file_input", "files": [photo]}}, **song_value(SONG),
+        "cue": {"cue": {"type": "plain_text_input", "value": None}}}))
+    progress = await fake.wait_for(
+        lambda: next((m for m in fake.bot_messages(CHANNEL) if m.thread_ts is None), None), what="progress")
+    await wait_delivered(runtime, fake, CHANNEL, progress)
+    job_id = (await job_for(runtime, CHANNEL, progress.ts)).id
+    controls = next(m for m in fake.thread(CHANNEL, progress.ts) if m.text == CONTROLS_TEXT)
+    posted = next(c for c in fake.called("chat.postMessage") if c.args.get("text") == CONTROLS_TEXT)
+    blocks = posted.args["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    assert [(e["action_id"], e["value"]) for e in blocks[0]["elements"]] == [
+        (f"wave:{a.name}", job_id) for a in actions.RESULT_ACTIONS]
 
-        async with slack_app(settings, runtime, fake, session) as send:
-            photo = fake.add_file("coffee.png", "image/png", picture_bytes(seed=4, size=128))
-            await send.command("", user=OWNER, channel=CHANNEL, trigger_id=fake.trigger())
-            form = await opened_form(fake, 1)
-            await send.interaction(view_submission(form, OWNER, {
-                "image": {"image": {"type": "file_input", "files": [photo]}}, **song_value(SONG),
-                "cue": {"cue": {"type": "plain_text_input", "value": None}}}))
-            progress = await fake.wait_for(
-                lambda: next((m for m in fake.bot_messages(CHANNEL) if m.thread_ts is None), None), what="progress")
-            await wait_delivered(runtime, fake, CHANNEL, progress)
-            job_id = (await job_for(runtime, CHANNEL, progress.ts)).id
-        controls = next(m for m in fake.thread(CHANNEL, progress.ts) if m.text == CONTROLS_TEXT)
-        posted = next(c for c in fake.called("chat.postMessage") if c.args.get("text") == CONTROLS_TEXT)
-        blocks = posted.args["blocks"]
-        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
-        assert [(e["action_id"], e["value"]) for e in blocks[0]["elements"]] == [
-            (f"wave:{a.name}", job_id) for a in actions.RESULT_ACTIONS]
+    # A restart: the new app answers the same buttons. A stranger may not change the mix, only in private.
+    await wave.restart()
+    send = wave.send
+    for action in ("sound", "song", "edit", "delete"):
+        await send.interaction(press(action, job_id, OTHER, controls, fake.trigger()))
+    await fake.wait_for(lambda: private_texts(fake, OTHER).count(actions.NOT_YOURS) == 4, what="refusals")
+    assert not fake.called("views.open")[1:]
 
-        # A restart: the new app answers the same buttons. A stranger may not change the mix, only in private.
-        async with slack_app(settings, runtime, fake, session) as send:
-            for action in ("sound", "song", "edit", "delete"):
-                await send.interaction(press(action, job_id, OTHER, controls, fake.trigger()))
-            await fake.wait_for(lambda: private_texts(fake, OTHER).count(actions.NOT_YOURS) == 4, what="refusals")
-            assert not fake.called("views.open")[1:]
+    # ⬇️ for anyone: the zip in the thread; its SFZ files play samples that are in it.
+    await send.interaction(press("zip", job_id, OTHER, controls, fake.trigger()))
+    shared = await fake.wait_for(lambda: next((m for m in fake.thread(CHANNEL, progress.ts)
+                                               if m.text == actions.INSTRUMENTS_TEXT and m.files), None),
+                                 what="the instruments")
+    with zipfile.ZipFile(io.BytesIO(fake.files[shared.files[0]].content)) as archive:
+        names = set(archive.namelist())
+        sfzs = [n for n in names if n.endswith(".sfz")]
+        assert len(sfzs) == 4
+        for sfz in sfzs:
+            folder = sfz.rsplit("/", 1)[0]
+            samples = {op.split("=", 1)[1] for line in archive.read(sfz).decode().splitlines()
+                       if line.startswith("<region>") for op in line.split() if op.startswith("sample=")}
+            assert samples and all(f"{folder}/{s}" in names for s in samples)
 
-            # ⬇️ for anyone: the zip in the thread; its SFZ files play samples that are in it.
-            await send.interaction(press("zip", job_id, OTHER, controls, fake.trigger()))
-            shared = await fake.wait_for(lambda: next((m for m in fake.thread(CHANNEL, progress.ts)
-                                                       if m.text == actions.INSTRUMENTS_TEXT and m.files), None),
-                                         what="the instruments")
-            with zipfile.ZipFile(io.BytesIO(fake.files[shared.files[0]].content)) as archive:
-                names = set(archive.namelist())
-                sfzs = [n for n in names if n.endswith(".sfz")]
-                assert len(sfzs) == 4
-                for sfz in sfzs:
-                    folder = sfz.rsplit("/", 1)[0]
-                    samples = {op.split("=", 1)[1] for line in archive.read(sfz).decode().splitlines()
-                               if line.startswith("<region>") for op in line.split() if op.startswith("sample=")}
-                    assert samples and all(f"{folder}/{s}" in names for s in samples)
+    # 🎵: a form with the other songs; the pick becomes version 2 in the thread.
+    await send.interaction(press("song", job_id, OWNER, controls, fake.trigger()))
+    form = await opened_form(fake, 2)
+    options = form["blocks"][0]["element"]["options"]
+    assert SONG not in {o["value"] for o in options}
+    status, _ = await send.interaction(view_submission(form, OWNER, {
+        "pick": {"pick": {"type": "static_select", "selected_option": {"value": OTHER_SONG}}}}))
+    assert status == 200
+    await version_posted(fake, progress.ts, 2)
 
-            # 🎵: a form with the other songs; the pick becomes version 2 in the thread.
-            await send.interaction(press("song", job_id, OWNER, controls, fake.trigger()))
-            form = await opened_form(fake, 2)
-            options = form["blocks"][0]["element"]["options"]
-            assert SONG not in {o["value"] for o in options}
-            status, _ = await send.interaction(view_submission(form, OWNER, {
-                "pick": {"pick": {"type": "static_select", "selected_option": {"value": OTHER_SONG}}}}))
-            assert status == 200
-            await version_posted(fake, progress.ts, 2)
+    # 🎲: a new take of one sound.
+    await send.interaction(press("sound", job_id, OWNER, controls, fake.trigger()))
+    form = await opened_form(fake, 3)
+    variant = form["blocks"][0]["element"]["options"][0]["value"]
+    await send.interaction(view_submission(form, OWNER, {
+        "pick": {"pick": {"type": "static_select", "selected_option": {"value": variant}}}}))
+    await version_posted(fake, progress.ts, 3)
 
-            # 🎲: a new take of one sound.
-            await send.interaction(press("sound", job_id, OWNER, controls, fake.trigger()))
-            form = await opened_form(fake, 3)
-            variant = form["blocks"][0]["element"]["options"][0]["value"]
-            await send.interaction(view_submission(form, OWNER, {
-                "pick": {"pick": {"type": "static_select", "selected_option": {"value": variant}}}}))
-            await version_posted(fake, progress.ts, 3)
+    # ✏️: hostile text is refused inside the form; a real edit is made.
+    await send.interaction(press("edit", job_id, OWNER, controls, fake.trigger()))
+    form = await opened_form(fake, 4)
+    text = form["blocks"][0]["element"]["initial_value"]
+    status, body = await send.interaction(view_submission(form, OWNER, {
+        "sheet": {"sheet": {"type": "plain_text_input", "value": "../x: boom"}}}))
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+    line = next(line for line in text.splitlines() if line.startswith(f"{variant}:"))
+    edited = text.replace(line, f"{variant}: rattled in a tin")
+    status, body = await send.interaction(view_submission(form, OWNER, {
+        "sheet": {"sheet": {"type": "plain_text_input", "value": edited}}}))
+    assert status == 200 and not body
+    await version_posted(fake, progress.ts, 4)
 
-            # ✏️: hostile text is refused inside the form; a real edit is made.
-            await send.interaction(press("edit", job_id, OWNER, controls, fake.trigger()))
-            form = await opened_form(fake, 4)
-            text = form["blocks"][0]["element"]["initial_value"]
-            status, body = await send.interaction(view_submission(form, OWNER, {
-                "sheet": {"sheet": {"type": "plain_text_input", "value": "../x: boom"}}}))
-            assert status == 200 and json.loads(body)["response_action"] == "errors"
-            line = next(line for line in text.splitlines() if line.startswith(f"{variant}:"))
-            edited = text.replace(line, f"{variant}: rattled in a tin")
-            status, body = await send.interaction(view_submission(form, OWNER, {
-                "sheet": {"sheet": {"type": "plain_text_input", "value": edited}}}))
-            assert status == 200 and not body
-            await version_posted(fake, progress.ts, 4)
-
-            # 🗑 by an admin: WAVE's messages and the job are gone.
-            await send.interaction(press("delete", job_id, ADMIN, controls, fake.trigger()))
-            await fake.wait_for(lambda: actions.DELETED in private_texts(fake, ADMIN), what="the deletion")
-            assert (CHANNEL, progress.ts) not in fake.messages and (CHANNEL, controls.ts) not in fake.messages
-            async with runtime.db() as db:
-                assert await db.get(Job, job_id) is None
-        assert not [m for m in fake.bot_messages(CHANNEL) if m.text.startswith("⚠️")]
+    # 🗑 by an admin: WAVE's messages and the job are gone.
+    await send.interaction(press("delete", job_id, ADMIN, controls, fake.trigger()))
+    await fake.wait_for(lambda: actions.DELETED in private_texts(fake, ADMIN), what="the deletion")
+    assert (CHANNEL, progress.ts) not in fake.messages and (CHANNEL, controls.ts) not in fake.messages
+    async with runtime.db() as db:
+        assert await db.get(Job, job_id) is None
+    assert not [m for m in fake.bot_messages(CHANNEL) if m.text.startswith("⚠️")]
