@@ -43,9 +43,10 @@ READ_HISTORY = 1 << 16
 USE_COMMANDS = 1 << 31
 EVERYONE = VIEW_CHANNEL | SEND_MESSAGES | ADD_REACTIONS | READ_HISTORY | USE_COMMANDS | ATTACH_FILES | EMBED_LINKS
 
-# Interaction and callback types.
-APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
-CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT = 4, 5, 6, 7, 8
+# Interaction, callback and component types.
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
+CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL = 4, 5, 6, 7, 8, 9
+BUTTON, SELECT_MENU, TEXT_INPUT = 2, 3, 4
 EPHEMERAL, LOADING = 64, 128
 OPTION_TYPES = {"sub_command": 1, "string": 3, "integer": 4, "channel": 7, "attachment": 11}
 
@@ -60,6 +61,15 @@ def json_response(data: Any, status: int = 200) -> web.Response:
 
 def error(status: int, code: int, message: str) -> web.Response:
     return json_response({"code": code, "message": message}, status)
+
+
+def walk_components(components: list[dict]):
+    """Every component, nested ones included (rows, and a label's one component)."""
+    for component in components:
+        yield component
+        yield from walk_components(component.get("components") or [])
+        if component.get("component"):
+            yield from walk_components([component["component"]])
 
 
 @dataclass
@@ -382,8 +392,29 @@ class FakeDiscord(FakeServer):
         message = self.messages[message_id]
         interaction = self._new_interaction(MESSAGE_COMPONENT, user, int(message["channel_id"]))
         interaction.message_id = message_id
-        data = {"custom_id": custom_id, "component_type": 2}
+        data = {"custom_id": custom_id, "component_type": BUTTON}
         interaction.payload = self._interaction_payload(interaction, data, message)
+        await self.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    async def choose(self, message_id: int, custom_id: str, value: str, user: FakeUser) -> FakeInteraction:
+        """``user`` picks ``value`` in the select ``custom_id`` on a message."""
+        message = self.messages[message_id]
+        interaction = self._new_interaction(MESSAGE_COMPONENT, user, int(message["channel_id"]))
+        interaction.message_id = message_id
+        data = {"custom_id": custom_id, "component_type": SELECT_MENU, "values": [value]}
+        interaction.payload = self._interaction_payload(interaction, data, message)
+        await self.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    async def submit(self, modal: dict, value: str, user: FakeUser, channel_id: int) -> FakeInteraction:
+        """``user`` sends a modal the bot opened back with its one text field set to ``value``."""
+        field = next(c for c in walk_components(modal["components"]) if c.get("type") == TEXT_INPUT)
+        interaction = self._new_interaction(MODAL_SUBMIT, user, channel_id)
+        data = {"custom_id": modal["custom_id"],
+                "components": [{"type": 1, "components": [{"type": TEXT_INPUT, "custom_id": field["custom_id"],
+                                                           "value": value}]}]}
+        interaction.payload = self._interaction_payload(interaction, data)
         await self.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
 
@@ -707,7 +738,7 @@ class FakeDiscord(FakeServer):
         elif kind == UPDATE_MESSAGE and interaction.message_id:
             message = self._edit_message(self.messages[interaction.message_id], data, files)
             resource["message"] = self.message_payload(message)
-        elif kind not in (DEFERRED_UPDATE, AUTOCOMPLETE_RESULT):
+        elif kind not in (DEFERRED_UPDATE, AUTOCOMPLETE_RESULT, MODAL):  # a modal is kept in ``response``
             return error(400, 50035, f"Invalid Form Body: type {kind}")
         flags = int(data.get("flags") or 0)
         return json_response({

@@ -4,102 +4,27 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 
 import pytest
-from aiohttp import web
 
 from bot import actions
 from bot.records import ChatRecords
 from db.models import Job
 from wave_testing import fake_discord
-from wave_testing.discord_harness import (
-    eventually,
-    photo_bytes,
-    point_discord_py_at,
-    restore_discord_py,
-    running_bot,
-)
-from wave_testing.fake_discord import EPHEMERAL, MESSAGE_COMPONENT, FakeDiscord
+from wave_testing.discord_harness import eventually, photo_bytes, running_bot
+from wave_testing.fake_discord import BUTTON, EPHEMERAL, SELECT_MENU, TEXT_INPUT, walk_components
 from wave_testing.jobs_helpers import workers
 
 pytestmark = pytest.mark.usefixtures("rules_kept")
 
-MODAL, MODAL_SUBMIT, SELECT_MENU, TEXT_INPUT = 9, 5, 3, 4
 SONG = "row_your_boat"  # the shortest library song keeps the renders quick
 RENDER_TIMEOUT = 240
 OTHER_SONG = "twinkle_twinkle"
-BODY = web.RequestKey("wave_body", dict)
-
-
-class ModalFakeDiscord(FakeDiscord):
-    """The fake Discord, also answering a modal as a first response and taking its submission."""
-
-    async def _callback(self, request: web.Request, interaction_id: int, token: str, call):
-        if request.content_type == "application/json":
-            body = await request.json()
-            request[BODY] = body  # read once: the parent's reading takes it from here
-            interaction = self.interactions.get(interaction_id)
-            if body.get("type") == MODAL and interaction is not None and interaction.token == token:
-                if interaction.acked_at is not None:
-                    self.violations.append(f"interaction {interaction_id} acknowledged twice")
-                interaction.acked_at = time.monotonic()
-                interaction.response_type = MODAL
-                interaction.response = body
-                return fake_discord.json_response({"interaction": {"id": str(interaction.id), "type": interaction.type,
-                                                          "response_message_id": None},
-                                          "resource": {"type": MODAL}})
-        return await super()._callback(request, interaction_id, token, call)
-
-    async def _read_body(self, request: web.Request, call):
-        if BODY in request:
-            call.body = request[BODY]
-            return request[BODY], []
-        return await super()._read_body(request, call)
-
-    async def choose(self, message_id: int, custom_id: str, value: str, user) -> fake_discord.FakeInteraction:
-        """``user`` picks ``value`` in the select ``custom_id`` on a message."""
-        message = self.messages[message_id]
-        interaction = self._new_interaction(MESSAGE_COMPONENT, user, int(message["channel_id"]))
-        interaction.message_id = message_id
-        data = {"custom_id": custom_id, "component_type": SELECT_MENU, "values": [value]}
-        interaction.payload = self._interaction_payload(interaction, data, message)
-        await self.dispatch("INTERACTION_CREATE", interaction.payload)
-        return interaction
-
-    async def submit(self, modal: dict, value: str, user, channel_id: int) -> fake_discord.FakeInteraction:
-        """``user`` sends the modal back with its one text field set to ``value``."""
-        field = next(c for c in _walk(modal["components"]) if c.get("type") == TEXT_INPUT)
-        interaction = self._new_interaction(MODAL_SUBMIT, user, channel_id)
-        data = {"custom_id": modal["custom_id"],
-                "components": [{"type": 1, "components": [{"type": TEXT_INPUT, "custom_id": field["custom_id"],
-                                                           "value": value}]}]}
-        interaction.payload = self._interaction_payload(interaction, data)
-        await self.dispatch("INTERACTION_CREATE", interaction.payload)
-        return interaction
 
 
 async def _count(listing) -> int:
     return len(await listing)
-
-
-def _walk(components: list[dict]):
-    for component in components:
-        yield component
-        yield from _walk(component.get("components") or [])
-        if component.get("component"):
-            yield from _walk([component["component"]])
-
-
-@pytest.fixture
-async def fake():
-    server = ModalFakeDiscord()
-    await server.start()
-    old = point_discord_py_at(server)
-    yield server
-    restore_discord_py(old)
-    await server.stop()
 
 
 def settled_reply(fake, interaction):
@@ -119,7 +44,8 @@ async def job_of(bot, interaction) -> str:
 
 def buttons_of(message: dict) -> dict[str, str]:
     """action name -> custom id of the buttons on a message."""
-    return {c["custom_id"].split(":")[1]: c["custom_id"] for c in _walk(message["components"]) if c.get("type") == 2}
+    return {c["custom_id"].split(":")[1]: c["custom_id"] for c in walk_components(message["components"])
+            if c.get("type") == BUTTON}
 
 
 def private_text(fake, interaction) -> str:
@@ -194,7 +120,7 @@ async def test_result_buttons(fake, settings, monkeypatch):
             await fake.until(lambda: pressed.acked_at, what="the song choice")
             choice = fake.original(pressed)
             assert choice["flags"] & EPHEMERAL and choice["content"] == actions.PICK_SONG
-            (select,) = [c for c in _walk(choice["components"]) if c.get("type") == SELECT_MENU]
+            (select,) = [c for c in walk_components(choice["components"]) if c.get("type") == SELECT_MENU]
             assert SONG not in {o["value"] for o in select["options"]}
             picked = await fake.choose(int(choice["id"]), select["custom_id"], OTHER_SONG, ana)
             await fake.until(lambda: picked.acked_at, what="the pick")
@@ -206,7 +132,7 @@ async def test_result_buttons(fake, settings, monkeypatch):
             pressed = await fake.click(message_id, buttons["sound"], ana)
             await fake.until(lambda: pressed.acked_at, what="the sound choice")
             choice = fake.original(pressed)
-            (select,) = [c for c in _walk(choice["components"]) if c.get("type") == SELECT_MENU]
+            (select,) = [c for c in walk_components(choice["components"]) if c.get("type") == SELECT_MENU]
             variant = result.sources[0].variant_id
             assert {o["value"] for o in select["options"]} == {s.variant_id for s in result.sources}
             before = result.sources[0].effect.read_bytes()
@@ -219,7 +145,7 @@ async def test_result_buttons(fake, settings, monkeypatch):
             pressed = await fake.click(message_id, buttons["edit"], ana)
             await fake.until(lambda: pressed.acked_at, what="the modal")
             modal = pressed.response["data"]
-            field = next(c for c in _walk(modal["components"]) if c.get("type") == TEXT_INPUT)
+            field = next(c for c in walk_components(modal["components"]) if c.get("type") == TEXT_INPUT)
             assert f"{variant}: {after.play_method}" in field["value"]
             hostile = await fake.submit(modal, "../../etc/passwd: x", ana, fake.general)
             assert "sound id" in await answered(fake, hostile, "the refusal of a bad sheet")
