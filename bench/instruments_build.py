@@ -8,7 +8,6 @@ following builds. Needs Debian's sonic-pi-samples.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._rows import print_rows
 from pipeline.instruments import build_instrument
 from pipeline.types import EffectInput, Session
 
@@ -56,11 +56,8 @@ def main() -> None:
         {"measure": "build 4 instruments (first in process)", "wave": round(first, 3), "reference": BUDGET_S,
          "ratio": round(BUDGET_S / first, 2), "target": "-", "unit": "s", "note": "includes library warm-up"},
     ]
-    for row in rows:
-        if args.json:
-            print(json.dumps(row))
-        else:
-            print(f"{row['measure']:<40} {row['wave']:>7.3f} s  (budget {BUDGET_S} s, {row['note']})")
+    print_rows(rows, args.json, lambda row: f"{row['measure']:<40} {row['wave']:>7.3f} s  (budget {BUDGET_S} s, "
+                                            f"{row['note']})")
 
 
 if __name__ == "__main__":

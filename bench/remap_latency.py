@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._rows import print_rows  # noqa: E402
 from bot.common import REMAP_DEBOUNCE_S  # noqa: E402
 from bot.debounce import RemapDebouncer  # noqa: E402
 from db.models import JobStatus  # noqa: E402
@@ -162,11 +162,8 @@ def main() -> None:
          "target": "-", "unit": "s",
          "note": "play() of a two-part swap after the first render; reference: no cache; ratio: speed-up"},
     ]
-    for row in rows:
-        if args.json:
-            print(json.dumps(row))
-        else:
-            print(f"{row['measure']:<44} {row['wave']:>7} {row['unit']}  ref {row['reference']}  ({row['note']})")
+    print_rows(rows, args.json, lambda row: f"{row['measure']:<44} {row['wave']:>7} {row['unit']}  "
+                                            f"ref {row['reference']}  ({row['note']})")
 
 
 if __name__ == "__main__":
