@@ -15,8 +15,9 @@ import yarl
 from PIL import Image
 
 from bot.discord import WaveBot
+from bot.records import ChatRecords
 from wave_core.settings import Settings
-from wave_testing.fake_discord import FakeDiscord
+from wave_testing.fake_discord import FakeDiscord, FakeInteraction
 from wave_testing.services import REDIS_TEST_URL
 
 
@@ -71,6 +72,24 @@ async def eventually(read, expected, *, timeout: float = 15.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"still {value!r}, expected {expected!r}")
         await asyncio.sleep(0.05)
+
+
+def settled_reply(fake: FakeDiscord, interaction: FakeInteraction) -> dict | None:
+    """The reply once it carries the result or a failure (so that a failing pipeline fails the test quickly)."""
+    message = fake.original(interaction)
+    return message if message and (message["attachments"] or message["content"].startswith("⚠️")) else None
+
+
+def thread_sources(fake: FakeDiscord, thread_id: int) -> list[dict]:
+    """The sound messages in a result's thread."""
+    return [m for m in fake.messages_in(thread_id) if m["content"].startswith("🔊")]
+
+
+async def job_of(bot: WaveBot, interaction: FakeInteraction) -> str:
+    """The job behind the reply to a /wave."""
+    info = await ChatRecords(bot.runtime, "discord").message(
+        f"discord:{interaction.channel_id}:{interaction.original_id}")
+    return info.job_id
 
 
 async def clear_redis(settings: Settings) -> None:

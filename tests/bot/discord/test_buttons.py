@@ -9,10 +9,16 @@ import zipfile
 import pytest
 
 from bot import actions
-from bot.records import ChatRecords
 from db.models import Job
 from wave_testing import fake_discord
-from wave_testing.discord_harness import eventually, photo_bytes, running_bot
+from wave_testing.discord_harness import (
+    eventually,
+    job_of,
+    photo_bytes,
+    running_bot,
+    settled_reply,
+    thread_sources,
+)
 from wave_testing.fake_discord import BUTTON, EPHEMERAL, SELECT_MENU, TEXT_INPUT, walk_components
 from wave_testing.jobs_helpers import workers
 
@@ -25,21 +31,6 @@ OTHER_SONG = "twinkle_twinkle"
 
 async def _count(listing) -> int:
     return len(await listing)
-
-
-def settled_reply(fake, interaction):
-    """The reply once it carries the result or a failure."""
-    message = fake.original(interaction)
-    return message if message and (message["attachments"] or message["content"].startswith("⚠️")) else None
-
-
-def thread_sources(fake, thread_id: int) -> list[dict]:
-    return [m for m in fake.messages_in(thread_id) if m["content"].startswith("🔊")]
-
-
-async def job_of(bot, interaction) -> str:
-    info = await ChatRecords(bot.runtime, "discord").message(f"discord:{interaction.channel_id}:{interaction.original_id}")
-    return info.job_id
 
 
 def buttons_of(message: dict) -> dict[str, str]:

@@ -14,7 +14,16 @@ from db.models import JobStatus
 from jobs.client import JobsClient, SubmitRequest
 from jobs.runtime import Runtime
 from pipeline.types import Session
-from wave_testing.discord_harness import bot_settings, clear_redis, eventually, photo_bytes, running_bot
+from wave_testing.discord_harness import (
+    bot_settings,
+    clear_redis,
+    eventually,
+    job_of,
+    photo_bytes,
+    running_bot,
+    settled_reply,
+    thread_sources,
+)
 from wave_testing.fake_discord import DEFERRED_MESSAGE, EPHEMERAL, UPDATE_MESSAGE
 from wave_testing.jobs_helpers import workers
 
@@ -28,22 +37,6 @@ def finished_reply(fake, interaction):
     """The interaction's reply once the result files are on it."""
     message = fake.original(interaction)
     return message if message and message["attachments"] else None
-
-
-def settled_reply(fake, interaction):
-    """The reply once it carries the result or a failure (so that a failing pipeline fails the test quickly)."""
-    message = fake.original(interaction)
-    return message if message and (message["attachments"] or message["content"].startswith("⚠️")) else None
-
-
-def thread_sources(fake, thread_id: int) -> list[dict]:
-    return [m for m in fake.messages_in(thread_id) if m["content"].startswith("🔊")]
-
-
-async def job_of(bot, interaction) -> str:
-    records = ChatRecords(bot.runtime, "discord")
-    info = await records.message(f"discord:{interaction.channel_id}:{interaction.original_id}")
-    return info.job_id
 
 
 async def test_wave_result_thread_remap_and_gallery(fake, settings):
