@@ -45,6 +45,7 @@ EVERYONE = VIEW_CHANNEL | SEND_MESSAGES | ADD_REACTIONS | READ_HISTORY | USE_COM
 APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
 CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT = 4, 5, 6, 7, 8
 EPHEMERAL, LOADING = 64, 128
+BUTTON, SELECT_MENU = 2, 3  # component types
 OPTION_TYPES = {"sub_command": 1, "string": 3, "integer": 4, "channel": 7, "attachment": 11}
 
 
@@ -391,6 +392,16 @@ class FakeDiscord:
         interaction = self._new_interaction(MESSAGE_COMPONENT, user, int(message["channel_id"]))
         interaction.message_id = message_id
         data = {"custom_id": custom_id, "component_type": 2}
+        interaction.payload = self._interaction_payload(interaction, data, message)
+        await self.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    async def choose(self, message_id: int, custom_id: str, value: str, user: FakeUser) -> FakeInteraction:
+        """``user`` picks ``value`` in the select ``custom_id`` on a message."""
+        message = self.messages[message_id]
+        interaction = self._new_interaction(MESSAGE_COMPONENT, user, int(message["channel_id"]))
+        interaction.message_id = message_id
+        data = {"custom_id": custom_id, "component_type": SELECT_MENU, "values": [value]}
         interaction.payload = self._interaction_payload(interaction, data, message)
         await self.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction

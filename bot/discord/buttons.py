@@ -44,7 +44,7 @@ async def _private(interaction: discord.Interaction, text: str, **kwargs) -> Non
         await interaction.response.send_message(text, ephemeral=True, **kwargs)
 
 
-async def _guarded(interaction: discord.Interaction, action: ResultAction, job_id: str, work) -> None:
+async def guarded(interaction: discord.Interaction, action: ResultAction, job_id: str, work) -> None:
     """Checks who pressed, runs ``work(result)`` and turns every failure into a private message."""
     bot: WaveBot = interaction.client
     try:
@@ -83,7 +83,7 @@ class ResultButton(discord.ui.DynamicItem[discord.ui.Button],
     async def callback(self, interaction: discord.Interaction) -> None:
         handler = {"sound": self._sound, "song": self._song, "edit": self._edit, "zip": self._zip,
                    "delete": self._delete}[self.action.name]
-        await _guarded(interaction, self.action, self.job_id, lambda result: handler(interaction, result))
+        await guarded(interaction, self.action, self.job_id, lambda result: handler(interaction, result))
 
     async def _sound(self, interaction: discord.Interaction, result: JobResult) -> None:
         choices = actions.source_choices(result)
@@ -172,7 +172,7 @@ class ResultChoice(discord.ui.DynamicItem[discord.ui.Select],
             await interaction.response.edit_message(content=text, view=None)
             bot.delivery.watch_render(self.job_id, version)
 
-        await _guarded(interaction, action, self.job_id, choose)
+        await guarded(interaction, action, self.job_id, choose)
 
 
 class SheetModal(discord.ui.Modal):
@@ -195,4 +195,4 @@ class SheetModal(discord.ui.Modal):
             await _private(interaction, actions.sheet_edit_started())
             bot.delivery.watch_render(self.job_id, version)
 
-        await _guarded(interaction, actions.EDIT_SHEET, self.job_id, apply)
+        await guarded(interaction, actions.EDIT_SHEET, self.job_id, apply)

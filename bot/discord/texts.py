@@ -39,14 +39,20 @@ def escape(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text)).replace("<", "\\<")
 
 
-def source_text(source: SourceResult) -> str:
+def source_text(source: SourceResult, *, new_take_in: int | None = None, too_large: bool = False) -> str:
+    """A sound's message; ``new_take_in`` is the version that made the sound again (its file is the new one)."""
     detail = ", ".join(x for x in (source.material, source.play_method) if x)
     timbre = f" ({', '.join(source.timbre)})" if source.timbre else ""
     if source.session:
         role = f"plays {SESSION_EMOJI[Session(source.session)]} **{source.session}**"
     else:
         role = "waits on the bench"
-    return f"🔊 **{source.name}** — {detail}{timbre} · {role}"
+    text = f"🔊 **{source.name}** — {detail}{timbre} · {role}"
+    if new_take_in is not None:
+        text += f" · 🎲 new take (version {new_take_in})"
+    if too_large:
+        text += "\n(The sound is over Discord's 10 MiB limit, so it is not attached.)"
+    return text
 
 
 def remap_text(result: JobResult, render: RenderResult, *, too_large: list[str]) -> str:

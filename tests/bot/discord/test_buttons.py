@@ -21,7 +21,7 @@ from wave_testing.discord_harness import (
     restore_discord_py,
     running_bot,
 )
-from wave_testing.fake_discord import EPHEMERAL, MESSAGE_COMPONENT, FakeDiscord
+from wave_testing.fake_discord import EPHEMERAL, FakeDiscord
 from wave_testing.jobs_helpers import workers
 
 pytestmark = pytest.mark.usefixtures("rules_kept")
@@ -57,16 +57,6 @@ class ModalFakeDiscord(FakeDiscord):
             call.body = request[BODY]
             return request[BODY], []
         return await super()._read_body(request, call)
-
-    async def choose(self, message_id: int, custom_id: str, value: str, user) -> fake_discord.FakeInteraction:
-        """``user`` picks ``value`` in the select ``custom_id`` on a message."""
-        message = self.messages[message_id]
-        interaction = self._new_interaction(MESSAGE_COMPONENT, user, int(message["channel_id"]))
-        interaction.message_id = message_id
-        data = {"custom_id": custom_id, "component_type": SELECT_MENU, "values": [value]}
-        interaction.payload = self._interaction_payload(interaction, data, message)
-        await self.dispatch("INTERACTION_CREATE", interaction.payload)
-        return interaction
 
     async def submit(self, modal: dict, value: str, user, channel_id: int) -> fake_discord.FakeInteraction:
         """``user`` sends the modal back with its one text field set to ``value``."""
@@ -110,6 +100,12 @@ def settled_reply(fake, interaction):
 
 def thread_sources(fake, thread_id: int) -> list[dict]:
     return [m for m in fake.messages_in(thread_id) if m["content"].startswith("🔊")]
+
+
+def sound_message(fake, thread_id: int, variant_id: str) -> dict | None:
+    """The thread's message of one sound (its file is named after it)."""
+    return next((m for m in thread_sources(fake, thread_id)
+                 if any(a["filename"] == f"{variant_id}.wav" for a in m["attachments"])), None)
 
 
 async def job_of(bot, interaction) -> str:
@@ -214,6 +210,11 @@ async def test_result_buttons(fake, settings, monkeypatch):
             await new_version(fake, thread_id, 3)
             after = next(s for s in (await bot.jobs.result(job_id)).sources if s.variant_id == variant)
             assert after.effect.read_bytes() != before
+            # The sound's message in the thread carries the new take in place of the old one.
+            renewed = await fake.until(lambda: (m := sound_message(fake, thread_id, variant))
+                                       and "new take (version 3)" in m["content"] and m, what="the new take")
+            (attachment,) = renewed["attachments"]
+            assert fake.file_bytes(attachment) == after.effect.read_bytes()
 
             # ✏️: the sheet in a modal; hostile text is refused in private, a real edit makes a new version.
             pressed = await fake.click(message_id, buttons["edit"], ana)
@@ -229,8 +230,12 @@ async def test_result_buttons(fake, settings, monkeypatch):
             accepted = await fake.submit(again.response["data"], edited, ana, fake.general)
             assert "edited sounds" in await answered(fake, accepted, "the edit")
             await new_version(fake, thread_id, 4)
-            assert next(s for s in (await bot.jobs.result(job_id)).sources
-                        if s.variant_id == variant).play_method == "knocked twice"
+            edited_source = next(s for s in (await bot.jobs.result(job_id)).sources if s.variant_id == variant)
+            assert edited_source.play_method == "knocked twice"
+            shown = await fake.until(lambda: (m := sound_message(fake, thread_id, variant))
+                                     and "new take (version 4)" in m["content"] and m, what="the edited sound")
+            assert "knocked twice" in shown["content"] and shown["id"] == renewed["id"]
+            assert fake.file_bytes(shown["attachments"][0]) == edited_source.effect.read_bytes()
 
             # 🗑: an admin deletes it; the messages and the job are gone.
             await eventually(lambda: _count(bot.records.messages_for(job_id, "remap")), 3)
