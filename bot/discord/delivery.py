@@ -86,7 +86,8 @@ class DiscordPort:
         too_large = [names.get(p, p.name) for p in plan.too_large]
         first, rest = (plan.batches[0], plan.batches[1:]) if plan.batches else ([], [])
 
-        content = texts.result_text(result, render, mention_owner=False, too_large=too_large)
+        content = texts.result_text(result, render, mention_owner=False, too_large=too_large,
+                                    private=self._private(result))
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         message = await reply.edit_original(content, files=attach(first, names), view=result_view(result.job_id))
         if message is None and self._private(result):

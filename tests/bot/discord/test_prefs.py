@@ -88,6 +88,7 @@ async def test_private_mode_delivers_nothing_public_and_nothing_to_the_gallery(f
         interaction = await fake.slash("wave", ana, {"image": fake.upload("a.png", photo_bytes(4), "image/png")})
         reply = await fake.until(lambda: settled(fake, interaction), timeout=RENDER_TIMEOUT, what="the mix")
         assert reply["flags"] & EPHEMERAL and reply["attachments"], reply["content"]
+        assert "pick a part" in reply["content"] and "thread" not in reply["content"]
         info = await ChatRecords(bot.runtime, "discord").message(f"discord:{fake.general}:{reply['id']}")
         result = await bot.jobs.result(info.job_id)
         assert result.status == JobStatus.DONE and result.song == SONG  # the server's default song
