@@ -163,6 +163,7 @@ class DiscordPort:
             await reply.webhook().send(
                 texts.remap_text(result, render, too_large=[names.get(p, p.name) for p in plan.too_large]),
                 files=attach(plan.batches[0], names) if plan.batches else [], ephemeral=True, wait=True)
+            await self._end_change(live, f"✅ Version {render.version} is ready below.")
             renewed = {vid: u for vid, u in sound_updates(result, render).items() if u.renewed}
             if renewed:
                 await self._post_sources_privately(result, reply, only=renewed, version=render.version)
@@ -176,16 +177,29 @@ class DiscordPort:
         posted = await channel.send(texts.remap_text(result, render, too_large=too_large), files=files)
         await self.bot.records.remember_message(message_ref(posted.channel.id, posted.id), result.job_id, "remap",
                                                 render_version=version)
+        await self._end_change(live, f"✅ Version {render.version} is ready in the thread.")
         await self._refresh_sources(result, render)
 
+    async def _end_change(self, live: LiveText | None, text: str) -> bool:
+        """The private progress of a change someone asked for ends saying how it went; False when it cannot."""
+        if not isinstance(live, LiveReply) or not live.reply.token_alive:
+            return False
+        await self.bot.budget.wait_urgent(edit_scopes(live.reply.channel_id))
+        try:
+            return await live.reply.edit_original(text, view=None) is not None
+        except discord.HTTPException as error:  # the new version is out either way
+            log.info("could not end the progress of job %s: %s", live.job_id, error)
+            return False
+
     async def post_render_failure(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
+        text = error_text(f"Version {render.version} could not be played.", result.error_id)
         if self._private(result):
-            await self._private_reply_for(result, live).webhook().send(
-                error_text(f"The remap to version {render.version} could not be played.", result.error_id),
-                ephemeral=True, wait=True)
+            if not await self._end_change(live, text):
+                await self._private_reply(result).webhook().send(text, ephemeral=True, wait=True)
             return
         channel = await self._thread_of(result)
-        await channel.send(error_text(f"The remap to version {render.version} could not be played.", result.error_id))
+        await channel.send(text)
+        await self._end_change(live, text)
 
     async def _refresh_sources(self, result: JobResult, render: RenderResult) -> None:
         """After a new version, each sound whose part changed says what it plays now, and a sound made again

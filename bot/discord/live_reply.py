@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.common import PROGRESS_EDIT_INTERVAL_S
-from bot.discord.replies import Reply
+from bot.discord.replies import Reply, reply_ref_for
 from bot.discord.views import progress_view
 
 if TYPE_CHECKING:
@@ -85,3 +85,11 @@ async def _set_within(event: asyncio.Event, seconds: float) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+def change_reply(bot: WaveBot, interaction: discord.Interaction, job_id: str, shown: str) -> LiveReply:
+    """The private answer to whoever asked for a change to a finished mix (a new sound, another song, an edit, a
+    move), following its progress under ``shown``. A private result's new version comes there too: the press is a
+    fresh interaction, so this works after the result's own reply has expired."""
+    reply = Reply(bot, reply_ref_for(interaction), interaction.channel_id)
+    return LiveReply(bot, reply, job_id, shown=shown, cancellable=False)

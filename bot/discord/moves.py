@@ -14,9 +14,8 @@ from bot import actions
 from bot.actions import JOB_ID_PATTERN
 from bot.common import SESSION_EMOJI
 from bot.discord.buttons import guarded
-from bot.discord.live_reply import LiveReply
+from bot.discord.live_reply import change_reply
 from bot.discord.once import first_time
-from bot.discord.replies import Reply, reply_ref_for
 from jobs.client import JobResult
 from pipeline.errors import WaveInputError
 from pipeline.types import SESSIONS, Session
@@ -66,8 +65,7 @@ class MoveChoice(discord.ui.DynamicItem[discord.ui.Select],
             version = await bot.jobs.remap(self.job_id, self.variant_id, Session(values[0]))
             text = actions.move_started(actions.source_name(result, self.variant_id), values[0])
             await interaction.response.send_message(text, ephemeral=True)
-            reply = Reply(bot, {**reply_ref_for(interaction), "private": True}, interaction.channel_id)
-            live = LiveReply(bot, reply, self.job_id, shown=text, cancellable=False)
-            bot.delivery.watch_render(self.job_id, version, live, heading=text)
+            bot.delivery.watch_render(self.job_id, version, change_reply(bot, interaction, self.job_id, text),
+                                      heading=text)
 
         await guarded(interaction, actions.MOVE_SOUND, self.job_id, move)

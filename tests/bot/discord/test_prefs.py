@@ -120,6 +120,21 @@ async def test_private_mode_delivers_nothing_public_and_nothing_to_the_gallery(f
         assert remapped["flags"] & EPHEMERAL and remapped["attachments"]
         moved = next(s for s in (await bot.jobs.result(result.job_id)).sources if s.variant_id == source.variant_id)
         assert moved.session == target
+        await fake.until(lambda: fake.original(picked)["content"] == "✅ Version 2 is ready below.", what="the end")
+
+        # 🎲 on the private result: the new mix and the sound's new take come privately to the one who pressed.
+        pressed = await fake.click(int(reply["id"]), f"wave:sound:{result.job_id}", ana)
+        choice = await fake.until(lambda: pressed.acked_at and fake.original(pressed), what="the sound choice")
+        assert choice["flags"] & EPHEMERAL and "comes here" not in choice["content"]
+        renew = await fake.choose(int(choice["id"]), f"wave:pick-sound:{result.job_id}", source.variant_id, ana)
+        await fake.until(lambda: renew.acked_at, what="the pick")
+        assert "comes here" in fake.messages[int(choice["id"])]["content"]
+        take = await fake.until(lambda: next((m for m in fake.followups(renew) if "new take (version 3)"
+                                              in m["content"]), None), timeout=RENDER_TIMEOUT, what="the new take")
+        assert any("version 3" in m["content"] and m["attachments"] for m in fake.followups(renew))
+        renewed = next(s for s in (await bot.jobs.result(result.job_id)).sources if s.variant_id == source.variant_id)
+        assert take["flags"] & EPHEMERAL and fake.file_bytes(take["attachments"][0]) == renewed.effect.read_bytes()
+        assert take["components"]  # the new take can be moved as well
         assert public_messages(fake, fake.general) == []
 
 
