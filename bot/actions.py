@@ -30,6 +30,8 @@ EDIT_SHEET = ResultAction("edit", "✏️", "Edit the sheet", True)
 INSTRUMENTS = ResultAction("zip", "⬇️", "Instruments", False)
 DELETE = ResultAction("delete", "🗑", "Delete", True)
 RESULT_ACTIONS = (NEW_SOUND, NEW_SONG, EDIT_SHEET, INSTRUMENTS, DELETE)
+# Not under the result but on each sound where reactions cannot go (a private result): the part it plays.
+MOVE_SOUND = ResultAction("move", "🔀", "Move to…", True)
 ACTIONS_BY_NAME = {action.name: action for action in RESULT_ACTIONS}
 ACTION_NAMES = "|".join(ACTIONS_BY_NAME)
 ACTION_ID = re.compile(rf"wave:(?P<action>{ACTION_NAMES}):(?P<job_id>{JOB_ID_PATTERN})")
@@ -75,16 +77,23 @@ def source_name(result: JobResult, variant_id: str) -> str:
     return next((s.name for s in result.sources if s.variant_id == variant_id), variant_id)
 
 
-def new_sound_started(name: str) -> str:
-    return f"🎲 Making a new sound for **{name}**; the new mix comes in the thread."
+IN_THE_THREAD, HERE = "in the thread", "here"  # where a change's new mix comes: a private result has no thread
 
 
-def new_song_started(title: str) -> str:
-    return f"🎵 The band is learning **{title}**; the new mix comes in the thread."
+def new_sound_started(name: str, where: str = IN_THE_THREAD) -> str:
+    return f"🎲 Making a new sound for **{name}**; the new mix comes {where}."
 
 
-def sheet_edit_started() -> str:
-    return "✏️ Making the edited sounds again; the new mix comes in the thread."
+def new_song_started(title: str, where: str = IN_THE_THREAD) -> str:
+    return f"🎵 The band is learning **{title}**; the new mix comes {where}."
+
+
+def move_started(name: str, session: str) -> str:
+    return f"🔀 Moving **{name}** to {session}; the new mix comes here."
+
+
+def sheet_edit_started(where: str = IN_THE_THREAD) -> str:
+    return f"✏️ Making the edited sounds again; the new mix comes {where}."
 
 
 def too_large_text(size: int, limit: int) -> str:

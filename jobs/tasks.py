@@ -22,6 +22,7 @@ from jobs.events import JobCancelled, ProgressReporter, event_for, publish
 from jobs.queues import enqueue_render
 from jobs.remaps import played_sessions
 from jobs.runtime import Runtime
+from jobs.takes import TAKES_REPORT_KEY, takes_of
 from pipeline.errors import WaveError, WaveTransientError, is_permanent
 from pipeline.progress import ProgressListener
 from pipeline.report import PlayReport
@@ -237,6 +238,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
     report_data = json.loads(report.to_json())
     if instruments_key:
         report_data[RAW_REPORT_KEY] = instruments_key
+    report_data[TAKES_REPORT_KEY] = takes_of(job.sources)
     casting = render.casting.model_copy(update={"assignment": played_sessions(report_data)})
     async with runtime.db() as db:
         await db.execute(

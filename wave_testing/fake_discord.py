@@ -737,7 +737,10 @@ class FakeDiscord(FakeServer):
             resource["message"] = self.message_payload(message)
         elif kind == UPDATE_MESSAGE and interaction.message_id:
             message = self._edit_message(self.messages[interaction.message_id], data, files)
+            interaction.original_id = interaction.message_id  # a component's @original is the message holding it
             resource["message"] = self.message_payload(message)
+        elif kind == DEFERRED_UPDATE and interaction.message_id:
+            interaction.original_id = interaction.message_id
         elif kind not in (DEFERRED_UPDATE, AUTOCOMPLETE_RESULT, MODAL):  # a modal is kept in ``response``
             return error(400, 50035, f"Invalid Form Body: type {kind}")
         flags = int(data.get("flags") or 0)

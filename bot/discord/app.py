@@ -23,6 +23,7 @@ from bot.discord.cogs.make import MakeCog
 from bot.discord.cogs.prefs import PrefsCog
 from bot.discord.cogs.remap import RemapCog
 from bot.discord.delivery import create_deliveries
+from bot.discord.moves import MoveChoice
 from bot.discord.once import OncePerInteractionTree
 from bot.discord.reaction_failures import ReactionFailures
 from bot.discord.remix import RemixButton, RemixSongButton
@@ -74,7 +75,7 @@ class WaveBot(commands.Bot):
         for cog in (MakeCog(self), RemapCog(self, debounce_s=self.remap_debounce_s), GalleryCog(self),
                     AdminCog(self), HelpCog(), PrefsCog(self)):
             await self.add_cog(cog)
-        self.add_dynamic_items(CancelButton, ResultButton, ResultChoice)
+        self.add_dynamic_items(CancelButton, ResultButton, ResultChoice, MoveChoice)
         self.add_dynamic_items(RemixButton, RemixSongButton)
         await self.sync_commands()
         self._sweeper = asyncio.create_task(self._deliver_forever())

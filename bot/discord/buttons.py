@@ -16,6 +16,7 @@ from bot import actions
 from bot.actions import ACTION_NAMES, ACTIONS_BY_NAME, JOB_ID_PATTERN, ResultAction
 from bot.common import error_text, log_unexpected
 from bot.discord.access import interaction_is_admin
+from bot.discord.live_reply import change_reply
 from bot.discord.once import first_time
 from bot.discord.replies import parse_ref
 from jobs.actions import MAX_SHEET_EDIT_CHARS, sheet_edit_text
@@ -44,7 +45,7 @@ async def _private(interaction: discord.Interaction, text: str, **kwargs) -> Non
         await interaction.response.send_message(text, ephemeral=True, **kwargs)
 
 
-async def _guarded(interaction: discord.Interaction, action: ResultAction, job_id: str, work) -> None:
+async def guarded(interaction: discord.Interaction, action: ResultAction, job_id: str, work) -> None:
     """Checks who pressed, runs ``work(result)`` and turns every failure into a private message."""
     bot: WaveBot = interaction.client
     try:
@@ -83,7 +84,7 @@ class ResultButton(discord.ui.DynamicItem[discord.ui.Button],
     async def callback(self, interaction: discord.Interaction) -> None:
         handler = {"sound": self._sound, "song": self._song, "edit": self._edit, "zip": self._zip,
                    "delete": self._delete}[self.action.name]
-        await _guarded(interaction, self.action, self.job_id, lambda result: handler(interaction, result))
+        await guarded(interaction, self.action, self.job_id, lambda result: handler(interaction, result))
 
     async def _sound(self, interaction: discord.Interaction, result: JobResult) -> None:
         choices = actions.source_choices(result)
@@ -129,6 +130,11 @@ class ResultButton(discord.ui.DynamicItem[discord.ui.Button],
         await _private(interaction, actions.DELETED)
 
 
+def _where(result: JobResult) -> str:
+    """Where a change's new mix comes: a private result's changes come in the private answer to the press."""
+    return actions.HERE if (result.reply_ref or {}).get("private") else actions.IN_THE_THREAD
+
+
 def _choice_view(kind: str, job_id: str, choices: list[tuple[str, str]]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     options = [discord.SelectOption(label=label[:100], value=value) for value, label in choices]
@@ -164,15 +170,16 @@ class ResultChoice(discord.ui.DynamicItem[discord.ui.Select],
             bot: WaveBot = interaction.client
             if self.kind == "sound":
                 version = await bot.jobs.new_sound(self.job_id, values[0])
-                text = actions.new_sound_started(actions.source_name(result, values[0]))
+                text = actions.new_sound_started(actions.source_name(result, values[0]), _where(result))
             else:
                 version = await bot.jobs.change_song(self.job_id, values[0])
                 titles = dict(actions.song_choices(None))
-                text = actions.new_song_started(titles.get(values[0], values[0]))
+                text = actions.new_song_started(titles.get(values[0], values[0]), _where(result))
             await interaction.response.edit_message(content=text, view=None)
-            bot.delivery.watch_render(self.job_id, version)
+            bot.delivery.watch_render(self.job_id, version, change_reply(bot, interaction, self.job_id, text),
+                                      heading=text)
 
-        await _guarded(interaction, action, self.job_id, choose)
+        await guarded(interaction, action, self.job_id, choose)
 
 
 class SheetModal(discord.ui.Modal):
@@ -192,7 +199,9 @@ class SheetModal(discord.ui.Modal):
             if version is None:
                 await _private(interaction, actions.NOTHING_CHANGED)
                 return
-            await _private(interaction, actions.sheet_edit_started())
-            bot.delivery.watch_render(self.job_id, version)
+            text = actions.sheet_edit_started(_where(result))
+            await _private(interaction, text)
+            bot.delivery.watch_render(self.job_id, version, change_reply(bot, interaction, self.job_id, text),
+                                      heading=text)
 
-        await _guarded(interaction, actions.EDIT_SHEET, self.job_id, apply)
+        await guarded(interaction, actions.EDIT_SHEET, self.job_id, apply)

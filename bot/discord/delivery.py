@@ -4,28 +4,21 @@ channel once the token has expired), with a thread of the job's sounds. Claims, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot.common import (
-    CANCELLED_TEXT,
-    PROGRESS_EDIT_INTERVAL_S,
-    SESSION_EMOJI,
-    error_text,
-    failure_text,
-    previous_render,
-    roles,
-)
+from bot.common import CANCELLED_TEXT, SESSION_EMOJI, error_text, failure_text
 from bot.delivery import Deliveries, Undeliverable, follow_timeout_s
 from bot.discord import texts
 from bot.discord.buttons import result_view
+from bot.discord.live_reply import LiveReply, edit_scopes
+from bot.discord.moves import move_view
 from bot.discord.replies import Reply, attach, message_ref, optional_int, parse_ref, plan_files
-from bot.discord.views import progress_view
 from bot.progress import LiveText
 from bot.records import RunningJob
+from bot.sound_updates import SoundUpdate, sound_updates
 from jobs.client import JobResult, RenderResult
 
 if TYPE_CHECKING:
@@ -34,78 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFUSED_STATUSES = (400, 413)  # the request itself breaks a rule (Invalid Form Body, too large): again is no better
-RETRY_AFTER_UNKNOWN_S = 1.0  # how long the channel's edits hold back after discord.py gave up on a rate limit
-
-
-def edit_scopes(channel_id: int | None) -> tuple[str, str]:
-    return "global", f"channel:{channel_id}"
 
 
 def create_deliveries(bot: WaveBot) -> Deliveries:
     return Deliveries(DiscordPort(bot), bot.jobs, bot.records, estimates=bot.estimates,
                       follow_timeout_s=follow_timeout_s(bot.settings))
-
-
-class LiveReply:
-    """A job's interaction reply showing its progress (with the Cancel button): at most one edit a second and
-    within the channel's and the bot's budgets, always the newest text when the turn comes; nothing once the
-    interaction token has expired."""
-
-    def __init__(self, bot: WaveBot, reply: Reply, job_id: str, *, shown: str | None = None,
-                 interval: float = PROGRESS_EDIT_INTERVAL_S) -> None:
-        self.bot = bot
-        self.reply = reply
-        self.job_id = job_id
-        self.interval = interval
-        self._shown = shown  # the text the reply was just given, if any
-        self._last_edit = asyncio.get_running_loop().time() if shown is not None else float("-inf")
-        self._pending: str | None = None
-        self._over = asyncio.Event()
-        self._flusher: asyncio.Task | None = None
-
-    def show(self, text: str) -> None:
-        self._pending = text
-        if not self._over.is_set() and (self._flusher is None or self._flusher.done()):
-            self._flusher = asyncio.create_task(self._flush())
-
-    async def settle(self) -> None:
-        self._over.set()
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
-
-    async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        scopes = edit_scopes(self.reply.channel_id)
-        while self._pending is not None and not self._over.is_set():
-            if self._pending == self._shown or not self.reply.token_alive:
-                self._pending = None
-                return
-            wait = self._last_edit + self.interval - loop.time()
-            if wait > 0 and await _set_within(self._over, wait):
-                return
-            if not await self.bot.budget.wait_turn_unless(scopes, self._over) or self._over.is_set():
-                return
-            text, self._pending = self._pending, None
-            if text == self._shown:
-                continue
-            self._last_edit = loop.time()
-            try:
-                await self.reply.edit_original(text, view=progress_view(self.job_id))
-                self._shown = text
-            except discord.HTTPException as error:
-                log.warning("progress edit of job %s failed: %s", self.job_id, error)
-                if error.status == 429:  # still rate-limited after discord.py's own retries: try again later
-                    self.bot.budget.back_off(scopes, RETRY_AFTER_UNKNOWN_S)
-                    if self._pending is None:
-                        self._pending = text
-
-
-async def _set_within(event: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(event.wait(), seconds)
-        return True
-    except TimeoutError:
-        return False
 
 
 class DiscordPort:
@@ -160,7 +86,8 @@ class DiscordPort:
         too_large = [names.get(p, p.name) for p in plan.too_large]
         first, rest = (plan.batches[0], plan.batches[1:]) if plan.batches else ([], [])
 
-        content = texts.result_text(result, render, mention_owner=False, too_large=too_large)
+        content = texts.result_text(result, render, mention_owner=False, too_large=too_large,
+                                    private=self._private(result))
         await self.bot.budget.wait_urgent(edit_scopes(reply.channel_id))
         message = await reply.edit_original(content, files=attach(first, names), view=result_view(result.job_id))
         if message is None and self._private(result):
@@ -199,25 +126,47 @@ class DiscordPort:
             for emoji in SESSION_EMOJI.values():
                 await sent.add_reaction(emoji)
 
-    async def _post_sources_privately(self, result: JobResult) -> None:
-        reply = self._reply(result)
+    async def _post_sources_privately(self, result: JobResult, reply: Reply | None = None, *,
+                                      only: dict[str, SoundUpdate] | None = None, version: int | None = None) -> None:
+        """The sounds as private messages, each with a select of the parts (an ephemeral message takes no reactions);
+        with ``only``, just the sounds a new version made again, with their new files."""
+        reply = reply or self._reply(result)
         if not reply.token_alive:
             return
         webhook = reply.webhook()
         for source in result.sources:
+            if only is not None:
+                if source.variant_id not in only:
+                    continue
+                source = only[source.variant_id].source
             plan = plan_files([source.effect])
             files = attach(plan.batches[0], {source.effect: f"{source.variant_id}.wav"}) if plan.batches else []
-            await webhook.send(texts.source_text(source), files=files, ephemeral=True, wait=True)
+            text = texts.source_text(source, new_take_in=version, too_large=bool(plan.too_large))
+            view = move_view(result.job_id, source.variant_id)
+            await webhook.send(text, files=files, ephemeral=True, wait=True, **({"view": view} if view else {}))
+
+    def _private_reply_for(self, result: JobResult, live: LiveText | None) -> Reply:
+        """Where a private change is answered: the reply of whoever asked for it while its token lives (a moved
+        sound's own pick), else the result's."""
+        if isinstance(live, LiveReply) and live.reply.token_alive:
+            return live.reply
+        return self._private_reply(result)
 
     async def post_render(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
-        """The remapped mix in the job's thread; then each sound whose part changed says what it plays now."""
+        """The new mix in the job's thread; then each sound whose part changed says what it plays now, and a sound
+        made again carries its new file. Privately: the new mix and the new sounds as private messages."""
         if self._private(result):
+            reply = self._private_reply_for(result, live)
             names = {render.mix_compressed: f"wave-mix-v{render.version}{render.mix_compressed.suffix}"} \
                 if render.mix_compressed else {}
             plan = plan_files([render.mix_compressed])
-            await self._private_reply(result).webhook().send(
+            await reply.webhook().send(
                 texts.remap_text(result, render, too_large=[names.get(p, p.name) for p in plan.too_large]),
                 files=attach(plan.batches[0], names) if plan.batches else [], ephemeral=True, wait=True)
+            await self._end_change(live, f"✅ Version {render.version} is ready below.")
+            renewed = {vid: u for vid, u in sound_updates(result, render).items() if u.renewed}
+            if renewed:
+                await self._post_sources_privately(result, reply, only=renewed, version=render.version)
             return
         channel = await self._thread_of(result)
         version = render.version
@@ -228,33 +177,51 @@ class DiscordPort:
         posted = await channel.send(texts.remap_text(result, render, too_large=too_large), files=files)
         await self.bot.records.remember_message(message_ref(posted.channel.id, posted.id), result.job_id, "remap",
                                                 render_version=version)
+        await self._end_change(live, f"✅ Version {render.version} is ready in the thread.")
         await self._refresh_sources(result, render)
 
+    async def _end_change(self, live: LiveText | None, text: str) -> bool:
+        """The private progress of a change someone asked for ends saying how it went; False when it cannot."""
+        if not isinstance(live, LiveReply) or not live.reply.token_alive:
+            return False
+        await self.bot.budget.wait_urgent(edit_scopes(live.reply.channel_id))
+        try:
+            return await live.reply.edit_original(text, view=None) is not None
+        except discord.HTTPException as error:  # the new version is out either way
+            log.info("could not end the progress of job %s: %s", live.job_id, error)
+            return False
+
     async def post_render_failure(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
+        text = error_text(f"Version {render.version} could not be played.", result.error_id)
         if self._private(result):
-            await self._private_reply(result).webhook().send(
-                error_text(f"The remap to version {render.version} could not be played.", result.error_id),
-                ephemeral=True, wait=True)
+            if not await self._end_change(live, text):
+                await self._private_reply(result).webhook().send(text, ephemeral=True, wait=True)
             return
         channel = await self._thread_of(result)
-        await channel.send(error_text(f"The remap to version {render.version} could not be played.", result.error_id))
+        await channel.send(text)
+        await self._end_change(live, text)
 
     async def _refresh_sources(self, result: JobResult, render: RenderResult) -> None:
-        """After a remap, each sound whose part changed says what it plays now."""
-        before = previous_render(result.renders, render.version)
-        now, then = roles(render.report), roles(before.report if before else None)
-        by_variant = {s.variant_id: s for s in result.sources}
+        """After a new version, each sound whose part changed says what it plays now, and a sound made again
+        carries its new file in place of the old one."""
+        updates = sound_updates(result, render)
         for ref, variant_id in await self.bot.records.source_messages(result.job_id):
-            source = by_variant.get(variant_id)
-            if source is None or now.get(variant_id) == then.get(variant_id):
+            update = updates.get(variant_id)
+            if update is None:
                 continue
             channel_id, message_id = parse_ref(ref)
-            role = now.get(variant_id)
-            shown = source.model_copy(update={"session": role.value if role else None})
+            edit: dict = {}
+            too_large = False
+            if update.renewed:
+                plan = plan_files([update.source.effect])
+                too_large = bool(plan.too_large)
+                edit["attachments"] = attach(plan.batches[0], {update.source.effect: f"{variant_id}.wav"}) \
+                    if plan.batches else []
+            edit["content"] = texts.source_text(update.source, new_take_in=render.version if update.renewed else None,
+                                                too_large=too_large)
             await self.bot.budget.wait_urgent(edit_scopes(channel_id))
             try:
-                await self.bot.get_partial_messageable(channel_id).get_partial_message(message_id).edit(
-                    content=texts.source_text(shown))
+                await self.bot.get_partial_messageable(channel_id).get_partial_message(message_id).edit(**edit)
             except discord.HTTPException as error:  # one stale line must not undo the delivered mix
                 log.warning("could not update the sound message %s: %s", ref, error)
 

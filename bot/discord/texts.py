@@ -17,7 +17,8 @@ def channel_mention(channel_id: str | int) -> str:
     return f"<#{channel_id}>"
 
 
-def result_text(result: JobResult, render: RenderResult, *, mention_owner: bool, too_large: list[str]) -> str:
+def result_text(result: JobResult, render: RenderResult, *, mention_owner: bool, too_large: list[str],
+                private: bool = False) -> str:
     lines = [f"🎧 **{mention(result.owner)}, your mix is ready!**" if mention_owner else "🎧 **Your mix is ready!**"]
     if result.scene:
         lines.append(f"> {result.scene}")
@@ -28,9 +29,12 @@ def result_text(result: JobResult, render: RenderResult, *, mention_owner: bool,
         lines.append(summary)
     for name in too_large:
         lines.append(f"({name} is over Discord's 10 MiB limit, so it is not attached.)")
-    emoji = " ".join(SESSION_EMOJI.values())
-    lines.append(f"React {STAR} to share it to the gallery. Each sound is in the thread: react {emoji} on one to "
-                 "move it to that part.")
+    if private:  # no thread, no reactions and no gallery for a private result
+        lines.append("Each sound follows below, only for you: pick a part under one to move it there.")
+    else:
+        emoji = " ".join(SESSION_EMOJI.values())
+        lines.append(f"React {STAR} to share it to the gallery. Each sound is in the thread: react {emoji} on one "
+                     "to move it to that part.")
     return "\n".join(lines)
 
 
@@ -39,14 +43,20 @@ def escape(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text)).replace("<", "\\<")
 
 
-def source_text(source: SourceResult) -> str:
+def source_text(source: SourceResult, *, new_take_in: int | None = None, too_large: bool = False) -> str:
+    """A sound's message; ``new_take_in`` is the version that made the sound again (its file is the new one)."""
     detail = ", ".join(x for x in (source.material, source.play_method) if x)
     timbre = f" ({', '.join(source.timbre)})" if source.timbre else ""
     if source.session:
         role = f"plays {SESSION_EMOJI[Session(source.session)]} **{source.session}**"
     else:
         role = "waits on the bench"
-    return f"🔊 **{source.name}** — {detail}{timbre} · {role}"
+    text = f"🔊 **{source.name}** — {detail}{timbre} · {role}"
+    if new_take_in is not None:
+        text += f" · 🎲 new take (version {new_take_in})"
+    if too_large:
+        text += "\n(The sound is over Discord's 10 MiB limit, so it is not attached.)"
+    return text
 
 
 def remap_text(result: JobResult, render: RenderResult, *, too_large: list[str]) -> str:

@@ -15,10 +15,11 @@ from bot.delivery import Deliveries, Undeliverable, follow_timeout_s
 from bot.progress import LiveText
 from bot.records import RunningJob
 from bot.slack.buttons import CONTROLS, CONTROLS_TEXT, controls_blocks
-from bot.slack.context import SlackContext, message_ref
+from bot.slack.context import SlackContext, message_ref, parse_message_ref
 from bot.slack.live import LiveMessage
-from bot.slack.texts import remap_done_text, remap_started_text, result_text, source_text
-from jobs.client import JobResult, RenderResult
+from bot.slack.texts import new_takes_comment, remap_done_text, remap_started_text, result_text, source_text
+from bot.sound_updates import sound_updates
+from jobs.client import JobResult, RenderResult, SourceResult
 from pipeline.types import SESSIONS
 
 log = logging.getLogger(__name__)
@@ -103,18 +104,7 @@ class SlackPort:
     async def post_sources(self, result: JobResult, posted_ref: str) -> None:
         """One message per sound in the result's thread, each with its sound and the session reactions."""
         ref, client = self._ref(result), self.ctx.client
-        with_effect = [s for s in result.sources if s.effect]
-        links: dict[str, str] = {}
-        if with_effect:
-            # Shared into the thread, so that everyone in the channel can play them (a file completed without a
-            # channel stays private to the uploader), then linked from each sound's message as well.
-            response = await client.files_upload_v2(
-                channel=ref.channel, thread_ts=ref.thread, initial_comment=SOUNDS_COMMENT,
-                file_uploads=[_upload(s.effect, s.variant_id, s.name) for s in with_effect],
-            )
-            for source, file in zip(with_effect, response.get("files") or []):
-                if file.get("permalink"):
-                    links[source.variant_id] = file["permalink"]
+        links = await self._share_sounds(ref, result.sources, SOUNDS_COMMENT)
         for index, source in enumerate(result.sources, start=1):
             posted = await client.chat_postMessage(
                 channel=ref.channel, thread_ts=ref.thread, text=source_text(index, source, links.get(source.variant_id)),
@@ -124,6 +114,37 @@ class SlackPort:
                                                     variant_id=source.variant_id)
             for session in SESSIONS:
                 await client.reactions_add(channel=ref.channel, timestamp=posted["ts"], name=SESSION_SLACK_EMOJI[session])
+
+    async def _share_sounds(self, ref: ReplyRef, sources: list[SourceResult], comment: str) -> dict[str, str]:
+        """The sounds' files shared into the thread, so that everyone in the channel can play them (a file completed
+        without a channel stays private to the uploader); returns variant id -> permalink, for their messages."""
+        with_effect = [s for s in sources if s.effect]
+        if not with_effect:
+            return {}
+        response = await self.ctx.client.files_upload_v2(
+            channel=ref.channel, thread_ts=ref.thread, initial_comment=comment,
+            file_uploads=[_upload(s.effect, s.variant_id, s.name) for s in with_effect],
+        )
+        return {source.variant_id: file["permalink"]
+                for source, file in zip(with_effect, response.get("files") or []) if file.get("permalink")}
+
+    async def _refresh_sources(self, result: JobResult, render: RenderResult, ref: ReplyRef) -> None:
+        """After a new version, a sound made again is shared into the thread and its message links the new take.
+        (Slack's sound messages leave the part each plays to the casting summaries, so a remap leaves them be.)"""
+        renewed = {vid: u for vid, u in sound_updates(result, render).items() if u.renewed}
+        if not renewed:
+            return
+        links = await self._share_sounds(ref, [u.source for u in renewed.values()], new_takes_comment(render.version))
+        for message, variant_id in await self.ctx.records.source_messages(result.job_id):
+            update = renewed.get(variant_id)
+            if update is None:
+                continue
+            channel, ts = parse_message_ref(message)
+            text = source_text(update.number, update.source, links.get(variant_id), new_take_in=render.version)
+            try:
+                await self.ctx.client.chat_update(channel=channel, ts=ts, text=text)
+            except SlackApiError as error:  # one stale line must not undo the delivered mix
+                log.warning("could not update the sound message %s: %s", message, error)
 
     async def post_render_failure(self, result: JobResult, render: RenderResult, live: LiveText | None) -> None:
         ref = self._ref(result)
@@ -143,6 +164,7 @@ class SlackPort:
             file_uploads=[_upload(render.mix_compressed or render.mix, f"wave-mix-v{render.version}",
                                   f"{_title(render)} (version {render.version})")],
         )
+        await self._refresh_sources(result, render, ref)
 
 
 def reply_ref(result: JobResult) -> ReplyRef | None:

@@ -13,8 +13,9 @@ from bot.slack.delivery import RESULT, ReplyRef
 from bot.slack.gallery import CHANNEL_MENTION
 from bot.slack.intake import channel_mention, run_request
 from bot.slack.remix_blocks import remix_blocks, song_picker_blocks
+from bot.slack.show_picker import NO_MIXES, show_picker_blocks, show_picker_text
 from bot.slack.texts import result_text
-from bot.usage_texts import job_label, usage_text
+from bot.usage_texts import usage_text
 from db.models import utcnow
 from jobs.prefs import describe, read_prefs, write_prefs
 from jobs.remix import remix
@@ -61,15 +62,19 @@ async def me(ctx: SlackContext, team_id: str, user_id: str) -> str:
     return usage_text(await usage(ctx.runtime, PLATFORM, user_id, team_id), bold="*")
 
 
+async def show_list(ctx: SlackContext, user_id: str) -> tuple[str, list[dict] | None]:
+    """The person's latest finished mixes, as a select that brings one back (text, blocks)."""
+    jobs = await recent_finished(ctx.runtime, PLATFORM, user_id, limit=SHOWN_JOBS)
+    if not jobs:
+        return NO_MIXES, None
+    return show_picker_text(jobs), show_picker_blocks(jobs)
+
+
 async def show(ctx: SlackContext, team_id: str, user_id: str, channel: str, argument: str) -> str:
-    """Without a job: the person's latest finished mixes to pick from. With one: the mix posted again (in the
-    channel; privately in private mode or where WAVE does not answer). Returns what the person is told at once."""
+    """The mix posted again with its controls (in the channel; privately in private mode or where WAVE does not
+    answer). Without a job, the list of the person's mixes. Returns what the person is told at once."""
     if not argument.strip():
-        jobs = await recent_finished(ctx.runtime, PLATFORM, user_id, limit=SHOWN_JOBS)
-        if not jobs:
-            return "You have no finished mixes yet."
-        return "*Your latest mixes* (`/wave show <id>` brings one back)\n" + "\n".join(
-            f"• `{j.job_id}` {job_label(j)}" for j in jobs)
+        return (await show_list(ctx, user_id))[0]
     try:
         job_id = await visible_job(ctx.runtime, PLATFORM, user_id, team_id, argument.split()[0])
     except WaveInputError as refused:

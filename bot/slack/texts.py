@@ -49,13 +49,21 @@ def result_text(result: JobResult) -> str:
     return "\n".join(lines)
 
 
-def source_text(index: int, source: SourceResult, effect_link: str | None = None) -> str:
+def source_text(index: int, source: SourceResult, effect_link: str | None = None, *,
+                new_take_in: int | None = None) -> str:
+    """A sound's message; ``new_take_in`` is the version that made the sound again (the link is to the new one)."""
     details = ", ".join(part for part in (source.material, source.play_method) if part)
     line = f"*{index}. {source.name}*" + (f" — {details}" if details else "")
     if source.timbre:
         line += f" · _{', '.join(source.timbre)}_"
+    if new_take_in is not None:
+        line += f" · 🎲 new take (version {new_take_in})"
     # The session it plays is left to the casting summaries: a remap would make it stale here.
     return line + (f"\n<{effect_link}|Hear the sound>" if effect_link else "")
+
+
+def new_takes_comment(version: int) -> str:
+    return f"🎲 The new takes of version {version}; their messages above link them now."
 
 
 def change_text(result: JobResult, change: str | None) -> str:

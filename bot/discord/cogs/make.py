@@ -18,7 +18,7 @@ from bot.common import (
 )
 from bot.discord import texts
 from bot.discord.access import may_steer
-from bot.discord.delivery import LiveReply, edit_scopes
+from bot.discord.live_reply import LiveReply, edit_scopes
 from bot.discord.replies import Reply, message_ref, reply_ref_for
 from bot.discord.views import progress_view
 from bot.download import fetch

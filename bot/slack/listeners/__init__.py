@@ -16,13 +16,14 @@ from bot.slack.listeners import (
     reactions,
     remix,
     shortcuts,
+    show,
     views,
 )
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackWave
 
-KINDS = (middleware, commands, options, shortcuts, views, events, home, reactions, remix, buttons)
+KINDS = (middleware, commands, options, shortcuts, views, events, home, reactions, remix, show, buttons)
 
 
 def register_listeners(app: AsyncApp, wave: SlackWave) -> None:

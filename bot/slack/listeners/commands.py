@@ -38,6 +38,9 @@ def register(app: AsyncApp, wave: SlackWave) -> None:
             await ack(text=SLACK_HELP_TEXT, response_type="ephemeral")
         elif word.lower() == "top":
             await ack(text=await my_wave.top(ctx, team_id, rest), response_type="ephemeral")
+        elif word.lower() == "show" and not rest.strip():  # no autocomplete here: a list to pick from
+            listed, blocks = await my_wave.show_list(ctx, user_id)
+            await ack(text=listed, blocks=blocks, response_type="ephemeral")
         elif word.lower() in ("settings", "me", "show"):
             await ack(text=await _personal(word.lower(), team_id, user_id, body["channel_id"], rest),
                       response_type="ephemeral")

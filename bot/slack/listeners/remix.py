@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bot.slack.app import SlackWave
 
 
-def _where(body: dict) -> tuple[str, str, str]:
+def action_origin(body: dict) -> tuple[str, str, str]:
     """(team, user, channel) of a block action."""
     team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
     return team, body["user"]["id"], (body.get("channel") or {}).get("id") or body["user"]["id"]
@@ -25,13 +25,13 @@ def register(app: AsyncApp, wave: SlackWave) -> None:
     @app.action(REMIX_ACTION)
     async def remix_pressed(ack, body: dict, action: dict) -> None:
         await ack()
-        team, user, channel = _where(body)
+        team, user, channel = action_origin(body)
         ctx.spawn(offer_songs(ctx, team, user, channel, action.get("value") or ""), "offering remix songs")
 
     @app.action(REMIX_SONG_ACTION)
     async def remix_song_picked(ack, body: dict, action: dict) -> None:
         await ack()
-        team, user, channel = _where(body)
+        team, user, channel = action_origin(body)
         job_id = (action.get("block_id") or "").removeprefix(f"{REMIX_SONG_ACTION}:")
         song = (action.get("selected_option") or {}).get("value") or ""
         ctx.spawn(start_remix(ctx, wave.delivery, team_id=team, user_id=user, channel=channel, job_id=job_id,

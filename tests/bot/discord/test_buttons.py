@@ -57,6 +57,12 @@ async def answered(fake, interaction, what: str) -> str:
     return private_text(fake, interaction)
 
 
+def sound_message(fake, thread_id: int, variant_id: str) -> dict | None:
+    """The thread's message of one sound (its file is named after it)."""
+    return next((m for m in thread_sources(fake, thread_id)
+                 if any(a["filename"] == f"{variant_id}.wav" for a in m["attachments"])), None)
+
+
 async def new_version(fake, thread_id: int, version: int) -> dict:
     return await fake.until(
         lambda: next((m for m in fake.messages_in(thread_id) if f"version {version}" in m["content"]), None),
@@ -115,7 +121,9 @@ async def test_result_buttons(fake, settings, monkeypatch):
             assert SONG not in {o["value"] for o in select["options"]}
             picked = await fake.choose(int(choice["id"]), select["custom_id"], OTHER_SONG, ana)
             await fake.until(lambda: picked.acked_at, what="the pick")
-            assert "learning" in fake.messages[int(choice["id"])]["content"]
+            # its text says the band is learning the song (a later edit says where the new version is)
+            said = [content for _, content in fake.messages[int(choice["id"])]["_edits"]]
+            assert any("learning" in content for content in said), said
             posted = await new_version(fake, thread_id, 2)
             assert "Twinkle" in posted["content"] and posted["attachments"]
 
@@ -131,6 +139,11 @@ async def test_result_buttons(fake, settings, monkeypatch):
             await new_version(fake, thread_id, 3)
             after = next(s for s in (await bot.jobs.result(job_id)).sources if s.variant_id == variant)
             assert after.effect.read_bytes() != before
+            # The sound's message in the thread carries the new take in place of the old one.
+            renewed = await fake.until(lambda: (m := sound_message(fake, thread_id, variant))
+                                       and "new take (version 3)" in m["content"] and m, what="the new take")
+            (attachment,) = renewed["attachments"]
+            assert fake.file_bytes(attachment) == after.effect.read_bytes()
 
             # ✏️: the sheet in a modal; hostile text is refused in private, a real edit makes a new version.
             pressed = await fake.click(message_id, buttons["edit"], ana)
@@ -146,8 +159,12 @@ async def test_result_buttons(fake, settings, monkeypatch):
             accepted = await fake.submit(again.response["data"], edited, ana, fake.general)
             assert "edited sounds" in await answered(fake, accepted, "the edit")
             await new_version(fake, thread_id, 4)
-            assert next(s for s in (await bot.jobs.result(job_id)).sources
-                        if s.variant_id == variant).play_method == "knocked twice"
+            edited_source = next(s for s in (await bot.jobs.result(job_id)).sources if s.variant_id == variant)
+            assert edited_source.play_method == "knocked twice"
+            shown = await fake.until(lambda: (m := sound_message(fake, thread_id, variant))
+                                     and "new take (version 4)" in m["content"] and m, what="the edited sound")
+            assert "knocked twice" in shown["content"] and shown["id"] == renewed["id"]
+            assert fake.file_bytes(shown["attachments"][0]) == edited_source.effect.read_bytes()
 
             # 🗑: an admin deletes it; the messages and the job are gone.
             await eventually(lambda: _count(bot.records.messages_for(job_id, "remap")), 3)

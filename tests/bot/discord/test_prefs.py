@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot import actions
 from bot.records import ChatRecords
 from db.models import JobStatus
 from jobs.prefs import ServerPrefs, read_prefs
 from pipeline.errors import WaveInputError
+from pipeline.types import SESSIONS
 from wave_testing.discord_harness import photo_bytes, running_bot
-from wave_testing.fake_discord import DEFERRED_MESSAGE, EPHEMERAL
+from wave_testing.fake_discord import DEFERRED_MESSAGE, EPHEMERAL, SELECT_MENU
 from wave_testing.jobs_helpers import workers
 
 pytestmark = pytest.mark.usefixtures("rules_kept")
@@ -79,25 +81,61 @@ async def test_channel_restriction_answers_privately_where_it_does_answer(fake, 
 
 
 async def test_private_mode_delivers_nothing_public_and_nothing_to_the_gallery(fake, settings):
-    ana, ada = fake.add_user("ana"), fake.add_user("ada", admin=True)
+    ana, bob, ada = fake.add_user("ana"), fake.add_user("bob"), fake.add_user("ada", admin=True)
     async with running_bot(settings, fake) as bot, workers(settings):
         await answered(fake, await fake.slash("wave-admin", ada, {"channel": fake.gallery}, subcommand="gallery"))
         await answered(fake, await fake.slash("wave-settings", ada, {"private": True, "default_song": SONG}))
         interaction = await fake.slash("wave", ana, {"image": fake.upload("a.png", photo_bytes(4), "image/png")})
         reply = await fake.until(lambda: settled(fake, interaction), timeout=RENDER_TIMEOUT, what="the mix")
         assert reply["flags"] & EPHEMERAL and reply["attachments"], reply["content"]
+        assert "pick a part" in reply["content"] and "thread" not in reply["content"]
         info = await ChatRecords(bot.runtime, "discord").message(f"discord:{fake.general}:{reply['id']}")
         result = await bot.jobs.result(info.job_id)
         assert result.status == JobStatus.DONE and result.song == SONG  # the server's default song
-        sounds = await fake.until(lambda: len([m for m in fake.followups(interaction) if m["content"].startswith("🔊")])
-                                  == len(result.sources), what="the private sounds")
-        assert sounds
+        await fake.until(lambda: len([m for m in fake.followups(interaction) if m["content"].startswith("🔊")])
+                         == len(result.sources), what="the private sounds")
+        sounds = [m for m in fake.followups(interaction) if m["content"].startswith("🔊")]
         assert all(m["flags"] & EPHEMERAL for m in fake.followups(interaction))
         assert public_messages(fake, fake.general) == []
         assert int(reply["id"]) not in fake.channels  # no thread under a private result
         with pytest.raises(WaveInputError, match="private"):
             await ChatRecords(bot.runtime, "discord").share(result.job_id, str(ana.id))
         assert fake.messages_in(fake.gallery) == []
+
+        # No reactions on ephemeral messages: each private sound offers the parts in a select instead.
+        source = result.sources[0]
+        target = next(s.value for s in SESSIONS if s.value != source.session)
+        sound = next(m for m in sounds if m["attachments"][0]["filename"] == f"{source.variant_id}.wav")
+        (select,) = [c for row in sound["components"] for c in row["components"] if c["type"] == SELECT_MENU]
+        assert select["custom_id"] == f"wave:move:{result.job_id}:{source.variant_id}"
+        assert {o["value"] for o in select["options"]} == {s.value for s in SESSIONS}
+        stranger = await fake.choose(int(sound["id"]), select["custom_id"], target, bob)
+        refusal = await answered(fake, stranger)
+        assert refusal["flags"] & EPHEMERAL and refusal["content"] == actions.NOT_YOURS
+        picked = await fake.choose(int(sound["id"]), select["custom_id"], target, ana)
+        started = await answered(fake, picked)
+        assert started["flags"] & EPHEMERAL and source.name in started["content"] and target in started["content"]
+        remapped = await fake.until(lambda: next((m for m in fake.followups(picked) if "version 2" in m["content"]),
+                                                 None), timeout=RENDER_TIMEOUT, what="the moved mix")
+        assert remapped["flags"] & EPHEMERAL and remapped["attachments"]
+        moved = next(s for s in (await bot.jobs.result(result.job_id)).sources if s.variant_id == source.variant_id)
+        assert moved.session == target
+        await fake.until(lambda: fake.original(picked)["content"] == "✅ Version 2 is ready below.", what="the end")
+
+        # 🎲 on the private result: the new mix and the sound's new take come privately to the one who pressed.
+        pressed = await fake.click(int(reply["id"]), f"wave:sound:{result.job_id}", ana)
+        choice = await fake.until(lambda: pressed.acked_at and fake.original(pressed), what="the sound choice")
+        assert choice["flags"] & EPHEMERAL and "comes here" not in choice["content"]
+        renew = await fake.choose(int(choice["id"]), f"wave:pick-sound:{result.job_id}", source.variant_id, ana)
+        await fake.until(lambda: renew.acked_at, what="the pick")
+        assert "comes here" in fake.messages[int(choice["id"])]["content"]
+        take = await fake.until(lambda: next((m for m in fake.followups(renew) if "new take (version 3)"
+                                              in m["content"]), None), timeout=RENDER_TIMEOUT, what="the new take")
+        assert any("version 3" in m["content"] and m["attachments"] for m in fake.followups(renew))
+        renewed = next(s for s in (await bot.jobs.result(result.job_id)).sources if s.variant_id == source.variant_id)
+        assert take["flags"] & EPHEMERAL and fake.file_bytes(take["attachments"][0]) == renewed.effect.read_bytes()
+        assert take["components"]  # the new take can be moved as well
+        assert public_messages(fake, fake.general) == []
 
 
 async def test_me_show_remix_and_weekly_top(fake, settings):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from bot import actions
 from bot.slack.buttons import CONTROLS_TEXT
 from db.models import Job
+from jobs.client import JobsClient
+from jobs.runtime import Runtime
 from wave_testing.fake_slack import FakeSlack
 from wave_testing.jobs_helpers import picture_bytes
 from wave_testing.slack_app import ADMIN, CHANNEL, OTHER, OWNER, Harness
@@ -44,6 +47,18 @@ async def version_posted(fake: FakeSlack, thread_ts: str, version: int):
     return await fake.wait_for(
         lambda: next((m for m in fake.thread(CHANNEL, thread_ts) if f"version {version}" in m.text.lower()), None),
         timeout=240, what=f"version {version}")
+
+
+def linked_file(fake: FakeSlack, text: str):
+    """The file a message links (``<permalink|Hear the sound>``)."""
+    found = re.search(r"/files/([^/|>]+)/", text)
+    assert found, text
+    return fake.files[found.group(1)]
+
+
+async def runtime_result(runtime: Runtime, job_id: str, variant: str):
+    result = await JobsClient(runtime).result(job_id)
+    return next(s for s in result.sources if s.variant_id == variant)
 
 
 async def test_slack_result_buttons(wave: Harness):
@@ -105,6 +120,12 @@ async def test_slack_result_buttons(wave: Harness):
     await send.interaction(view_submission(form, OWNER, {
         "pick": {"pick": {"type": "static_select", "selected_option": {"value": variant}}}}))
     await version_posted(fake, progress.ts, 3)
+    # The sound's message in the thread now links the new take, shared into the thread for everyone.
+    new_take = (await runtime_result(runtime, job_id, variant)).effect.read_bytes()
+    renewed = await fake.wait_for(lambda: next((m for m in fake.thread(CHANNEL, progress.ts)
+                                                if "new take (version 3)" in m.text), None), what="new take")
+    assert linked_file(fake, renewed.text).content == new_take
+    assert any(fake.files[f].content == new_take for m in fake.thread(CHANNEL, progress.ts) for f in m.files)
 
     # ✏️: hostile text is refused inside the form; a real edit is made.
     await send.interaction(press("edit", job_id, OWNER, controls, fake.trigger()))
@@ -119,6 +140,11 @@ async def test_slack_result_buttons(wave: Harness):
         "sheet": {"sheet": {"type": "plain_text_input", "value": edited}}}))
     assert status == 200 and not body
     await version_posted(fake, progress.ts, 4)
+    edited_take = await fake.wait_for(lambda: next((m for m in fake.thread(CHANNEL, progress.ts)
+                                                    if "new take (version 4)" in m.text), None), what="edit")
+    assert "rattled in a tin" in edited_take.text and edited_take.ts == renewed.ts
+    assert linked_file(fake, edited_take.text).content == (
+        await runtime_result(runtime, job_id, variant)).effect.read_bytes()
 
     # 🗑 by an admin: WAVE's messages and the job are gone.
     await send.interaction(press("delete", job_id, ADMIN, controls, fake.trigger()))
