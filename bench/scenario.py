@@ -289,9 +289,29 @@ def slack_sound_role(text: str) -> str | None:
     return None
 
 
-async def press_slack_buttons(transcript: Transcript) -> None:
-    """Hook for buttons under a Slack result; the Slack app has none in this build."""
-    transcript.notes.append("the Slack result carries no buttons in this build (hook: press_slack_buttons)")
+async def press_slack_buttons(harness, channel: str, thread_ts: str, job_id: str, owner: str, other: str,
+                              transcript: Transcript) -> None:
+    """The buttons under a Slack result: the owner downloads the band; someone else presses every button that
+    would change or delete the mix and is refused privately."""
+    from bot import actions
+    from bot.slack.buttons import CONTROLS_TEXT
+    from wave_testing.slack_helpers import press
+
+    fake, send = harness.fake, harness.send
+    controls = await until(
+        lambda: next((m for m in fake.thread(channel, thread_ts) if m.text == CONTROLS_TEXT), None),
+        "the result's buttons")
+    for action in actions.RESULT_ACTIONS:
+        presser = owner if action.name == "zip" else other
+        answers = len(fake.private_to(presser))
+        transcript.step(f"{'ana' if presser == owner else 'bob'} presses the result button {action.name}")
+        await send.interaction(press(action.name, job_id, presser, controls, fake.trigger()))
+        if action.name == "zip":
+            await until(lambda: any(m.text == actions.INSTRUMENTS_TEXT and m.files
+                                    for m in fake.thread(channel, thread_ts)),
+                        "the band's instruments", RENDER_TIMEOUT_S)
+        else:
+            await until(lambda n=answers: len(fake.private_to(presser)) > n, f"the refusal of {action.name}", 30)
 
 
 async def slack_session(root: Path) -> Transcript:
@@ -321,7 +341,7 @@ async def slack_session(root: Path) -> Transcript:
         thread = await asyncio.wait_for(wait_delivered(runtime, fake, channel, progress), RENDER_TIMEOUT_S)
         job = await job_for(runtime, channel, progress.ts)
         result = await slack.ctx.jobs.result(job.id)
-        await press_slack_buttons(transcript)
+        await press_slack_buttons(harness, channel, asked.ts, job.id, owner, other, transcript)
 
         transcript.step("ana moves a sound to the drums")
         sounds = sources_of(thread)
@@ -334,8 +354,9 @@ async def slack_session(root: Path) -> Transcript:
         first = await mention(other, picture_bytes(seed=7, size=96), "one.png")
         first_progress = await until(lambda: next(iter(fake.thread(channel, first.ts)), None), "bob's progress")
         await job_for(runtime, channel, first_progress.ts)
+        answered_bob = len(fake.private_to(other))
         await mention(other, picture_bytes(seed=8, size=96), "two.png")
-        await until(lambda: fake.private_to(other), "the private refusal of bob's second request")
+        await until(lambda: len(fake.private_to(other)) > answered_bob, "the private refusal of bob's second request")
         await send.reaction(other, "x", channel, first_progress.ts)
         await until(lambda: fake.messages[(channel, first_progress.ts)].text == "Cancelled.", "the cancel")
 

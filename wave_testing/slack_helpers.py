@@ -20,6 +20,15 @@ def view_submission(view: dict, user: str, values: dict) -> dict:
             "view": {**view, "state": {"values": values}}}
 
 
+def press(action: str, job_id: str, user: str, controls: Message, trigger: str) -> dict:
+    """The block action of ``user`` pressing the result button ``action`` on the ``controls`` message."""
+    return {"type": "block_actions", "user": {"id": user}, "team": {"id": "T0WAVE"}, "trigger_id": trigger,
+            "channel": {"id": controls.channel}, "container": {"type": "message", "message_ts": controls.ts},
+            "message": {"ts": controls.ts, "thread_ts": controls.thread_ts, "text": controls.text},
+            "actions": [{"type": "button", "action_id": f"wave:{action}", "block_id": "wave_controls",
+                         "value": job_id}]}
+
+
 def song_value(song: str) -> dict:
     return {"song": {"song": {"type": "external_select", "selected_option": {"value": song}}}}
 

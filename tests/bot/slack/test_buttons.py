@@ -17,19 +17,11 @@ from jobs.runtime import Runtime
 from wave_testing.fake_slack import FakeSlack
 from wave_testing.jobs_helpers import picture_bytes
 from wave_testing.slack_app import ADMIN, CHANNEL, OTHER, OWNER, Harness
-from wave_testing.slack_helpers import SONG, job_for, song_value, view_submission, wait_delivered
+from wave_testing.slack_helpers import SONG, job_for, press, song_value, view_submission, wait_delivered
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 OTHER_SONG = "twinkle_twinkle"
-
-
-def press(action: str, job_id: str, user: str, controls, trigger: str) -> dict:
-    return {"type": "block_actions", "user": {"id": user}, "team": {"id": "T0WAVE"}, "trigger_id": trigger,
-            "channel": {"id": controls.channel}, "container": {"type": "message", "message_ts": controls.ts},
-            "message": {"ts": controls.ts, "thread_ts": controls.thread_ts, "text": controls.text},
-            "actions": [{"type": "button", "action_id": f"wave:{action}", "block_id": "wave_controls",
-                         "value": job_id}]}
 
 
 def private_texts(fake: FakeSlack, user: str) -> list[str]:
