@@ -243,8 +243,8 @@ async def gallery_post_recorded(runtime) -> bool:
 
     from db.models import GalleryEntry
 
-    async with runtime.db() as session:
-        return await session.scalar(select(GalleryEntry.id).where(GalleryEntry.message_ref.is_not(None))) is not None
+    async with runtime.db() as db:
+        return await db.scalar(select(GalleryEntry.id).where(GalleryEntry.message_ref.is_not(None))) is not None
 
 
 async def votes(runtime, count: int) -> bool:
@@ -252,8 +252,8 @@ async def votes(runtime, count: int) -> bool:
 
     from db.models import Vote
 
-    async with runtime.db() as session:
-        return await session.scalar(select(func.count()).select_from(Vote)) == count
+    async with runtime.db() as db:
+        return await db.scalar(select(func.count()).select_from(Vote)) == count
 
 
 def discord_seen(fake, names: dict[int, str], plays: dict[str, str], ephemeral_flag: int) -> list[Seen]:

@@ -56,13 +56,13 @@ class WaitEstimates:
         return None if median is None else position * median / max(1, running)
 
     async def _read(self) -> tuple[float | None, int]:
-        async with self.runtime.db() as session:
-            rows = (await session.execute(
+        async with self.runtime.db() as db:
+            rows = (await db.execute(
                 select(Job.started_at, Job.finished_at).where(
                     Job.status == JobStatus.DONE.value, Job.reused_from.is_(None), Job.started_at.is_not(None),
                     Job.finished_at.is_not(None)).order_by(Job.finished_at.desc()).limit(RECENT_JOBS)
             )).all()
-            running = await session.scalar(select(func.count()).select_from(Job).where(
+            running = await db.scalar(select(func.count()).select_from(Job).where(
                 Job.status.in_([s.value for s in WORKING])))
         durations = [(finished - started).total_seconds() for started, finished in rows]
         durations = [d for d in durations if d > 0]

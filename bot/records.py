@@ -69,31 +69,31 @@ class ChatRecords:
 
     async def remember_message(self, message_ref: str, job_id: str, kind: str, *, variant_id: str | None = None,
                                render_version: int | None = None) -> None:
-        async with self.runtime.db() as session:
-            existing = await session.get(ChatMessage, message_ref)
+        async with self.runtime.db() as db:
+            existing = await db.get(ChatMessage, message_ref)
             if existing is None:
-                session.add(ChatMessage(message_ref=message_ref, job_id=job_id, kind=kind, variant_id=variant_id,
+                db.add(ChatMessage(message_ref=message_ref, job_id=job_id, kind=kind, variant_id=variant_id,
                                         render_version=render_version))
-                await session.commit()
+                await db.commit()
 
     async def message(self, message_ref: str) -> MessageInfo | None:
-        async with self.runtime.db() as session:
-            row = await session.get(ChatMessage, message_ref)
+        async with self.runtime.db() as db:
+            row = await db.get(ChatMessage, message_ref)
             if row is None:
                 return None
-            owner = await session.scalar(select(User.platform_user_id).join(Job, Job.user_id == User.id).where(Job.id == row.job_id))
+            owner = await db.scalar(select(User.platform_user_id).join(Job, Job.user_id == User.id).where(Job.id == row.job_id))
         return MessageInfo(row.job_id, row.kind, row.variant_id, row.render_version, owner or "")
 
     async def messages_for(self, job_id: str, kind: str) -> list[str]:
-        async with self.runtime.db() as session:
-            return list((await session.scalars(
+        async with self.runtime.db() as db:
+            return list((await db.scalars(
                 select(ChatMessage.message_ref).where(ChatMessage.job_id == job_id, ChatMessage.kind == kind)
             )).all())
 
     async def source_messages(self, job_id: str) -> list[tuple[str, str]]:
         """(message ref, variant id) of each sound's message of a job."""
-        async with self.runtime.db() as session:
-            rows = (await session.execute(
+        async with self.runtime.db() as db:
+            rows = (await db.execute(
                 select(ChatMessage.message_ref, ChatMessage.variant_id).where(
                     ChatMessage.job_id == job_id, ChatMessage.kind == "source", ChatMessage.variant_id.is_not(None))
             )).all()
@@ -101,8 +101,8 @@ class ChatRecords:
 
     async def recent_jobs(self, user_id: str, limit: int = 5) -> list[RecentJob]:
         """One person's latest requests on this platform, newest first."""
-        async with self.runtime.db() as session:
-            rows = (await session.execute(
+        async with self.runtime.db() as db:
+            rows = (await db.execute(
                 select(Job.id, Job.song_ref, Job.status, Job.reply_ref).join(User, User.id == Job.user_id)
                 .where(Job.platform == self.platform, User.platform_user_id == user_id)
                 .order_by(Job.created_at.desc()).limit(limit)
@@ -113,8 +113,8 @@ class ChatRecords:
 
     async def undelivered_jobs(self) -> list[str]:
         """Finished jobs of this platform whose result was never delivered (for example while the bot was down)."""
-        async with self.runtime.db() as session:
-            return list((await session.scalars(
+        async with self.runtime.db() as db:
+            return list((await db.scalars(
                 select(Job.id).where(
                     Job.platform == self.platform, Job.delivered_at.is_(None),
                     Job.status.in_([JobStatus.DONE.value, JobStatus.FAILED.value]),
@@ -123,8 +123,8 @@ class ChatRecords:
 
     async def running_jobs(self) -> list[RunningJob]:
         """Jobs of this platform still being made whose first result was not delivered (to follow after a restart)."""
-        async with self.runtime.db() as session:
-            rows = (await session.execute(
+        async with self.runtime.db() as db:
+            rows = (await db.execute(
                 select(Job.id, Job.channel_id, Job.reply_ref).where(
                     Job.platform == self.platform, Job.delivered_at.is_(None), Job.status.in_(ACTIVE_STATUSES),
                 ).order_by(Job.created_at)
@@ -133,8 +133,8 @@ class ChatRecords:
 
     async def undelivered_renders(self) -> list[tuple[str, int]]:
         """Remap renders (version 2 and up) that finished but were not posted."""
-        async with self.runtime.db() as session:
-            rows = (await session.execute(
+        async with self.runtime.db() as db:
+            rows = (await db.execute(
                 select(Render.job_id, Render.version).join(Job, Job.id == Render.job_id).where(
                     Job.platform == self.platform, Render.version > 1, Render.status == "done",
                     Render.delivered_at.is_(None), Job.delivered_at.is_not(None),
@@ -144,46 +144,46 @@ class ChatRecords:
 
     async def claim_job_delivery(self, job_id: str) -> bool:
         """Marks the job delivered; False if someone else already did (so a result is posted once)."""
-        async with self.runtime.db() as session:
-            result = await session.execute(
+        async with self.runtime.db() as db:
+            result = await db.execute(
                 update(Job).where(Job.id == job_id, Job.delivered_at.is_(None)).values(delivered_at=utcnow())
             )
-            await session.commit()
+            await db.commit()
         return bool(result.rowcount)
 
     async def release_job_delivery(self, job_id: str) -> None:
         """Undo a claim whose posting failed, so that it is tried again."""
-        async with self.runtime.db() as session:
-            await session.execute(update(Job).where(Job.id == job_id).values(delivered_at=None))
-            await session.commit()
+        async with self.runtime.db() as db:
+            await db.execute(update(Job).where(Job.id == job_id).values(delivered_at=None))
+            await db.commit()
 
     async def claim_render_delivery(self, job_id: str, version: int) -> bool:
-        async with self.runtime.db() as session:
-            result = await session.execute(
+        async with self.runtime.db() as db:
+            result = await db.execute(
                 update(Render).where(Render.job_id == job_id, Render.version == version, Render.delivered_at.is_(None))
                 .values(delivered_at=utcnow())
             )
-            await session.commit()
+            await db.commit()
         return bool(result.rowcount)
 
     async def release_render_delivery(self, job_id: str, version: int) -> None:
         """Undo a render claim whose posting failed, so that it is tried again."""
-        async with self.runtime.db() as session:
-            await session.execute(update(Render).where(Render.job_id == job_id, Render.version == version)
+        async with self.runtime.db() as db:
+            await db.execute(update(Render).where(Render.job_id == job_id, Render.version == version)
                                   .values(delivered_at=None))
-            await session.commit()
+            await db.commit()
 
     async def mark_all_renders_delivered(self, job_id: str) -> None:
-        async with self.runtime.db() as session:
-            await session.execute(update(Render).where(Render.job_id == job_id, Render.status == "done",
+        async with self.runtime.db() as db:
+            await db.execute(update(Render).where(Render.job_id == job_id, Render.status == "done",
                                                        Render.delivered_at.is_(None)).values(delivered_at=utcnow()))
-            await session.commit()
+            await db.commit()
 
     # --------------------------------------------------------------------------------------------- workspaces
 
     async def workspace(self, workspace_id: str) -> Workspace | None:
-        async with self.runtime.db() as session:
-            return await session.scalar(select(Workspace).where(
+        async with self.runtime.db() as db:
+            return await db.scalar(select(Workspace).where(
                 Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
 
     async def configure_workspace(self, workspace_id: str, **values) -> Workspace:
@@ -193,16 +193,16 @@ class ChatRecords:
         if unknown:
             raise ValueError(f"unknown workspace settings: {sorted(unknown)}")
         for attempt in range(2):
-            async with self.runtime.db() as session:
-                workspace = await session.scalar(select(Workspace).where(
+            async with self.runtime.db() as db:
+                workspace = await db.scalar(select(Workspace).where(
                     Workspace.platform == self.platform, Workspace.platform_workspace_id == workspace_id))
                 if workspace is None:
                     workspace = Workspace(platform=self.platform, platform_workspace_id=workspace_id)
-                    session.add(workspace)
+                    db.add(workspace)
                 for key, value in values.items():
                     setattr(workspace, key, value)
                 try:
-                    await session.commit()
+                    await db.commit()
                     return workspace
                 except IntegrityError:
                     # Two settings for a new workspace at the same moment: the other created the row; update it.
@@ -214,79 +214,79 @@ class ChatRecords:
 
     async def share(self, job_id: str, by_user: str, *, version: int | None = None, title: str = "") -> GalleryEntry:
         """Put the job's latest (or given) mix in its workspace's gallery. Only the owner may share."""
-        async with self.runtime.db() as session:
-            job = await session.get(Job, job_id)
+        async with self.runtime.db() as db:
+            job = await db.get(Job, job_id)
             if job is None or job.workspace_id is None:
                 raise WaveInputError("That mix cannot be shared here.")
-            owner = await session.get(User, job.user_id)
+            owner = await db.get(User, job.user_id)
             if owner.platform_user_id != by_user:
                 raise WaveInputError("Only the person who made this mix can share it.")
-            workspace = await session.get(Workspace, job.workspace_id)
+            workspace = await db.get(Workspace, job.workspace_id)
             if workspace.private_mode:
                 raise WaveInputError("This server keeps mixes private, so nothing goes to the gallery.")
             if not workspace.gallery_channel_id:
                 raise WaveInputError("This server has no gallery channel yet; an admin can set one.")
             query = select(Render).where(Render.job_id == job_id, Render.status == "done")
             query = query.where(Render.version == version) if version else query.order_by(Render.version.desc())
-            render = await session.scalar(query.limit(1))
+            render = await db.scalar(query.limit(1))
             if render is None:
                 raise WaveInputError("That mix is not ready yet.")
-            existing = await session.scalar(select(GalleryEntry).where(GalleryEntry.render_id == render.id))
+            existing = await db.scalar(select(GalleryEntry).where(GalleryEntry.render_id == render.id))
             if existing is not None:
                 if existing.removed:
                     existing.removed = False
-                    await session.commit()
+                    await db.commit()
                 return existing
             entry = GalleryEntry(render_id=render.id, workspace_id=workspace.id, shared_by=owner.id,
                                  channel_id=workspace.gallery_channel_id, title=title[:200])
-            session.add(entry)
-            await session.commit()
+            db.add(entry)
+            await db.commit()
             return entry
 
     async def set_entry_message(self, entry_id: int, message_ref: str) -> None:
-        async with self.runtime.db() as session:
-            await session.execute(update(GalleryEntry).where(GalleryEntry.id == entry_id).values(message_ref=message_ref))
-            await session.commit()
+        async with self.runtime.db() as db:
+            await db.execute(update(GalleryEntry).where(GalleryEntry.id == entry_id).values(message_ref=message_ref))
+            await db.commit()
 
     async def entry_by_message(self, message_ref: str) -> GalleryEntry | None:
-        async with self.runtime.db() as session:
-            return await session.scalar(select(GalleryEntry).where(GalleryEntry.message_ref == message_ref,
+        async with self.runtime.db() as db:
+            return await db.scalar(select(GalleryEntry).where(GalleryEntry.message_ref == message_ref,
                                                                    GalleryEntry.removed.is_(False)))
 
     async def vote(self, entry_id: int, user_id: str, *, up: bool = True) -> int:
         """Record (or withdraw) one person's vote; idempotent; the sharer's own vote is not counted. Returns the
         entry's vote count."""
-        async with self.runtime.db() as session:
-            user = await get_or_create_user(session, self.platform, user_id, None)
-            existing = await session.scalar(select(Vote).where(Vote.entry_id == entry_id, Vote.user_id == user.id))
-            entry = await session.get(GalleryEntry, entry_id)
+        async with self.runtime.db() as db:
+            user = await get_or_create_user(db, self.platform, user_id, None)
+            existing = await db.scalar(select(Vote).where(Vote.entry_id == entry_id, Vote.user_id == user.id))
+            entry = await db.get(GalleryEntry, entry_id)
             if up and existing is None and entry is not None and entry.shared_by != user.id:
-                session.add(Vote(entry_id=entry_id, user_id=user.id))
+                db.add(Vote(entry_id=entry_id, user_id=user.id))
             elif not up and existing is not None:
-                await session.delete(existing)
+                await db.delete(existing)
             try:
-                await session.commit()
+                await db.commit()
             except IntegrityError:
-                await session.rollback()
-            return int(await session.scalar(select(func.count()).select_from(Vote).where(Vote.entry_id == entry_id)))
+                await db.rollback()
+            return int(await db.scalar(select(func.count()).select_from(Vote).where(Vote.entry_id == entry_id)))
 
     async def remove_entry(self, entry_id: int, by_user: str, *, is_admin: bool = False) -> GalleryEntry:
-        async with self.runtime.db() as session:
-            entry = await session.get(GalleryEntry, entry_id)
+        async with self.runtime.db() as db:
+            entry = await db.get(GalleryEntry, entry_id)
             if entry is None:
                 raise WaveInputError("No such gallery post.")
-            sharer = await session.get(User, entry.shared_by)
+            sharer = await db.get(User, entry.shared_by)
             if sharer.platform_user_id != by_user and not is_admin:
                 raise WaveInputError("Only the person who shared this mix can remove it.")
             entry.removed = True
-            await session.commit()
+            await db.commit()
             return entry
 
     async def top(self, workspace_id: str, limit: int = 10, *, since: datetime | None = None) -> list[TopEntry]:
         """The most voted gallery posts; with ``since``, only those shared since then."""
-        async with self.runtime.db() as session:
+        async with self.runtime.db() as db:
             votes = func.count(Vote.id)
-            rows = (await session.execute(
+            rows = (await db.execute(
                 select(GalleryEntry, Render.job_id, Render.version, User.platform_user_id, votes)
                 .join(Workspace, Workspace.id == GalleryEntry.workspace_id)
                 .join(Render, Render.id == GalleryEntry.render_id)
