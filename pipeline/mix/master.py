@@ -48,7 +48,7 @@ ROOM_RETURN_DB = 4.0
 BASS_MONO_HZ = 120.0
 # Tonal balance: octave bands that stray from the target tilt are pulled back, by at most these amounts each.
 MAX_BAND_BOOST_DB = 12.0
-MAX_BAND_CUT_DB = 15.0  # cutting a strident band is safer than boosting a missing one
+MAX_BAND_CUT_DB = 20.0  # cutting a strident band is safer than boosting a missing one
 BAND_DEADZONE_DB = 1.0
 TONAL_PASSES = 4
 
