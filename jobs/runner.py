@@ -10,6 +10,7 @@ from pipeline.image_to_music import hear_sheet, see_image
 from pipeline.instruments.cache import InstrumentCache
 from pipeline.play import play
 from pipeline.progress import ProgressListener
+from pipeline.render.stem_cache import StemCache
 from pipeline.report import PlayReport
 from pipeline.sessions.memo import FeatureMemo
 from pipeline.sheet import SoundSheet
@@ -28,6 +29,7 @@ class WavePipeline:
         self._lock = threading.Lock()
         self.instrument_cache = instrument_cache_for(settings)
         self.feature_memo = FeatureMemo()
+        self.stem_cache = StemCache(settings.stem_cache_mb * 1024 * 1024) if settings.stem_cache_mb > 0 else None
 
     def engines(self, profile: str):
         with self._lock:
@@ -66,7 +68,8 @@ class WavePipeline:
              overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport:
         options = play_options(self.settings, seed=seed, mood=mood)
         return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
-                    instrument_cache=self.instrument_cache, feature_memo=self.feature_memo)
+                    instrument_cache=self.instrument_cache, feature_memo=self.feature_memo,
+                    stem_cache=self.stem_cache)
 
 
 def instrument_cache_for(settings: Settings) -> InstrumentCache | None:

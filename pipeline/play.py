@@ -32,6 +32,7 @@ from pipeline.types import (
 if TYPE_CHECKING:
     from pipeline.instruments.cache import InstrumentCache
     from pipeline.mix.master import MasterResult
+    from pipeline.render.stem_cache import StemCache
     from pipeline.sessions.memo import FeatureMemo
     from pipeline.songs.mood import Production
 
@@ -72,13 +73,16 @@ def play(
     progress: ProgressListener = ignore_progress,
     instrument_cache: InstrumentCache | None = None,
     feature_memo: FeatureMemo | None = None,
+    stem_cache: StemCache | None = None,
 ) -> PlayReport:
     """Cast ``effects`` into the band, build the instruments, play ``song_ref`` and master the mix into ``out_dir``.
 
     ``song_ref`` is a library id, ``auto`` (chosen from ``options.mood``) or a path to a MIDI file. ``overrides``
     pins effects to sessions (session -> effect id); the rest is cast automatically. With ``instrument_cache``,
     instruments built before from the same effect and settings are reused instead of built again; with
-    ``feature_memo``, effects measured before are not measured again for casting and its picture.
+    ``feature_memo``, effects measured before are not measured again for casting and its picture; with
+    ``stem_cache``, the stems of sessions whose instrument and parts are unchanged since an earlier render, and
+    their shaping in the mix, are reused (the mix comes out the same).
     """
     from pipeline.sessions import cast, write_casting
     from pipeline.songs import resolve_song
@@ -117,10 +121,12 @@ def play(
 
     playing = report_to(progress, Stage.PLAYING)
     playing("Playing the song", 0.0)
-    from pipeline.render import render_song
+    from pipeline.render import render_stems
 
     with timer("render"):
-        stems = render_song(song, instruments, options.sample_rate, progress=scaled_progress(playing, 0.0, 0.7))
+        rendered = render_stems(song, instruments, options.sample_rate, progress=scaled_progress(playing, 0.0, 0.7),
+                                cache=stem_cache)
+    stems = rendered.stems
     stem_paths: dict[Session, str] = {}
     for session, stem in stems.items():
         path = safe_child(out_dir / "stems", f"{session.value}.wav")
@@ -133,7 +139,8 @@ def play(
     style = MixStyle(brightness=production.brightness, space=production.space, width=production.width,
                      room_size=production.room_size)
     with timer("mix"):
-        mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session), style)
+        mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session), style,
+                          cache=stem_cache, stem_keys=rendered.keys)
         wav_path, compressed_path = write_mix(mastered, out_dir, options.compressed_format)
 
     report = PlayReport(
@@ -145,6 +152,7 @@ def play(
         mix=wav_path.name,
         mix_compressed=compressed_path.name,
         stems=stem_paths,
+        stems_reused=rendered.reused if stem_cache is not None else None,
         duration_s=round(len(mastered.audio) / mastered.sample_rate, 3),
         loudness_lufs=round(mastered.loudness_lufs, 2),
         true_peak_dbtp=round(mastered.true_peak_dbtp, 2),
