@@ -66,7 +66,8 @@ class WavePipeline:
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
              overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport:
-        options = play_options(self.settings, seed=seed, mood=mood)
+        # Only the mix leaves the worker: stems are not written.
+        options = play_options(self.settings, seed=seed, mood=mood).model_copy(update={"write_stems": False})
         return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
                     instrument_cache=self.instrument_cache, feature_memo=self.feature_memo,
                     stem_cache=self.stem_cache)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -48,6 +49,7 @@ class PlayOptions(BaseModel):
     mood: str = ""
     # 0 clean instrument .. 1 raw sound, per melodic session; a session left out gets its measured default
     character: dict[Session, float] = Field(default_factory=dict)
+    write_stems: bool = True  # each session's stem as stems/<session>.wav, besides the mix
 
 
 class _Timer:
@@ -109,39 +111,43 @@ def play(
     casting_stage("Casting the sounds into the band", 0.5)
     with timer("casting"):
         casting = cast(effects, overrides, features=feature_memo.features(effects) if feature_memo else None)
-        casting_json, casting_png = write_casting(casting, effects, out_dir, feature_memo)
 
-    by_id = {effect.id: effect for effect in effects}
-    plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)
+    # The casting's files are written while the band is built and played: the picture's drawing waits mostly on
+    # matplotlib in one thread, while building, rendering and mixing spend most of their time outside the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-casting") as drawer:
+        drawn = drawer.submit(write_casting, casting, effects, out_dir, feature_memo)
+        by_id = {effect.id: effect for effect in effects}
+        plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)
 
-    building = report_to(progress, Stage.BUILDING)
-    building("Building instruments", 0.0)
-    instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, building,
-                                     instrument_cache)
+        building = report_to(progress, Stage.BUILDING)
+        building("Building instruments", 0.0)
+        instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, building,
+                                         instrument_cache)
 
-    playing = report_to(progress, Stage.PLAYING)
-    playing("Playing the song", 0.0)
-    from pipeline.render import render_stems
+        playing = report_to(progress, Stage.PLAYING)
+        playing("Playing the song", 0.0)
+        from pipeline.render import render_stems
 
-    with timer("render"):
-        rendered = render_stems(song, instruments, options.sample_rate, progress=scaled_progress(playing, 0.0, 0.7),
-                                cache=stem_cache)
-    stems = rendered.stems
-    stem_paths: dict[Session, str] = {}
-    for session, stem in stems.items():
-        path = safe_child(out_dir / "stems", f"{session.value}.wav")
-        write_wav(path, stem, options.sample_rate)
-        stem_paths[session] = str(path.relative_to(out_dir))
+        with timer("render"):
+            rendered = render_stems(song, instruments, options.sample_rate,
+                                    progress=scaled_progress(playing, 0.0, 0.7), cache=stem_cache)
+        stems = rendered.stems
+        stem_paths: dict[Session, str] = {}
+        for session, stem in stems.items() if options.write_stems else ():
+            path = safe_child(out_dir / "stems", f"{session.value}.wav")
+            write_wav(path, stem, options.sample_rate)
+            stem_paths[session] = str(path.relative_to(out_dir))
 
-    playing("Mixing and mastering", 0.75)
-    from pipeline.mix import MixStyle, master, stem_roles, write_mix
+        playing("Mixing and mastering", 0.75)
+        from pipeline.mix import MixStyle, master, stem_roles, write_mix
 
-    style = MixStyle(brightness=production.brightness, space=production.space, width=production.width,
-                     room_size=production.room_size)
-    with timer("mix"):
-        mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session), style,
-                          cache=stem_cache, stem_keys=rendered.keys)
-        wav_path, compressed_path = write_mix(mastered, out_dir, options.compressed_format)
+        style = MixStyle(brightness=production.brightness, space=production.space, width=production.width,
+                         room_size=production.room_size)
+        with timer("mix"):
+            mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session), style,
+                              cache=stem_cache, stem_keys=rendered.keys)
+            wav_path, compressed_path = write_mix(mastered, out_dir, options.compressed_format)
+        casting_json, casting_png = drawn.result()
 
     report = PlayReport(
         song=song.info,

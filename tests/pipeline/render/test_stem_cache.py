@@ -150,3 +150,14 @@ def test_cached_values_cannot_be_changed_through_the_cache() -> None:
         stored += 1.0
     with pytest.raises(ValueError):
         levels[0] = 1.0
+
+
+def test_a_render_without_stem_files_makes_the_same_mix(tmp_path, effects, song) -> None:
+    from pipeline.play import PlayOptions
+
+    overrides = casting(effects)
+    with_files = play(effects, song, tmp_path / "files", overrides=overrides)
+    without = play(effects, song, tmp_path / "none", overrides=overrides, options=PlayOptions(write_stems=False))
+    assert without.stems == {} and not (tmp_path / "none" / "stems").exists()
+    assert (tmp_path / "none" / "casting.png").is_file()
+    assert (tmp_path / "none" / without.mix).read_bytes() == (tmp_path / "files" / with_files.mix).read_bytes()
