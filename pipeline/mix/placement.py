@@ -247,7 +247,7 @@ def place_stems(
                 placed, loudness_lufs, levels = found
                 return placed.copy(), loudness_lufs, levels  # a copy: the gain is applied in place below
         shaped = shape_stem(stems[session], role, pan, width)
-        if key is not None:
+        if cache is not None and key is not None:
             cache.put(key, shaped)
         return shaped
 
