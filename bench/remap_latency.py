@@ -95,6 +95,7 @@ def rebuild_work(effects: list[EffectInput], song: str, before: dict[str, str], 
 
     pipeline = WavePipeline(settings.model_copy(update={"instrument_cache_mb": 512 if cached else 0,
                                                         "stem_cache_mb": 384 if cached else 0,
+                                                        "remap_prepare_instruments": 0,
                                                         "data_dir": settings.data_dir / ("c" if cached else "u")}))
     with tempfile.TemporaryDirectory(prefix="wave-bench-") as tmp:
         def play(assignment: dict[str, str], name: str) -> float:

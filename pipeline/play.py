@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -251,6 +251,17 @@ def _plan_sessions(
     return plan, reports
 
 
+def instrument_settings(options: PlayOptions, session: Session) -> dict[str, Any]:
+    """The build settings of ``session``'s instrument under ``options``: the RAVE engine falls back to dsp for a
+    session without a RAVE model."""
+    engine = options.timbre_engine
+    rave_model = options.rave_models.get(session)
+    if engine == "rave" and rave_model is None:
+        engine = "dsp"
+    return dict(sample_rate=options.sample_rate, engine=engine, rave_model=rave_model, seed=options.seed,
+                character=options.character.get(session))
+
+
 def _build_instruments(
     plan: dict[Session, str],
     by_id: dict[str, EffectInput],
@@ -268,13 +279,9 @@ def _build_instruments(
     with timer("instruments"):
         for i, (session, effect_id) in enumerate(plan.items()):
             progress(f"Building the {session.value} from '{effect_id}'", i / max(1, len(plan)))
-            engine = options.timbre_engine
-            rave_model = options.rave_models.get(session)
-            if engine == "rave" and rave_model is None:
-                engine = "dsp"
+            settings = instrument_settings(options, session)
+            if settings["engine"] != options.timbre_engine:
                 notes.append(f"{session.value}: no RAVE model configured for this session; used the dsp timbre")
-            settings = dict(sample_rate=options.sample_rate, engine=engine, rave_model=rave_model, seed=options.seed,
-                            character=options.character.get(session))
             build = partial(build_instrument, by_id[effect_id], session, **settings)  # build(directory)
             directory = safe_child(out_dir / "instruments", session.value)
             if cache is None:
