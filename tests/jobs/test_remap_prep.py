@@ -10,9 +10,10 @@ import pytest
 from jobs.remap_prep import RemapPreparer, likely_moves
 from jobs.runner import WavePipeline
 from pipeline.instruments.cache import InstrumentCache
-from pipeline.play import PlayOptions
+from pipeline.play import PlayOptions, play
 from pipeline.report import PlayReport, SessionReport
 from pipeline.types import EffectInput, Session
+from wave_core.engines import play_options
 from wave_core.settings import Settings
 from wave_testing.jobs_helpers import short_song_midi
 
@@ -73,6 +74,10 @@ def test_a_remap_built_ahead_builds_no_instrument(tmp_path, effects, song) -> No
                                progress=lambda *_: None)
         assert pipeline.instrument_cache.misses == misses
         assert report.sessions[Session.DRUMS].effect == first[Session.BASS]
+        assert report.stems_reused == [Session.GUITAR, Session.KEYBOARD]
+        # built ahead from copies of the sounds, reused stems and all: the mix of a fresh render of that casting
+        fresh = play(effects, song, tmp_path / "fresh", options=play_options(settings), overrides=moved)
+        assert (tmp_path / "v2" / report.mix).read_bytes() == (tmp_path / "fresh" / fresh.mix).read_bytes()
     finally:
         pipeline.close()
 
