@@ -87,18 +87,13 @@ class RemapPreparer:
         sounds are copied first, as their files may go once the render is stored. Returns how many were queued."""
         if self.limit <= 0 or self._closed:
             return 0
-        moves = likely_moves(effects, report)[: self.limit]
         sounds = tempfile.TemporaryDirectory(prefix="wave-remap-prep-")
-        copies: dict[str, EffectInput] = {}
-        builds = []
-        for effect, session in moves:
-            if effect.id not in copies:
-                copy = Path(sounds.name) / f"{file_digest(Path(effect.path))}{Path(effect.path).suffix.lower()}"
-                shutil.copyfile(effect.path, copy)
-                copies[effect.id] = effect.model_copy(update={"path": copy})
-            settings = instrument_settings(options, session)
-            if not self.cache.entry(self.cache.key(copies[effect.id], session, **settings)).is_dir():
-                builds.append(_Build(copies[effect.id], session, settings))
+        try:
+            builds = self._builds(likely_moves(effects, report)[: self.limit], Path(sounds.name), options)
+        except OSError as problem:  # a full or read-only disk: the render itself is done and stays done
+            log.warning("cannot prepare the next remaps' instruments: %s", problem)
+            sounds.cleanup()
+            return 0
         with self._changed:
             self._queue = deque(builds)
             if self._sounds is not None:
@@ -107,6 +102,19 @@ class RemapPreparer:
             self._start()
             self._changed.notify_all()
         return len(builds)
+
+    def _builds(self, moves: list[tuple[EffectInput, Session]], sounds: Path, options: PlayOptions) -> list[_Build]:
+        copies: dict[str, EffectInput] = {}
+        builds = []
+        for effect, session in moves:
+            if effect.id not in copies:
+                copy = sounds / f"{file_digest(Path(effect.path))}{Path(effect.path).suffix.lower()}"
+                shutil.copyfile(effect.path, copy)
+                copies[effect.id] = effect.model_copy(update={"path": copy})
+            settings = instrument_settings(options, session)
+            if not self.cache.entry(self.cache.key(copies[effect.id], session, **settings)).is_dir():
+                builds.append(_Build(copies[effect.id], session, settings))
+        return builds
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Until nothing is queued or being built; False when ``timeout`` ran out first."""

@@ -97,3 +97,13 @@ def test_nothing_is_built_while_a_stage_runs(tmp_path, effects) -> None:
     finally:
         preparer.close()
     assert preparer.plan(effects, report_for(casting(effects)), PlayOptions(sample_rate=22050)) == 0  # closed
+
+
+def test_sounds_gone_before_planning_are_only_logged(tmp_path, effects) -> None:
+    gone = [effect.model_copy(update={"path": tmp_path / f"{effect.id}.flac"}) for effect in effects]
+    preparer = RemapPreparer(InstrumentCache(tmp_path / "cache"), limit=4)
+    try:
+        assert preparer.plan(gone, report_for(casting(gone)), PlayOptions()) == 0
+        assert preparer.wait_idle(ENOUGH_S) and preparer.built == 0
+    finally:
+        preparer.close()
