@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+from jobs.remap_prep import RemapPreparer
 from pipeline.image_to_music import hear_sheet, see_image
 from pipeline.instruments.cache import InstrumentCache
 from pipeline.play import play
 from pipeline.progress import ProgressListener
+from pipeline.render.stem_cache import StemCache
 from pipeline.report import PlayReport
 from pipeline.sessions.memo import FeatureMemo
 from pipeline.sheet import SoundSheet
@@ -28,6 +32,21 @@ class WavePipeline:
         self._lock = threading.Lock()
         self.instrument_cache = instrument_cache_for(settings)
         self.feature_memo = FeatureMemo()
+        self.stem_cache = StemCache(settings.stem_cache_mb * 1024 * 1024) if settings.stem_cache_mb > 0 else None
+        self.remap_preparer = (RemapPreparer(self.instrument_cache, settings.remap_prepare_instruments)
+                               if self.instrument_cache is not None and settings.remap_prepare_instruments > 0
+                               else None)
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        """A stage runs: instruments built ahead for remaps wait meanwhile."""
+        with self.remap_preparer.paused() if self.remap_preparer is not None else contextlib.nullcontext():
+            yield
+
+    def close(self) -> None:
+        """Stop building ahead (a build under way finishes in its own thread)."""
+        if self.remap_preparer is not None:
+            self.remap_preparer.close()
 
     def engines(self, profile: str):
         with self._lock:
@@ -53,20 +72,29 @@ class WavePipeline:
     def see_and_hear(self, image: bytes, cue: str | None, profile: str, seed: int, out_dir: Path,
                      progress: ProgressListener) -> tuple[SoundSheet, dict[str, Path]]:
         vision, effects = self.engines(profile)
-        sheet = see_image(image, vision, out_dir, cue, progress=progress)
-        paths = hear_sheet(sheet, effects, out_dir, seed=seed, progress=progress)
+        with self._working():
+            sheet = see_image(image, vision, out_dir, cue, progress=progress)
+            paths = hear_sheet(sheet, effects, out_dir, seed=seed, progress=progress)
         return sheet, paths
 
     def hear_variants(self, sheet: SoundSheet, profile: str, seed: int, out_dir: Path,
                       progress: ProgressListener) -> dict[str, Path]:
         """The effects of ``sheet``'s variants alone (a new sound, an edited play method)."""
-        return hear_sheet(sheet, self.engines(profile)[1], out_dir, seed=seed, progress=progress)
+        engine = self.engines(profile)[1]
+        with self._working():
+            return hear_sheet(sheet, engine, out_dir, seed=seed, progress=progress)
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
              overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport:
-        options = play_options(self.settings, seed=seed, mood=mood)
-        return play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
-                    instrument_cache=self.instrument_cache, feature_memo=self.feature_memo)
+        # Only the mix leaves the worker: stems are not written.
+        options = play_options(self.settings, seed=seed, mood=mood).model_copy(update={"write_stems": False})
+        with self._working():
+            report = play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
+                          instrument_cache=self.instrument_cache, feature_memo=self.feature_memo,
+                          stem_cache=self.stem_cache)
+            if self.remap_preparer is not None:
+                self.remap_preparer.plan(effects, report, options)
+        return report
 
 
 def instrument_cache_for(settings: Settings) -> InstrumentCache | None:

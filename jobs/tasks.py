@@ -22,6 +22,7 @@ from jobs.events import JobCancelled, ProgressReporter, event_for, publish
 from jobs.queues import enqueue_render
 from jobs.remaps import played_sessions
 from jobs.runtime import Runtime
+from jobs.store import ArtifactStore
 from jobs.takes import TAKES_REPORT_KEY, takes_of
 from pipeline.errors import WaveError, WaveTransientError, is_permanent
 from pipeline.progress import ProgressListener
@@ -174,6 +175,27 @@ async def _queue_first_render(ctx: dict[str, Any], job_id: str) -> None:
     await enqueue_render(runtime, job_id, 1, attempt=ctx.get("job_try", 1))
 
 
+async def _store_outputs(store: ArtifactStore, out: Path, report: PlayReport) -> dict[str, str | None]:
+    """The render's files, stored side by side (hashing and copying wait on the disk and release the GIL)."""
+    png = out / report.casting_png if report.casting_png else None
+
+    async def no_picture() -> None:
+        return None
+
+    mix, compressed, casting_png, report_key = await asyncio.gather(
+        asyncio.to_thread(store.put_file, out / report.mix),
+        asyncio.to_thread(store.put_file, out / report.mix_compressed),
+        asyncio.to_thread(store.put_file, png) if png is not None and png.exists() else no_picture(),
+        asyncio.to_thread(store.put_bytes, report.to_json().encode(), ".json"),
+    )
+    return {"mix_key": mix, "compressed_key": compressed, "casting_png_key": casting_png, "report_key": report_key}
+
+
+async def _store_instruments(store: ArtifactStore, out: Path, destination: Path) -> str | None:
+    kept = await asyncio.to_thread(keep_instruments, out, destination)
+    return await asyncio.to_thread(store.put_file, kept) if kept else None
+
+
 async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
     """CPU task: effects + song (+ casting overrides) -> instruments, stems, mix; stored as a render version."""
     set_job_id(job_id)
@@ -220,15 +242,8 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
                 overrides=overrides or None, progress=reporter.from_thread(loop),
             )
             out = work / "out"
-            keys = {
-                "mix_key": await asyncio.to_thread(store.put_file, out / report.mix),
-                "compressed_key": await asyncio.to_thread(store.put_file, out / report.mix_compressed),
-                "casting_png_key": (await asyncio.to_thread(store.put_file, out / report.casting_png))
-                if report.casting_png and (out / report.casting_png).exists() else None,
-                "report_key": await asyncio.to_thread(store.put_bytes, report.to_json().encode(), ".json"),
-            }
-            kept = await asyncio.to_thread(keep_instruments, out, work / "instruments.zip")
-            instruments_key = await asyncio.to_thread(store.put_file, kept) if kept else None
+            keys, instruments_key = await asyncio.gather(_store_outputs(store, out, report),
+                                                         _store_instruments(store, out, work / "instruments.zip"))
     except JobCancelled:
         return "cancelled"
     except Exception as exc:

@@ -112,6 +112,8 @@ async def run_workers(settings: Settings, queues: list[str], *, pipeline: Pipeli
             await beacon.stop()
         await liveness.close()
         await runtime.close()
+        if pipeline is None and isinstance(runner, WavePipeline):
+            runner.close()
 
 
 async def warm_engines(runtime: Runtime, settings: Settings, queues: list[str],

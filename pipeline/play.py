@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -32,6 +33,7 @@ from pipeline.types import (
 if TYPE_CHECKING:
     from pipeline.instruments.cache import InstrumentCache
     from pipeline.mix.master import MasterResult
+    from pipeline.render.stem_cache import StemCache
     from pipeline.sessions.memo import FeatureMemo
     from pipeline.songs.mood import Production
 
@@ -47,6 +49,7 @@ class PlayOptions(BaseModel):
     mood: str = ""
     # 0 clean instrument .. 1 raw sound, per melodic session; a session left out gets its measured default
     character: dict[Session, float] = Field(default_factory=dict)
+    write_stems: bool = True  # each session's stem as stems/<session>.wav, besides the mix
 
 
 class _Timer:
@@ -72,13 +75,16 @@ def play(
     progress: ProgressListener = ignore_progress,
     instrument_cache: InstrumentCache | None = None,
     feature_memo: FeatureMemo | None = None,
+    stem_cache: StemCache | None = None,
 ) -> PlayReport:
     """Cast ``effects`` into the band, build the instruments, play ``song_ref`` and master the mix into ``out_dir``.
 
     ``song_ref`` is a library id, ``auto`` (chosen from ``options.mood``) or a path to a MIDI file. ``overrides``
     pins effects to sessions (session -> effect id); the rest is cast automatically. With ``instrument_cache``,
     instruments built before from the same effect and settings are reused instead of built again; with
-    ``feature_memo``, effects measured before are not measured again for casting and its picture.
+    ``feature_memo``, effects measured before are not measured again for casting and its picture; with
+    ``stem_cache``, the stems of sessions whose instrument and parts are unchanged since an earlier render, and
+    their shaping in the mix, are reused (the mix comes out the same).
     """
     from pipeline.sessions import cast, write_casting
     from pipeline.songs import resolve_song
@@ -105,36 +111,43 @@ def play(
     casting_stage("Casting the sounds into the band", 0.5)
     with timer("casting"):
         casting = cast(effects, overrides, features=feature_memo.features(effects) if feature_memo else None)
-        casting_json, casting_png = write_casting(casting, effects, out_dir, feature_memo)
 
-    by_id = {effect.id: effect for effect in effects}
-    plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)
+    # The casting's files are written while the band is built and played: the picture's drawing waits mostly on
+    # matplotlib in one thread, while building, rendering and mixing spend most of their time outside the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-casting") as drawer:
+        drawn = drawer.submit(write_casting, casting, effects, out_dir, feature_memo)
+        by_id = {effect.id: effect for effect in effects}
+        plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)
 
-    building = report_to(progress, Stage.BUILDING)
-    building("Building instruments", 0.0)
-    instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, building,
-                                     instrument_cache)
+        building = report_to(progress, Stage.BUILDING)
+        building("Building instruments", 0.0)
+        instruments = _build_instruments(plan, by_id, out_dir, options, timer, session_reports, notes, building,
+                                         instrument_cache)
 
-    playing = report_to(progress, Stage.PLAYING)
-    playing("Playing the song", 0.0)
-    from pipeline.render import render_song
+        playing = report_to(progress, Stage.PLAYING)
+        playing("Playing the song", 0.0)
+        from pipeline.render import render_stems
 
-    with timer("render"):
-        stems = render_song(song, instruments, options.sample_rate, progress=scaled_progress(playing, 0.0, 0.7))
-    stem_paths: dict[Session, str] = {}
-    for session, stem in stems.items():
-        path = safe_child(out_dir / "stems", f"{session.value}.wav")
-        write_wav(path, stem, options.sample_rate)
-        stem_paths[session] = str(path.relative_to(out_dir))
+        with timer("render"):
+            rendered = render_stems(song, instruments, options.sample_rate,
+                                    progress=scaled_progress(playing, 0.0, 0.7), cache=stem_cache)
+        stems = rendered.stems
+        stem_paths: dict[Session, str] = {}
+        for session, stem in stems.items() if options.write_stems else ():
+            path = safe_child(out_dir / "stems", f"{session.value}.wav")
+            write_wav(path, stem, options.sample_rate)
+            stem_paths[session] = str(path.relative_to(out_dir))
 
-    playing("Mixing and mastering", 0.75)
-    from pipeline.mix import MixStyle, master, stem_roles, write_mix
+        playing("Mixing and mastering", 0.75)
+        from pipeline.mix import MixStyle, master, stem_roles, write_mix
 
-    style = MixStyle(brightness=production.brightness, space=production.space, width=production.width,
-                     room_size=production.room_size)
-    with timer("mix"):
-        mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session), style)
-        wav_path, compressed_path = write_mix(mastered, out_dir, options.compressed_format)
+        style = MixStyle(brightness=production.brightness, space=production.space, width=production.width,
+                         room_size=production.room_size)
+        with timer("mix"):
+            mastered = master(stems, options.sample_rate, stem_roles(list(stems), song.info.melody_session), style,
+                              cache=stem_cache, stem_keys=rendered.keys)
+            wav_path, compressed_path = write_mix(mastered, out_dir, options.compressed_format)
+        casting_json, casting_png = drawn.result()
 
     report = PlayReport(
         song=song.info,
@@ -145,6 +158,7 @@ def play(
         mix=wav_path.name,
         mix_compressed=compressed_path.name,
         stems=stem_paths,
+        stems_reused=rendered.reused if stem_cache is not None else None,
         duration_s=round(len(mastered.audio) / mastered.sample_rate, 3),
         loudness_lufs=round(mastered.loudness_lufs, 2),
         true_peak_dbtp=round(mastered.true_peak_dbtp, 2),
@@ -237,6 +251,17 @@ def _plan_sessions(
     return plan, reports
 
 
+def instrument_settings(options: PlayOptions, session: Session) -> dict[str, Any]:
+    """The build settings of ``session``'s instrument under ``options``: the RAVE engine falls back to dsp for a
+    session without a RAVE model."""
+    engine = options.timbre_engine
+    rave_model = options.rave_models.get(session)
+    if engine == "rave" and rave_model is None:
+        engine = "dsp"
+    return dict(sample_rate=options.sample_rate, engine=engine, rave_model=rave_model, seed=options.seed,
+                character=options.character.get(session))
+
+
 def _build_instruments(
     plan: dict[Session, str],
     by_id: dict[str, EffectInput],
@@ -254,13 +279,9 @@ def _build_instruments(
     with timer("instruments"):
         for i, (session, effect_id) in enumerate(plan.items()):
             progress(f"Building the {session.value} from '{effect_id}'", i / max(1, len(plan)))
-            engine = options.timbre_engine
-            rave_model = options.rave_models.get(session)
-            if engine == "rave" and rave_model is None:
-                engine = "dsp"
+            settings = instrument_settings(options, session)
+            if settings["engine"] != options.timbre_engine:
                 notes.append(f"{session.value}: no RAVE model configured for this session; used the dsp timbre")
-            settings = dict(sample_rate=options.sample_rate, engine=engine, rave_model=rave_model, seed=options.seed,
-                            character=options.character.get(session))
             build = partial(build_instrument, by_id[effect_id], session, **settings)  # build(directory)
             directory = safe_child(out_dir / "instruments", session.value)
             if cache is None:

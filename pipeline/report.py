@@ -43,6 +43,7 @@ class PlayReport(BaseModel):
     mix: str = "mix.wav"
     mix_compressed: str
     stems: dict[Session, str]
+    stems_reused: list[Session] | None = None  # with a stem cache: sessions whose stem an earlier render had played
     duration_s: float
     loudness_lufs: float
     true_peak_dbtp: float

@@ -166,6 +166,7 @@ def jobs_settings(database_url, tmp_path):
         max_queue_length=20,
         gpu_stage_timeout_s=60,
         cpu_stage_timeout_s=60,
+        remap_prepare_instruments=0,  # no guessing ahead: build counts stay exact (tests/jobs/test_remap_prep.py)
     )
 
 

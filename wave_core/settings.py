@@ -103,6 +103,8 @@ class Settings(BaseSettings):
 
     # Remaps
     instrument_cache_mb: int = Field(512, description="Size of the worker's cache of built instruments (in WAVE_DATA_DIR/instrument-cache); a remap rebuilds only the parts whose sound changed. 0 turns it off.")
+    stem_cache_mb: int = Field(384, description="Memory a worker keeps for the stems of recent renders and their shaping in the mix; a remap plays and shapes again only the parts whose sound changed. 0 turns it off.")
+    remap_prepare_instruments: int = Field(12, description="Instruments a worker builds ahead, while idle after a render, for the remaps people are likely to ask for next (two cast sounds trading parts, then the bench's sounds); needs the instrument cache. 0 turns it off.")
 
     @field_validator("store_url", "store_endpoint_url", "store_region", "store_profile", mode="before")
     @classmethod

@@ -30,6 +30,7 @@ from pipeline.mix.spectrum import (
     tilt_deviation,
 )
 from pipeline.render.sampler import check_sample_rate
+from pipeline.render.stem_cache import StemCache
 from pipeline.types import Session
 
 TARGET_LUFS = -14.0
@@ -99,11 +100,12 @@ def plain_sum(stems: dict[Session, np.ndarray], notes: list[str]) -> np.ndarray:
 def balance_stems(
     stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str],
     roles: dict[Session, Role] | None = None, style: MixStyle | None = None,
+    cache: StemCache | None = None, stem_keys: dict[Session, str] | None = None,
 ) -> tuple[np.ndarray, dict[Session, float]]:
     """Place each stem by its role (EQ, pan, width, role loudness), add the shared room and the early reflections
     and sum them into one channel-first stereo bus ``(2, n)``. Silent stems add nothing."""
     style = style or MixStyle()
-    placed = placed_stems(stems, sample_rate, notes, roles, style)
+    placed = placed_stems(stems, sample_rate, notes, roles, style, cache, stem_keys)
     bus = room(placed.room_send, style, sample_rate) * np.float32(10 ** (ROOM_RETURN_DB / 20))
     side = spread_side(placed.spread_send, sample_rate)
     bus[0] += side
@@ -123,6 +125,7 @@ def _channel_first(stem: np.ndarray) -> np.ndarray:
 def placed_stems(
     stems: dict[Session, np.ndarray], sample_rate: int, notes: list[str],
     roles: dict[Session, Role] | None = None, style: MixStyle | None = None,
+    cache: StemCache | None = None, stem_keys: dict[Session, str] | None = None,
 ) -> PlacedStems:
     """Each stem, checked and made stereo, as it enters the bus (see :func:`pipeline.mix.placement.place_stems`)."""
     if not stems:
@@ -130,7 +133,7 @@ def placed_stems(
     ready = {session: _channel_first(_as_stereo(str(session), stem, notes)) for session, stem in stems.items()}
     roles = roles or stem_roles(list(ready), None)
     roles = {session: roles.get(session, Role.ACCOMPANIMENT) for session in ready}
-    return place_stems(ready, roles, style or MixStyle(), sample_rate, notes)
+    return place_stems(ready, roles, style or MixStyle(), sample_rate, notes, cache, stem_keys)
 
 
 def tonal_balance(bus: np.ndarray, sample_rate: int, tilt_db_per_octave: float) -> tuple[np.ndarray, dict[int, float]]:
@@ -216,12 +219,14 @@ def limit_to_targets(
 
 def master(
     stems: dict[Session, np.ndarray], sample_rate: int, roles: dict[Session, Role] | None = None,
-    style: MixStyle | None = None,
+    style: MixStyle | None = None, *, cache: StemCache | None = None, stem_keys: dict[Session, str] | None = None,
 ) -> MasterResult:
     """Mix the stems by their roles and master them into a stereo track at -14 LUFS, true peaks <= -1 dBTP.
 
     ``roles`` says which stem carries the melody (see :func:`pipeline.mix.roles.stem_roles`); without it every
-    melodic stem but the bass accompanies. ``style`` leans the production brighter, roomier or wider.
+    melodic stem but the bass accompanies. ``style`` leans the production brighter, roomier or wider. With
+    ``cache`` and ``stem_keys`` (each stem's content key, see :func:`pipeline.render.render_stems`), each stem's
+    own shaping is reused from an earlier mix of the same stem; the result is the same.
     """
     sample_rate = check_sample_rate(sample_rate)
     style = style or MixStyle()
@@ -236,7 +241,7 @@ def master(
         audio, gain_db, loudness, peak = raw, 0.0, SILENCE_LUFS, true_peak_dbtp(raw.T, sample_rate)
     else:
         del raw
-        bus, stem_gains = balance_stems(stems, sample_rate, notes, roles, style)
+        bus, stem_gains = balance_stems(stems, sample_rate, notes, roles, style, cache, stem_keys)
         bus_loudness = integrated_lufs(bus.T, sample_rate)
         target = min(TARGET_LUFS, raw_loudness + MAX_TOTAL_GAIN_DB)
         if target < TARGET_LUFS:

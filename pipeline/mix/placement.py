@@ -30,6 +30,7 @@ from pipeline.mix.spectrum import (
     fit_band_gains,
     power_spectrum,
 )
+from pipeline.render.stem_cache import StemCache, hash_key
 from pipeline.types import Session
 
 HARSH_HZ = 4000.0
@@ -224,15 +225,33 @@ def pans(roles: dict[Session, Role]) -> dict[Session, float]:
 
 def place_stems(
     stems: dict[Session, np.ndarray], roles: dict[Session, Role], style: MixStyle, sample_rate: int,
-    notes: list[str],
+    notes: list[str], cache: StemCache | None = None, stem_keys: dict[Session, str] | None = None,
 ) -> PlacedStems:
     """EQ, pan and widen each channel-first stem (``(2, n)``, or ``(1, n)`` for a mono part) by its role, then
-    bring it to its role's loudness."""
+    bring it to its role's loudness.
+
+    ``stem_keys`` name the stems' content (equal keys, equal audio): with ``cache``, a stem shaped before the same
+    way is taken from it instead of shaped again. What follows the shaping depends on every stem and is redone."""
     where = pans(roles)
 
     def shape(session: Session) -> tuple[np.ndarray, float, np.ndarray]:
-        stem, role = stems[session], roles[session]
+        role = roles[session]
         width = ROLE_SOUND[role].width * (style.width if role == Role.ACCOMPANIMENT else 1.0)
+        pan = where[session] * min(style.width, 1.5)
+        key = None
+        if cache is not None and stem_keys and session in stem_keys:
+            key = hash_key({"kind": "shaped stem", "stem": stem_keys[session], "role": role.value, "pan": pan,
+                            "width": width, "sample_rate": int(sample_rate)})
+            found = cache.get(key)
+            if found is not None:
+                placed, loudness_lufs, levels = found
+                return placed.copy(), loudness_lufs, levels  # a copy: the gain is applied in place below
+        shaped = shape_stem(stems[session], role, pan, width)
+        if cache is not None and key is not None:
+            cache.put(key, shaped)
+        return shaped
+
+    def shape_stem(stem: np.ndarray, role: Role, pan: float, width: float) -> tuple[np.ndarray, float, np.ndarray]:
         # A part with no side signal (or folded to mono) is processed as one channel: half the work.
         if len(stem) == 2 and (width == 0 or np.array_equal(stem[0], stem[1])):
             stem = ((stem[0] + stem[1]) * np.float32(0.5))[None, :]
@@ -240,7 +259,7 @@ def place_stems(
         equalised = filters.apply(np.concatenate([fixed, role_tonal_eq(stem, role, fixed, sample_rate)]), stem)
         if role == Role.BASS:
             equalised = octave_harmonic(bass_grit(equalised, sample_rate), sample_rate)
-        placed = pan_and_width(equalised, where[session] * min(style.width, 1.5), width)
+        placed = pan_and_width(equalised, pan, width)
         # K-weighted level per window of each shaped stem, from the pass that measures its loudness.
         loudness_lufs, levels = loudness_and_window_levels(placed.T, sample_rate, MELODY_WINDOW_S)
         return placed, loudness_lufs, levels
