@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wave_testing.crash_loop import crash_loop
 from wave_core.settings import Settings
+from wave_testing.crash_loop import crash_loop
 
 TARGET_S = 60.0
 PG_ADMIN_URL = os.environ.get("WAVE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -20,8 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wave_testing.discord_harness import (bot_settings, clear_redis, photo_bytes, point_discord_py_at,  # noqa: E402
-                                   restore_discord_py, running_bot)
+from wave_testing.discord_harness import (  # noqa: E402
+    bot_settings,
+    clear_redis,
+    photo_bytes,
+    point_discord_py_at,
+    restore_discord_py,
+    running_bot,
+)
 from wave_testing.fake_discord import FakeDiscord  # noqa: E402
 
 

@@ -29,6 +29,7 @@ TARGET_SECONDS = 5.0
 def qwen2_5_vl_7b_config(tokenizer):
     """Qwen2.5-VL-7B-Instruct's published architecture; special token ids follow the local tokenizer."""
     from transformers import Qwen2_5_VLConfig
+
     from wave_testing.qwen_tiny import token_ids
 
     ids = token_ids(tokenizer)
@@ -111,13 +112,13 @@ def main() -> int:
         torch.set_num_threads(1)
 
     from PIL import Image
-    from wave_testing.qwen_tiny import build_tokenizer, tiny_config
     from skimage import data
     from transformers import Qwen2_5_VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
     from pipeline.vision import prompt
     from pipeline.vision.qwen import DEFAULT_MAX_PIXELS, QwenVision
+    from wave_testing.qwen_tiny import build_tokenizer, tiny_config
 
     def sync() -> None:
         if on_cuda:

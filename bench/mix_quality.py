@@ -33,9 +33,8 @@ from pathlib import Path
 import mido
 import numpy as np
 import soundfile as sf
-from scipy.signal import butter, sosfilt
-
 from pedalboard import Compressor, HighpassFilter, Limiter, Pedalboard
+from scipy.signal import butter, sosfilt
 
 from pipeline.mix.master import master, placed_stems
 from pipeline.mix.meters import _k_weighting, integrated_lufs, true_peak_dbtp

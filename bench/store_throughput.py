@@ -34,9 +34,9 @@ from jobs.runtime import Runtime
 from jobs.s3store import S3ArtifactStore
 from jobs.store import FileArtifactStore
 from jobs.worker import run_workers
+from wave_core.settings import Settings
 from wave_testing.jobs_helpers import picture_bytes, short_song_midi
 from wave_testing.s3_helpers import MotoServer, aws_env, faulty_proxy
-from wave_core.settings import Settings
 
 FILE_MIB = 4
 
