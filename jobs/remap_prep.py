@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.digests import file_digest
 from pipeline.instruments import build_instrument
-from pipeline.instruments.cache import InstrumentCache, file_digest
+from pipeline.instruments.cache import InstrumentCache
 from pipeline.play import PlayOptions, instrument_settings
 from pipeline.report import PlayReport
 from pipeline.types import SESSIONS, EffectInput, Session

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from pipeline.digests import file_digest, remember
 from pipeline.types import EffectInput, Instrument, Session
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,20 @@ MANIFEST = "manifest.json"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 3600.0
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
-_CHUNK = 1 << 20
+INSTRUMENT_JSON = "instrument.json"
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _place(source: Path, target: Path, *, link: bool) -> None:
+    """``source`` at ``target``: a hard link where allowed (samples are only read; a changed one no longer matches
+    the manifest, so its entry is rebuilt), else a copy. ``instrument.json`` is rewritten and is always copied."""
+    target.unlink(missing_ok=True)
+    if link:
+        try:
+            os.link(source, target)
+            return
+        except OSError:  # another file system, or links not allowed
+            pass
+    shutil.copyfile(source, target)
 
 
 class CorruptEntry(Exception):
@@ -116,10 +122,11 @@ class InstrumentCache:
             return None
         files = self._verified_files(entry)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in files:
+        for name, sha256 in files.items():
             target = out_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(entry / name, target)
+            _place(entry / name, target, link=name != INSTRUMENT_JSON)
+            remember(target, sha256)  # a verified file: whoever hashes it next need not read it
         try:
             instrument = Instrument.load(out_dir)
         except (ValueError, ValidationError, KeyError) as exc:
@@ -128,13 +135,14 @@ class InstrumentCache:
         os.utime(entry)  # least recently used goes first when trimming
         return instrument
 
-    def _verified_files(self, entry: Path) -> list[str]:
+    def _verified_files(self, entry: Path) -> dict[str, str]:
+        """The entry's files (relative names) and their SHA-256, each checked against the manifest."""
         try:
             manifest = json.loads((entry / MANIFEST).read_text())
             files = dict(manifest["files"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CorruptEntry(f"no readable manifest: {exc}") from exc
-        if "instrument.json" not in files:
+        if INSTRUMENT_JSON not in files:
             raise CorruptEntry("the manifest lists no instrument.json")
         for name, expected in files.items():
             path = entry / name
@@ -142,7 +150,7 @@ class InstrumentCache:
                 raise CorruptEntry(f"the manifest names a file outside the entry: {name!r}")
             if not path.is_file() or path.stat().st_size != expected.get("size") or file_digest(path) != expected.get("sha256"):
                 raise CorruptEntry(f"{name} does not match the manifest")
-        return list(files)
+        return {name: expected["sha256"] for name, expected in files.items()}
 
     def _store(self, key: str, built_dir: Path) -> None:
         entry = self.entry(key)
@@ -162,6 +170,9 @@ class InstrumentCache:
             except OSError:
                 if not entry.is_dir():
                     raise
+            else:
+                for name, described in files.items():  # renamed, not rewritten: the digests still hold
+                    remember(entry / name, described["sha256"])
         finally:
             shutil.rmtree(temp, ignore_errors=True)
 

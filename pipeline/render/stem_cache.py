@@ -12,30 +12,19 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pipeline.digests import file_digest
 from pipeline.types import Instrument, Part
 
 DEFAULT_MAX_BYTES = 384 * 1024 * 1024
-_CHUNK = 1 << 20
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def instrument_digest(instrument: Instrument) -> str:
     """A digest of what an instrument sounds like: its settings and zones and the content of its samples (where its
     folder is does not count)."""
     described = instrument.model_dump(mode="json", exclude={"directory"})
-    samples = {zone.sample: _file_digest(instrument.sample_path(zone)) for zone in instrument.zones}
+    samples = {zone.sample: file_digest(instrument.sample_path(zone)) for zone in instrument.zones}
     return hash_key({"instrument": described, "samples": samples})
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from pipeline.instruments.cache import file_digest
+from pipeline.digests import file_digest
 from pipeline.sessions.features import EffectFeatures, analyse_effect
 from pipeline.types import EffectInput
 

@@ -57,16 +57,22 @@ def load_song(song_id: str, seed: int = 0, steer: Steer | None = None) -> Song:
     """A library song with its four session parts, notes in seconds. Unknown ids raise WaveInputError.
 
     Seed 0 with no steer is the stored arrangement; any other seed or a steer arranges the song afresh (the same
-    way every time for the same seed and steer).
+    way every time for the same seed and steer, so a warm process keeps recent ones: a remap plays its song again).
+    The caller gets its own copy.
     """
+    return _library_song(song_info(song_id).id, seed, steer or Steer()).model_copy(deep=True)
+
+
+@lru_cache(maxsize=16)
+def _library_song(song_id: str, seed: int, steer: Steer) -> Song:
     info = song_info(song_id)
-    if seed == 0 and (steer is None or steer == Steer()):
+    if seed == 0 and steer == Steer():
         path: Path = DATA_DIR / f"{info.id}.mid"
         if not path.is_file():
             raise WaveEngineError(f"The library file for '{info.id}' is missing; run `python -m pipeline.songs.build`.")
         content = read_midi(path)
     else:
-        content = _arranged(info.id, seed, steer or Steer())
+        content = _arranged(info.id, seed, steer)
         info = info.model_copy(update={"tempo_bpm": content.tempo_bpm, "duration_s": round(content.duration_s, 2)})
     return Song(info=info, parts=[part_from_track(track, Session(track.name)) for track in content.parts])
 

@@ -119,6 +119,21 @@ def test_a_damaged_entry_is_rebuilt_and_repaired(tmp_path, effects, damage: str)
     assert len(builds) == 2 and cache.hits == 1 and again.zones == original.zones
 
 
+def test_a_restored_sample_changed_in_place_is_never_served_again(tmp_path, effects) -> None:
+    """Restored samples may share their file with the cache: a played copy overwritten in place makes the next
+    request rebuild the instrument instead of handing out the changed sample."""
+    cache = InstrumentCache(tmp_path / "cache")
+    builds: list[Path] = []
+    _build_once(cache, effects[1], tmp_path / "a", builds)
+    _build_once(cache, effects[1], tmp_path / "b", builds)
+    assert len(builds) == 1 and cache.hits == 1
+    wav = next((tmp_path / "b").rglob("*.wav"))
+    wav.write_bytes(bytes(wav.stat().st_size))  # same size, other content
+    _build_once(cache, effects[1], tmp_path / "c", builds)
+    assert len(builds) == 2
+    assert _without_json(digests(tmp_path / "c")) == _without_json(digests(tmp_path / "a"))
+
+
 def test_every_setting_that_shapes_an_instrument_is_in_the_key(tmp_path, effects) -> None:
     cache = InstrumentCache(tmp_path / "cache")
     effect = effects[0]
