@@ -52,7 +52,7 @@ class NoopPipeline:
             paths[variant.id] = path
         return sheet, paths
 
-    def play(self, effects, song, out_dir: Path, *, mood, seed, overrides, progress):
+    def play(self, effects, song, out_dir: Path, *, mood, seed, overrides, progress, **_):
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in ("mix.wav", "mix.mp3", "casting.png"):
             (out_dir / name).write_bytes(name.encode())
@@ -60,6 +60,10 @@ class NoopPipeline:
                         duration_s=0)
         return PlayReport(song=info, sessions={}, mix_compressed="mix.mp3", stems={}, duration_s=0,
                           loudness_lufs=-14, true_peak_dbtp=-1, timings_s={})
+
+    def draw_casting(self, out_dir: Path, effects) -> Path:
+        (out_dir / "casting.png").write_bytes(b"casting.png")
+        return out_dir / "casting.png"
 
 
 async def measure(jobs: int) -> dict:

@@ -85,9 +85,11 @@ class WavePipeline:
             return hear_sheet(sheet, engine, out_dir, seed=seed, progress=progress)
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
-             overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport:
+             overrides: dict[Session, str] | None, progress: ProgressListener,
+             casting_picture: bool = True) -> PlayReport:
         # Only the mix leaves the worker: stems are not written.
-        options = play_options(self.settings, seed=seed, mood=mood).model_copy(update={"write_stems": False})
+        options = play_options(self.settings, seed=seed, mood=mood).model_copy(
+            update={"write_stems": False, "casting_picture": casting_picture})
         with self._working():
             report = play(effects, song, out_dir, options=options, overrides=overrides, progress=progress,
                           instrument_cache=self.instrument_cache, feature_memo=self.feature_memo,
@@ -95,6 +97,13 @@ class WavePipeline:
             if self.remap_preparer is not None:
                 self.remap_preparer.plan(effects, report, options)
         return report
+
+
+    def draw_casting(self, out_dir: Path, effects: list[EffectInput]) -> Path:
+        """The casting picture of a render played with ``casting_picture=False``, drawn now."""
+        from pipeline.sessions import draw_casting
+
+        return draw_casting(out_dir, effects, self.feature_memo)
 
 
 def instrument_cache_for(settings: Settings) -> InstrumentCache | None:

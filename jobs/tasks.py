@@ -46,7 +46,10 @@ class PipelineRunner(Protocol):
                       progress: ProgressListener) -> dict[str, Path]: ...
 
     def play(self, effects: list[EffectInput], song: str, out_dir: Path, *, mood: str, seed: int,
-             overrides: dict[Session, str] | None, progress: ProgressListener) -> PlayReport: ...
+             overrides: dict[Session, str] | None, progress: ProgressListener,
+             casting_picture: bool = True) -> PlayReport: ...
+
+    def draw_casting(self, out_dir: Path, effects: list[EffectInput]) -> Path: ...
 
 
 def _job_log(job_id: str) -> logging.LoggerAdapter:
@@ -223,9 +226,11 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
     if job.sheet_key:
         sheet = json.loads(await asyncio.to_thread(store.read_bytes, job.sheet_key))
         mood = " ".join(filter(None, [job.cue or "", sheet.get("mood_description", "")]))
-    try:
-        with tempfile.TemporaryDirectory(prefix="wave-play-") as tmp:
-            work = Path(tmp)
+    # A new version's message carries only its mix: its casting picture is drawn once the mix is out.
+    picture_later = version > 1
+    with tempfile.TemporaryDirectory(prefix="wave-play-") as tmp:
+        work = Path(tmp)
+        try:
             effects = []
             for source in job.sources:
                 if not source.effect_key:
@@ -239,29 +244,45 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
                 song = str(await asyncio.to_thread(store.copy_to, song.removeprefix("midi:"), work / "song.mid"))
             report: PlayReport = await asyncio.to_thread(
                 ctx["pipeline"].play, effects, song, work / "out", mood=mood, seed=job.seed,
-                overrides=overrides or None, progress=reporter.from_thread(loop),
+                overrides=overrides or None, progress=reporter.from_thread(loop), casting_picture=not picture_later,
             )
             out = work / "out"
             keys, instruments_key = await asyncio.gather(_store_outputs(store, out, report),
                                                          _store_instruments(store, out, work / "instruments.zip"))
-    except JobCancelled:
-        return "cancelled"
-    except Exception as exc:
-        await _fail(ctx, job_id, exc, "play_render")
-        return "failed"
-    reporter.end_stage()
-    report_data = json.loads(report.to_json())
-    if instruments_key:
-        report_data[RAW_REPORT_KEY] = instruments_key
-    report_data[TAKES_REPORT_KEY] = takes_of(job.sources)
-    casting = render.casting.model_copy(update={"assignment": played_sessions(report_data)})
-    async with runtime.db() as db:
-        await db.execute(
-            update(Render).where(Render.id == render.id).values(status="done", report=report_data, casting=casting, **keys)
-        )
-        await db.commit()
-    if reporter.cancelled:
-        return "cancelled"
-    if version >= (newest or version):
-        await _finish(runtime, job_id, JobStatus.DONE, "Done" if version == 1 else f"Done: {render.change or 'remapped'}")
+        except JobCancelled:
+            return "cancelled"
+        except Exception as exc:
+            await _fail(ctx, job_id, exc, "play_render")
+            return "failed"
+        reporter.end_stage()
+        report_data = json.loads(report.to_json())
+        if instruments_key:
+            report_data[RAW_REPORT_KEY] = instruments_key
+        report_data[TAKES_REPORT_KEY] = takes_of(job.sources)
+        casting = render.casting.model_copy(update={"assignment": played_sessions(report_data)})
+        async with runtime.db() as db:
+            await db.execute(
+                update(Render).where(Render.id == render.id).values(status="done", report=report_data, casting=casting, **keys)
+            )
+            await db.commit()
+        if reporter.cancelled:
+            return "cancelled"
+        if version >= (newest or version):
+            await _finish(runtime, job_id, JobStatus.DONE, "Done" if version == 1 else f"Done: {render.change or 'remapped'}")
+        if picture_later:
+            await _add_casting_picture(ctx, render.id, out, effects)
     return "played"
+
+
+async def _add_casting_picture(ctx: dict[str, Any], render_id: int, out: Path, effects: list[EffectInput]) -> None:
+    """Draw and store a finished render's casting picture; a failure costs only the picture, with a log line."""
+    runtime: Runtime = ctx["runtime"]
+    try:
+        png = await asyncio.to_thread(ctx["pipeline"].draw_casting, out, effects)
+        key = await asyncio.to_thread(runtime.store.put_file, png)
+    except Exception:
+        log.warning("render %s: could not draw its casting picture", render_id, exc_info=True)
+        return
+    async with runtime.db() as db:
+        await db.execute(update(Render).where(Render.id == render_id).values(casting_png_key=key))
+        await db.commit()

@@ -49,6 +49,8 @@ class PlayOptions(BaseModel):
     mood: str = ""
     # 0 clean instrument .. 1 raw sound, per melodic session; a session left out gets its measured default
     character: dict[Session, float] = Field(default_factory=dict)
+    # False: only casting.json is written, and pipeline.sessions.draw_casting draws casting.png once the mix is out
+    casting_picture: bool = True
     write_stems: bool = True  # each session's stem as stems/<session>.wav, besides the mix
 
 
@@ -115,7 +117,8 @@ def play(
     # The casting's files are written while the band is built and played: the picture's drawing waits mostly on
     # matplotlib in one thread, while building, rendering and mixing spend most of their time outside the GIL.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-casting") as drawer:
-        drawn = drawer.submit(write_casting, casting, effects, out_dir, feature_memo)
+        drawn = drawer.submit(write_casting, casting, effects, out_dir, feature_memo,
+                              picture=options.casting_picture)
         by_id = {effect.id: effect for effect in effects}
         plan, session_reports = _plan_sessions(casting, by_id, song_sessions, notes)
 

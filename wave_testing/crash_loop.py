@@ -55,6 +55,9 @@ class RecordingPipeline:
     def play(self, effects, song, out_dir, *, seed, **options):
         return self._recorded(f"play:{seed}", lambda: self.inner.play(effects, song, out_dir, seed=seed, **options))
 
+    def draw_casting(self, out_dir, effects):
+        return self.inner.draw_casting(out_dir, effects)
+
 
 def main() -> None:
     """A worker process for both queues with the recording pipeline; settings come from the environment."""

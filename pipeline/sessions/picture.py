@@ -28,11 +28,14 @@ PICTURE_WIDTH_PX = 1100
 PICTURE_DPI = 100
 THUMB_RATE = 16000
 THUMB_SECONDS = 3.0
+CASTING_JSON = "casting.json"
+CASTING_PNG = "casting.png"
 
 
 def write_casting(casting: Casting, effects: list[EffectInput], out_dir: Path,
-                  memo: FeatureMemo | None = None) -> tuple[Path, Path]:
-    """Write ``casting.json`` (the casting plus each effect's features) and ``casting.png``; return both paths.
+                  memo: FeatureMemo | None = None, *, picture: bool = True) -> tuple[Path, Path | None]:
+    """Write ``casting.json`` (the casting plus each effect's features) and, with ``picture``, ``casting.png``;
+    return both paths (None for a picture not drawn: :func:`draw_casting` draws it later from the JSON).
     ``memo`` remembers each effect's thumbnail and features for the next casting of the same sounds."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -61,11 +64,30 @@ def write_casting(casting: Casting, effects: list[EffectInput], out_dir: Path,
             for e in effects
         ],
     }
-    json_path = out_dir / "casting.json"
+    json_path = out_dir / CASTING_JSON
     json_path.write_text(json.dumps(report, indent=2))
-    png_path = out_dir / "casting.png"
+    if not picture:
+        return json_path, None
+    png_path = out_dir / CASTING_PNG
     _draw(casting, by_id, thumbs, png_path)
     return json_path, png_path
+
+
+def draw_casting(out_dir: Path, effects: list[EffectInput], memo: FeatureMemo | None = None) -> Path:
+    """Draw ``casting.png`` next to the ``casting.json`` that :func:`write_casting` wrote in ``out_dir``."""
+    out_dir = Path(out_dir)
+    written = json.loads((out_dir / CASTING_JSON).read_text())
+    written.pop("effects", None)
+    casting = Casting.model_validate(written)
+    by_id = {e.id: e for e in effects}
+    named = [c.effect_id for c in casting.choices.values()] + [a.effect_id for a in casting.alternates]
+    if missing := sorted({effect_id for effect_id in named if effect_id not in by_id}):
+        raise WaveInputError(f"The casting names sounds that were not given: {', '.join(missing)}.")
+    thumbs = {effect_id: (memo.remember(by_id[effect_id], "picture", _measure) if memo is not None
+                          else _measure(by_id[effect_id]))[0] for effect_id in set(named)}
+    png_path = out_dir / CASTING_PNG
+    _draw(casting, by_id, thumbs, png_path)
+    return png_path
 
 
 def _measure(effect: EffectInput) -> tuple[np.ndarray, EffectFeatures]:

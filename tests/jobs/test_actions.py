@@ -28,7 +28,9 @@ async def version_done(client: JobsClient, job_id: str, version: int, timeout_s:
     while time.monotonic() < deadline:
         result = await client.result(job_id)
         render = next((r for r in result.renders if r.version == version), None)
-        if render is not None and render.status in ("done", "failed") and result.status.finished:
+        # a new version's worker task ends with its casting picture, drawn once the mix is out
+        finished = render is not None and (render.status == "failed" or render.status == "done" and render.casting_png)
+        if finished and result.status.finished:
             return result, render
         await asyncio.sleep(0.2)
     raise AssertionError(f"version {version} of {job_id} did not finish")

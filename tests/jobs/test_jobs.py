@@ -109,11 +109,13 @@ async def test_identical_request_reuses_results_and_remaps_are_ordered(runtime, 
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             result = await client.result(first)
-            if all(r.status == "done" for r in result.renders):
+            # a new version's casting picture comes just after its mix
+            if all(r.status == "done" and r.casting_png for r in result.renders):
                 break
             await asyncio.sleep(0.5)
     renders = {r.version: r for r in result.renders}
     assert sorted(renders) == [1, 2, 3] and all(r.status == "done" for r in renders.values())
+    assert all(r.casting_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for r in renders.values())
     # Each remap builds on the one before it, whichever order they arrived in.
     by_version = [renders[v].casting.assignment for v in (1, 2, 3)]
     assert by_version[0] != by_version[1] != by_version[2]

@@ -11,7 +11,15 @@ import pytest
 import soundfile as sf
 
 from pipeline.errors import WaveInputError
-from pipeline.sessions import YOUR_CHOICE, analyse_effect, cast, remap, score_effect, write_casting
+from pipeline.sessions import (
+    YOUR_CHOICE,
+    analyse_effect,
+    cast,
+    draw_casting,
+    remap,
+    score_effect,
+    write_casting,
+)
 from pipeline.sessions.casting import move
 from pipeline.types import SESSIONS, EffectInput, Session
 
@@ -193,6 +201,17 @@ def test_unreadable_effect_names_the_file_and_silent_effect_still_casts(band, fe
     assert set(casting.choices) == set(SESSIONS)
     assert any("silent" in note for note in casting.notes)
     assert casting.choices[Session.KEYBOARD].effect_id == "q"
+
+
+def test_a_casting_picture_drawn_later_is_the_one_drawn_at_once(band, features, tmp_path: Path) -> None:
+    casting = cast(band, features=features)
+    _, at_once = write_casting(casting, band, tmp_path / "now")
+    json_path, none = write_casting(casting, band, tmp_path / "later", picture=False)
+    assert none is None and not (tmp_path / "later" / "casting.png").exists()
+    later = draw_casting(tmp_path / "later", band)
+    assert later.read_bytes() == at_once.read_bytes()
+    with pytest.raises(WaveInputError, match="not given"):
+        draw_casting(tmp_path / "later", band[1:])
 
 
 def test_write_casting_json_and_a_readable_png(band, features, tmp_path: Path) -> None:
