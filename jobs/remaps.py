@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from db.models import Render, RenderCasting
+from pipeline.digests import fields_digest
 from pipeline.types import Session
 
 
@@ -38,4 +37,4 @@ def next_casting(base: Render, moves: list[tuple[str, Session]]) -> tuple[Render
 
 def casting_hash(casting: RenderCasting) -> str:
     assignment = casting.model_dump(mode="json")["assignment"]
-    return hashlib.sha256(json.dumps(assignment, sort_keys=True).encode()).hexdigest()
+    return fields_digest(assignment)

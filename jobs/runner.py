@@ -98,7 +98,6 @@ class WavePipeline:
                 self.remap_preparer.plan(effects, report, options)
         return report
 
-
     def draw_casting(self, out_dir: Path, effects: list[EffectInput]) -> Path:
         """The casting picture of a render played with ``casting_picture=False``, drawn now."""
         from pipeline.sessions import draw_casting

@@ -1,4 +1,5 @@
-"""SHA-256 digests of files, remembered by this process while a file stays the same (same inode, size and mtime).
+"""SHA-256 digests: of files, remembered by this process while a file stays the same (same inode, size and mtime),
+and of the settings that make a cache key.
 
 A remap reads the same effects and instrument samples again within seconds: hashing them once is enough. A file
 that is replaced or rewritten has a new inode, size or modification time and is hashed again.
@@ -7,10 +8,12 @@ that is replaced or rewritten has a new inode, size or modification time and is 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 _CHUNK = 1 << 20
 MAX_REMEMBERED = 50_000  # file names and digests: a few MB at most
@@ -23,6 +26,11 @@ _lock = threading.Lock()
 def _identity(path: Path) -> tuple[str, _Identity]:
     status = os.stat(path)
     return os.path.realpath(path), (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def fields_digest(fields: dict[str, Any]) -> str:
+    """The hex SHA-256 of JSON-able ``fields``, whatever their order: a cache key of everything they name."""
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def file_digest(path: Path | str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -12,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.audio import write_wav
+from pipeline.digests import fields_digest
 
 DEFAULT_CACHE_DIR = Path(".wave/cache/effects")
 
@@ -29,7 +28,7 @@ def effect_key(
         "seconds": round(float(seconds), 4),
         "steps": steps,
     }
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+    return fields_digest(fields)
 
 
 class EffectCache:

@@ -12,7 +12,6 @@ the least recently used entries.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline.digests import file_digest, remember
+from pipeline.digests import fields_digest, file_digest, remember
 from pipeline.types import EffectInput, Instrument, Session
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ class InstrumentCache:
             "seed": int(seed),
             "character": None if character is None else round(float(character), 6),
         }
-        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+        return fields_digest(parts)
 
     def entry(self, key: str) -> Path:
         if len(key) != 64 or any(ch not in "0123456789abcdef" for ch in key):

@@ -19,6 +19,7 @@ from pedalboard import (
 )
 from scipy.ndimage import uniform_filter1d
 
+from pipeline.digests import fields_digest
 from pipeline.mix import filters
 from pipeline.mix.meters import SILENCE_LUFS, loudness_and_window_levels, window_levels_db
 from pipeline.mix.roles import ROLE_SOUND, Role
@@ -30,7 +31,7 @@ from pipeline.mix.spectrum import (
     fit_band_gains,
     power_spectrum,
 )
-from pipeline.render.stem_cache import StemCache, hash_key
+from pipeline.render.stem_cache import StemCache
 from pipeline.types import Session
 
 HARSH_HZ = 4000.0
@@ -240,7 +241,7 @@ def place_stems(
         pan = where[session] * min(style.width, 1.5)
         key = None
         if cache is not None and stem_keys and session in stem_keys:
-            key = hash_key({"kind": "shaped stem", "stem": stem_keys[session], "role": role.value, "pan": pan,
+            key = fields_digest({"kind": "shaped stem", "stem": stem_keys[session], "role": role.value, "pan": pan,
                             "width": width, "sample_rate": int(sample_rate)})
             found = cache.get(key)
             if found is not None:

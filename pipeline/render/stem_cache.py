@@ -8,40 +8,36 @@ at most ``max_bytes`` of them and drops the least recently used first.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
-from pipeline.digests import file_digest
+from pipeline.digests import fields_digest, file_digest
 from pipeline.types import Instrument, Part
 
 DEFAULT_MAX_BYTES = 384 * 1024 * 1024
+
+
 def instrument_digest(instrument: Instrument) -> str:
     """A digest of what an instrument sounds like: its settings and zones and the content of its samples (where its
     folder is does not count)."""
     described = instrument.model_dump(mode="json", exclude={"directory"})
     samples = {zone.sample: file_digest(instrument.sample_path(zone)) for zone in instrument.zones}
-    return hash_key({"instrument": described, "samples": samples})
+    return fields_digest({"instrument": described, "samples": samples})
 
 
 def stem_key(instrument_hash: str, parts: list[Part], sample_rate: int, length: int) -> str:
     """The key of one session's stem: its instrument (see :func:`instrument_digest`), the parts it plays, the sample
     rate and the stem's length in frames."""
-    return hash_key({
+    return fields_digest({
         "kind": "stem",
         "instrument": instrument_hash,
         "parts": [part.model_dump(mode="json") for part in parts],
         "sample_rate": int(sample_rate),
         "length": int(length),
     })
-
-
-def hash_key(fields: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def _nbytes(value: Any) -> int:
