@@ -114,8 +114,8 @@ def play(
     with timer("casting"):
         casting = cast(effects, overrides, features=feature_memo.features(effects) if feature_memo else None)
 
-    # The casting's files are written while the band is built and played: the picture's drawing waits mostly on
-    # matplotlib in one thread, while building, rendering and mixing spend most of their time outside the GIL.
+    # The casting's files are written while the band is built and played. Drawing the picture holds the GIL against
+    # the mix (about 0.5 s of a remap), so a caller in a hurry asks for casting_picture=False and draws it later.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wave-casting") as drawer:
         drawn = drawer.submit(write_casting, casting, effects, out_dir, feature_memo,
                               picture=options.casting_picture)

@@ -39,17 +39,10 @@ def write_casting(casting: Casting, effects: list[EffectInput], out_dir: Path,
     ``memo`` remembers each effect's thumbnail and features for the next casting of the same sounds."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    by_id = {e.id: e for e in effects}
-    missing = [c.effect_id for c in casting.choices.values() if c.effect_id not in by_id]
-    missing += [a.effect_id for a in casting.alternates if a.effect_id not in by_id]
-    if missing:
-        raise WaveInputError(f"The casting names sounds that were not given: {', '.join(sorted(set(missing)))}.")
-
-    thumbs: dict[str, np.ndarray] = {}
-    features: dict[str, EffectFeatures] = {}
-    for effect in effects:
-        measured = memo.remember(effect, "picture", _measure) if memo is not None else _measure(effect)
-        thumbs[effect.id], features[effect.id] = measured
+    by_id = _given(casting, effects)
+    measured = _measured(effects, memo)
+    thumbs = {effect_id: thumb for effect_id, (thumb, _) in measured.items()}
+    features = {effect_id: found for effect_id, (_, found) in measured.items()}
 
     report = {
         **json.loads(casting.model_dump_json()),
@@ -79,15 +72,30 @@ def draw_casting(out_dir: Path, effects: list[EffectInput], memo: FeatureMemo | 
     written = json.loads((out_dir / CASTING_JSON).read_text())
     written.pop("effects", None)
     casting = Casting.model_validate(written)
-    by_id = {e.id: e for e in effects}
-    named = [c.effect_id for c in casting.choices.values()] + [a.effect_id for a in casting.alternates]
-    if missing := sorted({effect_id for effect_id in named if effect_id not in by_id}):
-        raise WaveInputError(f"The casting names sounds that were not given: {', '.join(missing)}.")
-    thumbs = {effect_id: (memo.remember(by_id[effect_id], "picture", _measure) if memo is not None
-                          else _measure(by_id[effect_id]))[0] for effect_id in set(named)}
+    by_id = _given(casting, effects)
+    named = [by_id[effect_id] for effect_id in sorted(_named(casting))]
+    thumbs = {effect_id: thumb for effect_id, (thumb, _) in _measured(named, memo).items()}
     png_path = out_dir / CASTING_PNG
     _draw(casting, by_id, thumbs, png_path)
     return png_path
+
+
+def _named(casting: Casting) -> set[str]:
+    return {c.effect_id for c in casting.choices.values()} | {a.effect_id for a in casting.alternates}
+
+
+def _given(casting: Casting, effects: list[EffectInput]) -> dict[str, EffectInput]:
+    """The effects by id, once every sound the casting names is among them."""
+    by_id = {e.id: e for e in effects}
+    if missing := sorted(_named(casting) - set(by_id)):
+        raise WaveInputError(f"The casting names sounds that were not given: {', '.join(missing)}.")
+    return by_id
+
+
+def _measured(effects: list[EffectInput], memo: FeatureMemo | None) -> dict[str, tuple[np.ndarray, EffectFeatures]]:
+    """Each effect's thumbnail and features, from ``memo`` where it holds them."""
+    return {effect.id: memo.remember(effect, "picture", _measure) if memo is not None else _measure(effect)
+            for effect in effects}
 
 
 def _measure(effect: EffectInput) -> tuple[np.ndarray, EffectFeatures]:
