@@ -15,7 +15,7 @@ from db.models import JobStatus, SoundSourceRow
 from jobs.events import JobCancelled, ProgressReporter
 from jobs.queues import enqueue_render
 from jobs.runtime import Runtime
-from jobs.tasks import _fail, _load_job
+from jobs.tasks import _fail, _job_taking_versions
 from pipeline.sheet import SoundSheet
 from wave_core.logging_setup import set_job_id
 
@@ -23,8 +23,8 @@ from wave_core.logging_setup import set_job_id
 async def hear_again(ctx: dict[str, Any], job_id: str, version: int) -> str:
     set_job_id(job_id)
     runtime: Runtime = ctx["runtime"]
-    job = await _load_job(runtime, job_id)
-    if job is None or job.status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
+    job = await _job_taking_versions(runtime, job_id)
+    if job is None:
         return "skipped"
     missing = [s for s in job.sources if not s.effect_key]
     if missing:

@@ -61,6 +61,14 @@ async def _load_job(runtime: Runtime, job_id: str) -> Job | None:
         return await db.scalar(select(Job).where(Job.id == job_id).options(selectinload(Job.sources)))
 
 
+async def _job_taking_versions(runtime: Runtime, job_id: str) -> Job | None:
+    """The job with its sources, unless it is gone, cancelled or failed (a done job still takes new versions)."""
+    job = await _load_job(runtime, job_id)
+    if job is None or job.status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
+        return None
+    return job
+
+
 async def _finish(runtime: Runtime, job_id: str, status: JobStatus, message: str, *, error: str | None = None,
                   error_id: str | None = None) -> None:
     async with runtime.db() as db:
@@ -203,8 +211,8 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
     """CPU task: effects + song (+ casting overrides) -> instruments, stems, mix; stored as a render version."""
     set_job_id(job_id)
     runtime: Runtime = ctx["runtime"]
-    job = await _load_job(runtime, job_id)
-    if job is None or job.status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
+    job = await _job_taking_versions(runtime, job_id)
+    if job is None:
         return "skipped"
     async with runtime.db() as db:
         render = await db.scalar(select(Render).where(Render.job_id == job_id, Render.version == version))
