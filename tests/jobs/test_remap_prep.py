@@ -15,26 +15,19 @@ from pipeline.report import PlayReport, SessionReport
 from pipeline.types import EffectInput, Session
 from wave_core.engines import play_options
 from wave_core.settings import Settings
-from wave_testing.jobs_helpers import short_song_midi
+from wave_testing.recorded_band import band_effects, casting, short_song
 
-BAND = {"drums": "bd_haus", "bass": "perc_door", "guitar": "ambi_glass_rub", "keyboard": "ambi_swoosh"}
 ENOUGH_S = 300  # a bound for a stuck thread, not a speed target
 
 
 @pytest.fixture
 def effects(sample) -> list[EffectInput]:
-    return [EffectInput(id=name.replace("_", "-"), path=sample(name), name=name) for name in BAND.values()]
+    return band_effects(sample)
 
 
 @pytest.fixture
 def song(tmp_path: Path) -> str:
-    path = tmp_path / "song.mid"
-    path.write_bytes(short_song_midi(seconds=4.0))
-    return str(path)
-
-
-def casting(effects: list[EffectInput]) -> dict[Session, str]:
-    return {Session(session): effect.id for session, effect in zip(BAND, effects)}
+    return short_song(tmp_path)
 
 
 def report_for(assignment: dict[Session, str]) -> PlayReport:

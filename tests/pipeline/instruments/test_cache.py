@@ -15,30 +15,17 @@ from pipeline.instruments.cache import MANIFEST, InstrumentCache
 from pipeline.play import play
 from pipeline.types import EffectInput, Session
 from wave_testing.jobs_helpers import short_song_midi
-
-BAND = {"drums": "bd_haus", "bass": "perc_door", "guitar": "ambi_glass_rub", "keyboard": "ambi_swoosh"}
+from wave_testing.recorded_band import band_effects, casting, short_song, swapped
 
 
 @pytest.fixture
 def effects(sample) -> list[EffectInput]:
-    return [EffectInput(id=name.replace("_", "-"), path=sample(name), name=name) for name in BAND.values()]
+    return band_effects(sample)
 
 
 @pytest.fixture
 def song(tmp_path: Path) -> str:
-    path = tmp_path / "song.mid"
-    path.write_bytes(short_song_midi(seconds=4.0))
-    return str(path)
-
-
-def casting(effects: list[EffectInput]) -> dict[Session, str]:
-    return {Session(session): effect.id for session, effect in zip(BAND, effects)}
-
-
-def swapped(assignment: dict[Session, str], a: Session, b: Session) -> dict[Session, str]:
-    moved = dict(assignment)
-    moved[a], moved[b] = assignment[b], assignment[a]
-    return moved
+    return short_song(tmp_path)
 
 
 def digests(folder: Path) -> dict[str, str]:
