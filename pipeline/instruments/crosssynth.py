@@ -65,7 +65,7 @@ def _lobe_table() -> tuple[np.ndarray, np.ndarray, float]:
 
 @cache
 def _synthesis_window() -> np.ndarray:
-    window = librosa.filters.get_window("hann", N_FFT, fftbins=True)
+    window = librosa.filters.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
     window.flags.writeable = False
     return window
 
@@ -93,11 +93,12 @@ def _soft_layer_filter(cutoff_hz: float, sample_rate: int) -> np.ndarray:
 
 
 def _inverse_stft(spectrum: np.ndarray, length: int) -> np.ndarray:
-    """``librosa.istft(spectrum, hop_length=HOP, window="hann", center=True, length=length)``, with every frame
-    transformed in one call and overlap-added a quarter frame at a time (the same sums, in the same order)."""
+    """``librosa.istft(spectrum, hop_length=HOP, window="hann", center=True, length=length)`` in float32, with
+    every frame transformed in one call and overlap-added a quarter frame at a time."""
     overlap = N_FFT // HOP
     frames = min(spectrum.shape[1], int(np.ceil((length + 2 * (N_FFT // 2)) / HOP)))
-    blocks = scipy.fft.irfft(spectrum[:, :frames].T, n=N_FFT, axis=1) * _synthesis_window()
+    blocks = scipy.fft.irfft(spectrum[:, :frames].T, n=N_FFT, axis=1)
+    blocks *= _synthesis_window()
     quarters = blocks.reshape(frames, overlap, HOP)
     summed = np.zeros((frames + overlap - 1, HOP), np.float32)
     for quarter in reversed(range(overlap)):  # frame by frame, as librosa adds them
