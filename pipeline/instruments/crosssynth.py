@@ -160,8 +160,9 @@ def _harmonic_stft(
     frame_centres = np.arange(frames) * HOP
     # Schroeder's phases: the partials never line up into a click train, so the note's peak stays near its level.
     numbers = np.arange(1, count + 1)
-    phases = 2 * np.pi * np.outer(centres * step / sample_rate, frame_centres) + (np.pi * numbers * (numbers - 1) / count)[:, None]
-    phases = np.mod(phases, 2 * np.pi).astype(np.float32)
+    cycles = np.outer(centres * step / sample_rate, frame_centres) + (0.5 * numbers * (numbers - 1) / count)[:, None]
+    cycles -= np.rint(cycles)  # whole turns taken off in float64, so float32 keeps the phases exact enough
+    phases = (2 * np.pi * cycles).astype(np.float32)
     amplitude = half_amplitude.astype(np.float32)
     partials = np.empty((count, frames), np.complex64)
     partials.real = amplitude * np.cos(phases)
