@@ -189,11 +189,12 @@ def short_time_spectrum(drive: np.ndarray, length: int) -> np.ndarray:
 
 def _soften_clicks(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Clicks and crackle (samples far above the local RMS) softly clipped, so they do not set the zone's peak."""
-    local_rms = np.sqrt(uniform_filter1d(audio.astype(np.float64) ** 2, int(CLICK_WINDOW_S * sample_rate)))
-    limit = CLICK_CREST * local_rms + 1e-9
+    audio = audio.astype(np.float32, copy=False)
+    local_rms = np.sqrt(uniform_filter1d(np.square(audio), int(CLICK_WINDOW_S * sample_rate)))  # sums in float64
+    limit = CLICK_CREST * local_rms + np.float32(1e-9)
     clicks = np.flatnonzero(np.abs(audio) > limit)  # everything else passes unchanged
-    softened = audio.astype(np.float32)
-    peak, limit = audio[clicks].astype(np.float64), limit[clicks]
+    softened = audio.copy()
+    peak, limit = audio[clicks].astype(np.float64), limit[clicks].astype(np.float64)
     softened[clicks] = np.sign(peak) * (limit + limit * np.tanh((np.abs(peak) - limit) / limit))
     return softened
 
