@@ -11,9 +11,11 @@ guarantee holds for both engines. Each builder writes its samples and returns an
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from pipeline.audio import LoadedEffect, condition_effect, load_effect
 from pipeline.errors import WaveEngineError, WaveInputError
@@ -67,6 +69,11 @@ def _noise_burst(sample_rate: int, seed: int) -> np.ndarray:
     return (0.9 * burst / np.max(np.abs(burst))).astype(np.float32)
 
 
+@cache
+def _thread_pools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
 def build_instrument(
     effect: EffectInput,
     session: Session,
@@ -99,15 +106,19 @@ def build_instrument(
     if engine == "rave" and not loaded.silent:
         loaded = _revoice_with_rave(loaded, rave_model, name)
 
-    if row(session).drum_kit:
-        instrument = _build_drums(
-            loaded, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed, engine=engine
-        )
-    else:
-        instrument = build_melodic_instrument(
-            loaded, session, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed,
-            engine=engine, character=character,
-        )
-    write_instrument_files(instrument)
+    # The builders' matrix products are small (onset envelopes): more BLAS threads only spin between them, which
+    # costs CPU time and gains no speed.
+    with _thread_pools().limit(limits=1, user_api="blas"):
+        if row(session).drum_kit:
+            instrument = _build_drums(
+                loaded, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed,
+                engine=engine,
+            )
+        else:
+            instrument = build_melodic_instrument(
+                loaded, session, out_dir, name=name, source_effect=effect.id, sample_rate=sample_rate, seed=seed,
+                engine=engine, character=character,
+            )
+        write_instrument_files(instrument)
     log.info("built %s instrument from %s in %s (%d zones)", session.value, effect.id, out_dir, len(instrument.zones))
     return instrument

@@ -163,19 +163,22 @@ def loop_at_steady_level(
     slope = np.log(level_start / level_end) / max(1, span - quarter)  # nepers per frame
     fade = min(int(crossfade_s * sample_rate), start)
     ramp_from = start - fade
-    gain = np.ones(len(audio), np.float32)
-    gain[ramp_from:] = np.exp(slope * np.minimum(np.arange(len(audio) - ramp_from), end - ramp_from)).astype(np.float32)
+    kept = min(len(audio), end + tail)
+    gain = np.empty(kept, np.float32)
+    gain[:ramp_from] = 1.0
+    gain[ramp_from:end] = np.exp(slope * np.arange(end - ramp_from)).astype(np.float32)
+    gain[end:] = np.float32(np.exp(slope * (end - ramp_from)))
     frame = max(1, int(0.02 * sample_rate))
     framed = audio[: len(audio) // frame * frame].reshape(-1, frame)
     loudest = float(np.sqrt(np.max(np.mean(framed**2, axis=1)))) + 1e-12
     lift = loudest * 10 ** (min_level_db / 20) / level_start
     if lift > 1.0:
         rise_from = max(0, ramp_from - int(0.5 * sample_rate))
-        rise = np.ones(len(audio), np.float32)
+        rise = np.ones(kept, np.float32)
         rise[rise_from:ramp_from] = np.exp(np.linspace(0.0, np.log(lift), ramp_from - rise_from, dtype=np.float32))
         rise[ramp_from:] = lift
         gain *= rise
-    steady = crossfade_loop(audio * gain, start, end, crossfade_s, sample_rate)[: end + tail]
+    steady = crossfade_loop(audio[:kept] * gain, start, end, crossfade_s, sample_rate)
     tail = len(steady) - end
     steady[end:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
-    return steady.astype(np.float32), (start, end)
+    return steady.astype(np.float32, copy=False), (start, end)
