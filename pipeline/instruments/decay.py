@@ -2,11 +2,11 @@
 
 A held note goes on with the effect's texture (:mod:`pipeline.instruments.texture`) and its ringing partials. A
 texture that swings (a crackle, a sound with most of its energy below the note) could make the note swell back
-after it has decayed, which a listener hears as a second, unplayed note: :func:`no_rise_after` keeps the level (RMS
-in 20 ms frames) within a few dB of the quietest it has been since the effect's end. A struck sound dies away
-faster than a note is held: :func:`hold_above` stops its fall at a held level, as a string's slow second decay
-follows its fast first one, so the note is still heard at its end (the amplitude envelope then sets how fast it
-fades).
+after it has decayed, which a listener hears as a second, unplayed note: from the effect's end on, the level (RMS
+in 20 ms frames) stays within a few dB of the quietest it has been since. A struck sound dies away faster than a
+note is held: its fall stops at a held level, as a string's slow second decay follows its fast first one, so the
+note is still heard at its end (the amplitude envelope then sets how fast it fades). The gain is measured on one
+velocity layer and applied to every layer of the note, so they keep their balance.
 """
 
 from __future__ import annotations
@@ -16,43 +16,40 @@ from scipy.ndimage import uniform_filter1d
 
 FRAME_S = 0.02
 SMOOTH_FRAMES = 3  # the gain moves over about 60 ms, so limiting a swing does not itself click
+RISE_DB = 3.0  # how far the continuation may come back up over the quietest it has been
 MAX_RAISE_DB = 40.0  # a held level is never made of what was next to silence
 
 
-def _frame_levels_db(audio: np.ndarray, start: int, hop: int) -> np.ndarray:
-    frames = (len(audio) - start) // hop
-    framed = audio[start : start + frames * hop].astype(np.float64).reshape(frames, hop)
-    return 10 * np.log10(np.mean(framed**2, axis=1) + 1e-20)
-
-
-def _apply_gain_db(audio: np.ndarray, start: int, hop: int, gain_db: np.ndarray) -> np.ndarray:
-    smoothed = uniform_filter1d(gain_db, SMOOTH_FRAMES, mode="nearest")
-    centres = start + (np.arange(len(gain_db)) + 0.5) * hop
-    gain = 10 ** (np.interp(np.arange(start, len(audio)), centres, smoothed) / 20)
-    out = audio.copy()
-    out[start:] *= gain.astype(audio.dtype)
-    return out
-
-
-def no_rise_after(audio: np.ndarray, sample_rate: int, start: int, rise_db: float = 3.0) -> np.ndarray:
-    """``audio`` with every swell after sample ``start`` turned down to ``rise_db`` above the running minimum."""
+def held_note_gain_db(audio: np.ndarray, sample_rate: int, effect_end: int, held_db: float) -> np.ndarray:
+    """Per 20 ms frame of ``audio``, the gain (dB) that stops swells after ``effect_end`` and holds the level
+    within ``held_db`` of the peak."""
     hop = max(1, int(FRAME_S * sample_rate))
-    start = max(0, min(int(start), len(audio)))
-    if (len(audio) - start) // hop < 2:
-        return audio
-    level_db = _frame_levels_db(audio, start, hop)
-    allowed_db = np.minimum.accumulate(level_db) + rise_db
-    return _apply_gain_db(audio, start, hop, np.minimum(0.0, allowed_db - level_db))
-
-
-def hold_above(audio: np.ndarray, sample_rate: int, held_db: float) -> np.ndarray:
-    """``audio`` whose fall after its loudest 20 ms stops ``held_db`` below it (a raise that only ever grows)."""
-    hop = max(1, int(FRAME_S * sample_rate))
-    if len(audio) // hop < 2:
-        return audio
-    level_db = _frame_levels_db(audio, 0, hop)
+    frames = len(audio) // hop
+    if frames < 2:
+        return np.zeros(max(frames, 0))
+    framed = audio[: frames * hop].reshape(frames, hop)
+    level_db = 10 * np.log10(np.einsum("ij,ij->i", framed, framed, dtype=np.float64) / hop + 1e-20)
+    first = min(frames, -(-max(0, int(effect_end)) // hop))  # the first whole frame after the effect
+    cut_db = np.zeros(frames)
+    allowed_db = np.minimum.accumulate(level_db[first:]) + RISE_DB
+    cut_db[first:] = np.minimum(0.0, allowed_db - level_db[first:])
+    level_db += cut_db
     peak = int(np.argmax(level_db))
-    lowest_since_peak = np.minimum.accumulate(level_db[peak:])
-    raise_db = np.zeros_like(level_db)
-    raise_db[peak:] = np.clip(level_db[peak] + held_db - lowest_since_peak, 0.0, MAX_RAISE_DB)
-    return _apply_gain_db(audio, 0, hop, raise_db)
+    raise_db = np.zeros(frames)
+    raise_db[peak:] = np.clip(level_db[peak] + held_db - np.minimum.accumulate(level_db[peak:]), 0.0, MAX_RAISE_DB)
+    gain_db = uniform_filter1d(cut_db + raise_db, SMOOTH_FRAMES, mode="nearest")
+    gain_db[:first] = np.maximum(gain_db[:first], 0.0)  # the effect keeps its own swells
+    return gain_db
+
+
+def apply_gain_db(audio: np.ndarray, sample_rate: int, gain_db: np.ndarray) -> np.ndarray:
+    """``audio`` times the per-frame gain of :func:`held_note_gain_db`, interpolated between frame centres."""
+    moving = np.flatnonzero(np.abs(gain_db) > 0.01)
+    if not len(moving):
+        return audio
+    hop = max(1, int(FRAME_S * sample_rate))
+    first = max(0, int(moving[0]) - 1) * hop  # most notes change only late in the sample, if at all
+    centres = (np.arange(len(gain_db)) + 0.5) * hop
+    out = audio.copy()
+    out[first:] *= np.interp(np.arange(first, len(audio)), centres, 10 ** (gain_db / 20)).astype(audio.dtype)
+    return out

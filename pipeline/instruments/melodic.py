@@ -18,7 +18,7 @@ import numpy as np
 from pipeline.audio import LoadedEffect
 from pipeline.errors import WaveInputError
 from pipeline.instruments.crosssynth import HOP, Voicing, harmonic_notes, short_time_spectrum
-from pipeline.instruments.decay import hold_above, no_rise_after
+from pipeline.instruments.decay import apply_gain_db, held_note_gain_db
 from pipeline.instruments.multisample import (
     VELOCITY_LAYERS,
     KeySpan,
@@ -139,9 +139,10 @@ def _render_zone(
             spectra[key], sr, f0, sound.voicing, character, length + room, pitched=source.root_hz is not None,
             raw_until=effect_end,
         )
+        gain_db = held_note_gain_db(layers[0], sr, effect_end, HELD_LEVEL_DB)
         pair = []
         for note in layers:
-            note = hold_above(no_rise_after(note, sr, effect_end), sr, HELD_LEVEL_DB)
+            note = apply_gain_db(note, sr, gain_db)
             audio, loop = loop_at_steady_level(note, sr, f0, earliest=length, min_length=loop_length, tail=tail)
             pair.append(_Sample(audio, loop))
         rendered.append((pair[0], pair[1]))

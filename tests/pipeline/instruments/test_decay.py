@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.instruments.decay import hold_above, no_rise_after
+from pipeline.instruments.decay import apply_gain_db, held_note_gain_db
+
+NO_HOLD_DB = -200.0
 
 SR = 22050
 
@@ -28,7 +30,7 @@ def test_a_swell_after_the_effect_is_turned_down_and_the_effect_itself_is_left_a
     audio[int(0.2 * SR) : int(0.3 * SR)] *= 10.0  # the effect's own accent, before its end
     effect_end = int(0.5 * SR)
 
-    out = no_rise_after(audio, SR, effect_end)
+    out = apply_gain_db(audio, SR, held_note_gain_db(audio, SR, effect_end, NO_HOLD_DB))
 
     assert np.array_equal(out[:effect_end], audio[:effect_end])
     after = levels_db(out[effect_end:])
@@ -38,7 +40,7 @@ def test_a_swell_after_the_effect_is_turned_down_and_the_effect_itself_is_left_a
 
 def test_a_falling_sound_stops_at_the_held_level_and_never_rises_to_it() -> None:
     audio = decaying_noise(2.0, t60=3.0)  # 40 dB down at its end
-    out = hold_above(audio, SR, held_db=-24.0)
+    out = apply_gain_db(audio, SR, held_note_gain_db(audio, SR, len(audio), -24.0))
 
     level = levels_db(out)
     peak = int(np.argmax(level))
@@ -50,11 +52,11 @@ def test_a_falling_sound_stops_at_the_held_level_and_never_rises_to_it() -> None
     assert np.allclose(out[early], audio[early])
 
 
-def test_a_sound_already_above_the_held_level_is_unchanged_and_silence_is_not_blown_up() -> None:
+def test_a_steady_sound_is_unchanged_and_silence_is_not_blown_up() -> None:
     steady = decaying_noise(1.0, t60=100.0)
-    assert np.allclose(hold_above(steady, SR, held_db=-24.0), steady)
+    assert np.array_equal(apply_gain_db(steady, SR, held_note_gain_db(steady, SR, 0, -24.0)), steady)
 
     click_then_silence = np.zeros(SR, np.float32)
     click_then_silence[100:200] = 1.0
-    held = hold_above(click_then_silence, SR, held_db=-24.0)
+    held = apply_gain_db(click_then_silence, SR, held_note_gain_db(click_then_silence, SR, 300, -24.0))
     assert np.max(np.abs(held[SR // 2 :])) == 0.0
