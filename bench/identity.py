@@ -11,7 +11,8 @@ Identity, with three independent embeddings (MFCC statistics, long-term spectral
 - same session: the nearest instrument from another band was built for the same session (25% is chance; a high
   share means the session, not the sound, decides the timbre).
 Tuning: pyin on single notes of the melodic instruments (median cents error, voiced share). Sustain: how long a
-4 s guitar note stays above -40 dB of its peak. Build: median CPU seconds to build one band of four instruments.
+4 s guitar note stays above -40 dB of its peak. Swell: how far a held 4 s note's level comes back up after it has
+fallen (a second, unplayed note to a listener); the reference is the effect's own rise. Build: median CPU seconds to build one band of four instruments.
 
     python bench/identity.py [--json] [--bands N]
 """
@@ -215,6 +216,16 @@ def seconds_above(audio: np.ndarray, floor_db: float = -40.0) -> float:
     return float((above[-1] + 1) * hop / ANALYSIS_SR) if len(above) else 0.0
 
 
+def swell_db(audio: np.ndarray, floor_db: float = -50.0) -> float:
+    """How far (dB) the level (20 ms RMS) comes back up after it has fallen, from the peak on, down to ``floor_db``."""
+    hop = int(0.02 * ANALYSIS_SR)
+    rms = librosa.feature.rms(y=audio, frame_length=2 * hop, hop_length=hop, center=False)[0]
+    level = 20 * np.log10(rms / (rms.max() + 1e-12) + 1e-12)
+    after = level[int(np.argmax(level)) :]
+    after = after[after > floor_db]
+    return float(np.max(after - np.minimum.accumulate(after))) if len(after) else 0.0
+
+
 def load_bands(limit: int | None) -> list[list[tuple[EffectInput, str]]]:
     data = json.loads(SOUNDS.read_text())
     bands = []
@@ -269,6 +280,7 @@ def main() -> None:
                 scores[method][e] = identity_scores(sources[e], embedded[e], players)
 
         tuning: dict[str, list[tuple[float, float]]] = {"wave": [], "shift": []}
+        swells: dict[str, list[float]] = {"wave": [], "shift": []}
         sustain = []
         for p in players:
             if p.session not in TUNING_NOTES:
@@ -277,6 +289,9 @@ def main() -> None:
                 for pitch in TUNING_NOTES[p.session]:
                     audio = play(instrument, [(pitch, 0.0, TUNING_NOTE_S)], p.session)
                     tuning[method].append(note_tuning(audio, 440.0 * 2 ** ((pitch - 69) / 12)))
+            for method, instrument in (("wave", p.instrument), ("shift", p.reference)):
+                held = (IDENTITY_NOTES[p.session][0][0], 0.0, SUSTAIN_NOTE[1])
+                swells[method].append(swell_db(play(instrument, [held], p.session)))
             if p.session == Session.GUITAR:
                 pitch, length = SUSTAIN_NOTE
                 sustain.append(min(seconds_above(play(p.instrument, [(pitch, 0.0, length)], p.session)), length))
@@ -312,6 +327,13 @@ def main() -> None:
                  "reference": SUSTAIN_NOTE[1], "target": ">= 4 s (its written length)", "unit": "s",
                  "note": f"shortest of {len(sustain)} guitars; median {statistics.median(sustain):.2f} s",
                  "ok": shortest >= SUSTAIN_NOTE[1] - 0.05})
+    beyond_own = sum(w > r + 10.0 for w, r in zip(swells["wave"], swells["shift"]))
+    swell = {m: statistics.median(v) for m, v in swells.items()}
+    rows.append({"measure": "held 4 s notes: rise after decaying (median)", "wave": round(swell["wave"], 1),
+                 "reference": round(swell["shift"], 1), "target": "<= reference + 3 dB", "unit": "dB",
+                 "note": f"worst {max(swells['wave']):.1f} dB (reference {max(swells['shift']):.1f}); "
+                         f"{beyond_own} of {len(swells['wave'])} notes rise 10 dB more than their source's own",
+                 "ok": swell["wave"] <= swell["shift"] + 3.0})
     warm = statistics.median(build_times[1:] or build_times)
     rows.append({"measure": "build 4 instruments (one band)", "wave": round(warm, 3), "reference": 1.0,
                  "target": "<= 1 s", "unit": "s",

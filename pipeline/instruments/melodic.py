@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.audio import LoadedEffect
 from pipeline.errors import WaveInputError
 from pipeline.instruments.crosssynth import HOP, Voicing, harmonic_notes, short_time_spectrum
+from pipeline.instruments.decay import apply_gain_db, held_note_gain_db
 from pipeline.instruments.multisample import (
     VELOCITY_LAYERS,
     KeySpan,
@@ -41,7 +42,7 @@ MIN_SAMPLE_S = 1.2
 MAX_SAMPLE_S = 2.5
 LOOP_S = 0.4
 TAIL_AFTER_LOOP_S = 0.05
-HELD_LEVEL_DB = -18.0  # a held note's loop is at least this loud against the sample's loudest moment
+HELD_LEVEL_DB = -24.0  # a held note falls no further than this below the sample's loudest moment
 
 
 @dataclass(frozen=True)
@@ -133,15 +134,16 @@ def _render_zone(
         key = (id(segment), shift)
         if key not in spectra or spectra[key].shape[1] < 1 + (length + room) // HOP:
             spectra[key] = short_time_spectrum(pitch_to(segment.audio, shift), length + room)
+        effect_end = int(segment.seconds * sr / 2 ** (shift / 12))
         layers = harmonic_notes(
             spectra[key], sr, f0, sound.voicing, character, length + room, pitched=source.root_hz is not None,
-            raw_until=int(segment.seconds * sr / 2 ** (shift / 12)),
+            raw_until=effect_end,
         )
+        gain_db = held_note_gain_db(layers[0], sr, effect_end, HELD_LEVEL_DB)
         pair = []
         for note in layers:
-            audio, loop = loop_at_steady_level(
-                note, sr, f0, earliest=length, min_length=loop_length, tail=tail, min_level_db=HELD_LEVEL_DB
-            )
+            note = apply_gain_db(note, sr, gain_db)
+            audio, loop = loop_at_steady_level(note, sr, f0, earliest=length, min_length=loop_length, tail=tail)
             pair.append(_Sample(audio, loop))
         rendered.append((pair[0], pair[1]))
     return rendered

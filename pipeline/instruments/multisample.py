@@ -143,7 +143,6 @@ def loop_at_steady_level(
     min_length: int,
     tail: int,
     crossfade_s: float = 0.05,
-    min_level_db: float = -12.0,
 ) -> tuple[np.ndarray, tuple[int, int]]:
     """Cut ``audio`` to a loop ``[start, end)`` of whole periods of ``f0`` plus a ``tail`` that fades out.
 
@@ -151,9 +150,7 @@ def loop_at_steady_level(
 
     A ringing sound still decays inside its loop, which would make every pass jump back up; the level is first
     evened out over the loop (a gain that rises in dB at the rate the sound falls, held after the loop), then the
-    loop's end is crossfaded into what precedes its start (:func:`crossfade_loop`). A loop quieter than
-    ``min_level_db`` below the loudest 20 ms of the sample is raised to it over the half second before the loop,
-    so a held note stays audible (the amplitude envelope decides how fast it fades).
+    loop's end is crossfaded into what precedes its start (:func:`crossfade_loop`).
     """
     start, end = find_loop(audio, sample_rate, f0, earliest, min_length)
     span = end - start
@@ -168,16 +165,6 @@ def loop_at_steady_level(
     gain[:ramp_from] = 1.0
     gain[ramp_from:end] = np.exp(slope * np.arange(end - ramp_from)).astype(np.float32)
     gain[end:] = np.float32(np.exp(slope * (end - ramp_from)))
-    frame = max(1, int(0.02 * sample_rate))
-    framed = audio[: len(audio) // frame * frame].reshape(-1, frame)
-    loudest = float(np.sqrt(np.max(np.mean(framed**2, axis=1)))) + 1e-12
-    lift = loudest * 10 ** (min_level_db / 20) / level_start
-    if lift > 1.0:
-        rise_from = max(0, ramp_from - int(0.5 * sample_rate))
-        rise = np.ones(kept, np.float32)
-        rise[rise_from:ramp_from] = np.exp(np.linspace(0.0, np.log(lift), ramp_from - rise_from, dtype=np.float32))
-        rise[ramp_from:] = lift
-        gain *= rise
     steady = crossfade_loop(audio[:kept] * gain, start, end, crossfade_s, sample_rate)
     tail = len(steady) - end
     steady[end:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)

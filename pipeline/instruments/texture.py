@@ -2,7 +2,8 @@
 
 A held note must keep sounding like its source after the source has stopped. Grains (60 ms, Hann-windowed, half
 overlapping) are read from random places in the effect's body and overlap-added after its end, at the level of the
-effect's last quarter, so a rustle keeps rustling and a hum keeps humming. The string that gives the note its pitch
+effect's last quarter, so a rustle keeps rustling and a hum keeps humming. Grains louder than the median grain (a
+hit, a click) are turned down to it, so the continuation does not replay the effect's accents at random. The string that gives the note its pitch
 is then driven by this longer sound, and the loop holds the effect's texture rather than a bare tone.
 """
 
@@ -25,6 +26,8 @@ def continue_texture(audio: np.ndarray, sample_rate: int, length: int, rng: np.r
     starts = rng.integers(0, len(audio) - grain + 1, size=count)
     window = np.hanning(grain).astype(np.float32)
     grains = audio[starts[:, None] + np.arange(grain)[None, :]] * window[None, :]
+    grain_rms = np.sqrt(np.mean(grains**2, axis=1, keepdims=True))
+    grains *= np.minimum(1.0, np.median(grain_rms) / (grain_rms + 1e-12))
     tail = np.zeros(count * hop + grain, np.float32)
     positions = (np.arange(count) * hop)[:, None] + np.arange(grain)[None, :]
     np.add.at(tail, positions.ravel(), grains.ravel())

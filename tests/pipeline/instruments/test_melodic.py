@@ -16,7 +16,17 @@ from scipy.signal import butter, sosfiltfilt
 from pipeline.errors import WaveEngineError, WaveInputError
 from pipeline.instruments import build_instrument
 from pipeline.instruments.multisample import crossfade_loop, find_loop, key_spans, midi_to_hz
-from pipeline.types import MELODIC_SESSIONS, SESSION_RANGES, EffectInput, Instrument, Session, Zone
+from pipeline.render.sampler import Sampler
+from pipeline.types import (
+    MELODIC_SESSIONS,
+    SESSION_RANGES,
+    EffectInput,
+    Instrument,
+    Note,
+    Part,
+    Session,
+    Zone,
+)
 
 NOISE_LIKE = ["ambi_swoosh", "perc_swash", "vinyl_hiss", "perc_door"]
 OTHERS = ["misc_crow", "elec_wood", "ambi_glass_rub", "bd_haus"]
@@ -576,3 +586,24 @@ def test_character_settings_from_words() -> None:
     for bad in (["loud"], ["bass=2"], ["drums=0.5"], ["flute=0.5"], ["nan"]):
         with pytest.raises(WaveInputError, match="character"):
             parse_character(bad)
+
+
+# ------------------------------------------------------------------------------------------------ held notes
+
+
+@pytest.mark.parametrize("sound", ["perc_snap", "elec_wood", "perc_bell"])
+def test_a_struck_sound_held_fades_without_swelling_back_and_is_heard_to_its_end(built, sound: str) -> None:
+    """A held note of a single hit never comes back up after it has decayed (a listener would hear a second,
+    unplayed note), and at the end of a 4 s note it is still within 40 dB of its peak. The loop's own texture may
+    move a few dB."""
+    instrument = built(sound, Session.GUITAR)
+    hop = int(0.02 * SR)
+    for pitch in (45, 52, 64):
+        part = Part(session=Session.GUITAR, notes=[Note(start=0.0, end=4.0, pitch=pitch, velocity=100)])
+        audio = Sampler(instrument).render(part, SR).mean(axis=1)[: int(4.0 * SR)]
+        frames = len(audio) // hop
+        level = 10 * np.log10(np.mean(audio[: frames * hop].reshape(frames, hop) ** 2, axis=1) + 1e-20)
+        peak = int(np.argmax(level))
+        after = level[peak:]
+        assert np.max(after - np.minimum.accumulate(after)) < 10.0, (sound, pitch)
+        assert level[-3:].mean() > level[peak] - 40.0, (sound, pitch)
