@@ -30,7 +30,7 @@ from pipeline.types import EffectInput, Instrument, Session
 log = logging.getLogger(__name__)
 
 # Raise whenever a change to the builders changes what they write: old entries then stop matching.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 MANIFEST = "manifest.json"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 3600.0
