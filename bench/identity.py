@@ -12,7 +12,8 @@ Identity, with three independent embeddings (MFCC statistics, long-term spectral
   share means the session, not the sound, decides the timbre).
 Tuning: pyin on single notes of the melodic instruments (median cents error, voiced share). Sustain: how long a
 4 s guitar note stays above -40 dB of its peak. Swell: how far a held 4 s note's level comes back up after it has
-fallen (a second, unplayed note to a listener); the reference is the effect's own rise. Build: median CPU seconds to build one band of four instruments.
+fallen (a second, unplayed note to a listener); the reference is the effect's own rise. Build: median CPU seconds
+to build one band of four instruments.
 
     python bench/identity.py [--json] [--bands N]
 """
