@@ -11,7 +11,7 @@ import numpy as np
 from pipeline.audio import LoadedEffect, resample
 from pipeline.dsp.filters import highpass, lowpass
 from pipeline.errors import WaveInputError
-from pipeline.instruments.drums.hits import HitClass, find_hits
+from pipeline.instruments.drums.hits import HitClass, find_hits, from_attack
 from pipeline.instruments.drums.kit import GM_KIT, KitPiece
 from pipeline.instruments.drums.shaping import finish, normalised, repitch
 from pipeline.instruments.drums.sources import FamilySource, family_sources
@@ -40,7 +40,8 @@ def render_piece(piece: KitPiece, source: FamilySource, sample_rate: int) -> np.
         audio = highpass(audio, piece.highpass_hz, sample_rate, order=2)
     if piece.lowpass_hz:
         audio = lowpass(audio, piece.lowpass_hz, sample_rate, order=2)
-    return finish(audio, piece.length_s, sample_rate)
+    # What is left of a lead-in after pitching down or filtering (a tabla's boom under a clap) would make it late.
+    return finish(from_attack(audio, sample_rate), piece.length_s, sample_rate)
 
 
 def soft_layer(audio: np.ndarray, sample_rate: int) -> np.ndarray:

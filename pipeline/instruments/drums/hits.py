@@ -28,6 +28,11 @@ MIN_HIT_DECAY_DB = 9.0  # a hit must fall this far from its peak before the slic
 HIT_PEAK_WITHIN_S = 0.06  # ... and reach its peak this soon
 NOISE_LIKE_SHARE = 0.5  # when fewer slices than this are hits, the effect has no clear onsets at all
 QUIET_HIT_DB = -30.0  # slices quieter than this (re the effect's peak) are not hits of their own
+# A slice backtracked to the quiet before its hit (a loop's gap), or a piece pitched far down, starts where the hit
+# does, or it would play late.
+ATTACK_FLOOR_DB = -30.0
+RISE_DB_PER_STEP = 0.5  # going back from the attack, the rise goes on while the level falls this much per 0.5 ms
+PRE_ATTACK_S = 0.002
 ANALYSIS_FRAMES = 4096  # the attack window whose spectrum describes a hit
 LOW_BAND_HZ = 150.0
 
@@ -161,6 +166,36 @@ def onsets(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]
     return samples.astype(int), strength[first]
 
 
+def attack_offset(piece: np.ndarray, sample_rate: int) -> int:
+    """Samples from the slice's start to just before its hit: from the first moment within ``ATTACK_FLOOR_DB`` of
+    the slice's loudest, back down the rise to where the level stops falling (the quiet just before the hit)."""
+    window = max(1, int(0.001 * sample_rate))
+    level = np.convolve(piece.astype(np.float64) ** 2, np.ones(window) / window, mode="same")
+    if not len(level) or level.max() <= 0:
+        return 0
+    level_db = 10 * np.log10(level + level.max() * 1e-12)
+    onset = int(np.argmax(level_db >= level_db.max() + ATTACK_FLOOR_DB))
+    step = window // 2 or 1
+    while onset >= step and level_db[onset - step] < level_db[onset] - RISE_DB_PER_STEP:
+        onset -= step
+    offset = onset - int(PRE_ATTACK_S * sample_rate)
+    return offset if offset >= window else 0  # a shorter lead-in is not worth a cut
+
+
+def _fade_pre_attack(piece: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The quiet lead-in kept before the attack faded in, so the cut does not click; the attack is untouched."""
+    fade = min(len(piece), int(PRE_ATTACK_S * sample_rate))
+    out = piece.copy()
+    out[:fade] *= np.linspace(0.0, 1.0, fade, dtype=out.dtype)
+    return out
+
+
+def from_attack(piece: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``piece`` from just before its attack (unchanged when it already starts there)."""
+    offset = attack_offset(piece, sample_rate)
+    return _fade_pre_attack(piece[offset:], sample_rate) if offset else piece
+
+
 def find_hits(audio: np.ndarray, sample_rate: int) -> list[Hit]:
     """Slice ``audio`` at its onsets; every slice loud and long enough is described and classified.
 
@@ -183,7 +218,12 @@ def find_hits(audio: np.ndarray, sample_rate: int) -> list[Hit]:
     hits: list[Hit] = []
     for i, (start, strength) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(audio)
+        # A later slice is backtracked to the quiet before its hit; the first one is the effect's own start.
+        offset = attack_offset(audio[start:end], sample_rate) if i else 0
+        start += offset
         piece = audio[start : min(end, start + int(MAX_HIT_S * sample_rate))]
+        if offset:
+            piece = _fade_pre_attack(piece, sample_rate)
         loudness = float(np.max(np.abs(piece))) / peak
         if len(piece) < MIN_HIT_S * sample_rate or 20.0 * np.log10(loudness + 1e-12) < QUIET_HIT_DB:
             continue

@@ -109,10 +109,12 @@ def test_noise_like_effects_have_no_hits(sample, kits, name):
 
 
 def test_single_hit_plays_itself_on_its_own_key(sample, kits):
+    """The kick is the hit itself, from its attack (a lead-in of silence before it is cut, up to 10 ms)."""
     hit = load_effect(sample("bd_haus")).audio
     kick = hard_pieces(kits["bd_haus"])[KICK]
-    n = min(len(hit), len(kick), 2048)
-    assert np.corrcoef(hit[:n], kick[:n])[0, 1] > 0.9
+    n = min(len(kick), 2048)
+    best = max(np.corrcoef(hit[lag : lag + n], kick[:n])[0, 1] for lag in range(0, SR // 100))
+    assert best > 0.9
 
 
 def third_octave_db(audio: np.ndarray, lo: float = 100.0, hi: float = 16000.0) -> np.ndarray:
@@ -195,6 +197,22 @@ def test_pieces_are_clean_one_shots(kits):
         assert 0.85 < peak <= 0.9  # normalised to -1 dBFS
         assert abs(audio[0]) < 0.05 * peak and abs(audio[-1]) < 0.01 * peak  # no clicks at the edges
         assert len(audio) <= 1.5 * SR
+
+
+@pytest.mark.parametrize("name", ["loop_industrial", "loop_tabla", "loop_compus"])
+def test_every_piece_of_a_kit_from_a_loop_with_gaps_starts_on_its_note(sample, tmp_path, name):
+    """Slices are backtracked to the quiet before a hit, and toms are pitched far down: each piece still starts
+    sounding (within 40 dB of its peak) within 5 ms of its note, or a groove would drag."""
+    kit = build_drum_kit(load_effect(sample(name)), tmp_path, name=name, source_effect=name, sample_rate=SR, seed=3)
+    late = {}
+    for key in sorted({z.lokey for z in kit.zones}):
+        part = Part(session=Session.DRUMS, is_drum=True, notes=[Note(start=0.25, end=0.75, pitch=key, velocity=100)])
+        audio = Sampler(kit).render(part, SR).mean(axis=1).astype(np.float64)
+        level = np.convolve(audio**2, np.ones(SR // 1000) / (SR // 1000), mode="same")
+        starts_ms = 1000 * (int(np.argmax(level >= level.max() * 1e-4)) / SR - 0.25)
+        if abs(starts_ms) > 5.0:
+            late[key] = round(starts_ms, 1)
+    assert not late, late
 
 
 def test_soft_layer_is_darker(kits):
