@@ -12,8 +12,8 @@ Identity, with three independent embeddings (MFCC statistics, long-term spectral
   share means the session, not the sound, decides the timbre).
 Tuning: pyin on single notes of the melodic instruments (median cents error, voiced share). Sustain: how long a
 4 s guitar note stays above -40 dB of its peak. Swell: how far a held 4 s note's level comes back up after it has
-fallen (a second, unplayed note to a listener); the reference is the effect's own rise. Build: median CPU seconds
-to build one band of four instruments.
+fallen (a second, unplayed note to a listener); the reference is the effect's own rise. Onsets: how far from its
+written onset each note starts. Build: median CPU seconds to build one band of four instruments.
 
     python bench/identity.py [--json] [--bands N]
 """
@@ -66,6 +66,7 @@ TUNING_NOTES: dict[Session, list[int]] = {
 }
 TUNING_NOTE_S = 1.0
 SUSTAIN_NOTE = (64, 4.0)  # guitar pitch, written length in seconds
+ONSET_AT_S = 0.25  # where the onset measure writes its notes
 EMBEDDINGS = ("MFCC", "envelope", "modulation")
 
 
@@ -217,6 +218,15 @@ def seconds_above(audio: np.ndarray, floor_db: float = -40.0) -> float:
     return float((above[-1] + 1) * hop / ANALYSIS_SR) if len(above) else 0.0
 
 
+def start_offset_ms(audio: np.ndarray, written: float, floor_db: float = -40.0) -> float:
+    """Milliseconds from the written onset to where the note's level (1 ms RMS) first reaches ``floor_db`` of its
+    peak: when the sound starts, as opposed to when its loudest moment comes (a swell's is late by nature)."""
+    window = max(1, int(0.001 * ANALYSIS_SR))
+    level = np.sqrt(np.convolve(audio.astype(np.float64) ** 2, np.ones(window) / window, mode="same"))
+    start = int(np.argmax(level >= level.max() * 10 ** (floor_db / 20)))
+    return 1000.0 * (start / ANALYSIS_SR - written)
+
+
 def swell_db(audio: np.ndarray, floor_db: float = -50.0) -> float:
     """How far (dB) the level (20 ms RMS) comes back up after it has fallen, from the peak on, down to ``floor_db``."""
     hop = int(0.02 * ANALYSIS_SR)
@@ -282,8 +292,13 @@ def main() -> None:
 
         tuning: dict[str, list[tuple[float, float]]] = {"wave": [], "shift": []}
         swells: dict[str, list[float]] = {"wave": [], "shift": []}
+        starts: dict[str, list[float]] = {"wave": [], "shift": []}
         sustain = []
         for p in players:
+            for method, instrument in (("wave", p.instrument), ("shift", p.reference)):
+                for pitch, _ in IDENTITY_NOTES[p.session]:
+                    audio = play(instrument, [(pitch, ONSET_AT_S, 0.5)], p.session)
+                    starts[method].append(start_offset_ms(audio, ONSET_AT_S))
             if p.session not in TUNING_NOTES:
                 continue
             for method, instrument in (("wave", p.instrument), ("shift", p.reference)):
@@ -335,6 +350,13 @@ def main() -> None:
                  "note": f"worst {max(swells['wave']):.1f} dB (reference {max(swells['shift']):.1f}); "
                          f"{beyond_own} of {len(swells['wave'])} notes rise 10 dB more than their source's own",
                  "ok": swell["wave"] <= swell["shift"] + 3.0})
+    late = {m: max(abs(v) for v in values) for m, values in starts.items()}
+    within = sum(abs(v) <= 5.0 for v in starts["wave"])
+    rows.append({"measure": "note starts: worst offset from the written onset", "wave": round(late["wave"], 1),
+                 "reference": round(late["shift"], 1), "target": "<= 5 ms", "unit": "ms",
+                 "note": f"first 1 ms within 40 dB of the note's peak; {within} of {len(starts['wave'])} notes within "
+                         f"5 ms, median {statistics.median(abs(v) for v in starts['wave']):.1f} ms",
+                 "ok": late["wave"] <= 5.0})
     warm = statistics.median(build_times[1:] or build_times)
     rows.append({"measure": "build 4 instruments (one band)", "wave": round(warm, 3), "reference": 1.0,
                  "target": "<= 1 s", "unit": "s",
