@@ -3,8 +3,9 @@
 A held note must keep sounding like its source after the source has stopped. Grains (60 ms, Hann-windowed, half
 overlapping) are read from random places in the effect's body and overlap-added after its end, at the level of the
 effect's last quarter, so a rustle keeps rustling and a hum keeps humming. Grains louder than the median grain (a
-hit, a click) are turned down to it, so the continuation does not replay the effect's accents at random. The string that gives the note its pitch
-is then driven by this longer sound, and the loop holds the effect's texture rather than a bare tone.
+hit, a click) are turned down to it, so the continuation does not replay the effect's accents at random. The string
+that gives the note its pitch is then driven by this longer sound, and the loop holds the effect's texture rather
+than a bare tone.
 """
 
 from __future__ import annotations

@@ -6,9 +6,8 @@ import numpy as np
 
 from pipeline.instruments.decay import apply_gain_db, held_note_gain_db
 
-NO_HOLD_DB = -200.0
-
 SR = 22050
+NO_HOLD_DB = -200.0  # far below anything: only the swells are limited
 
 
 def levels_db(audio: np.ndarray, frame_s: float = 0.02) -> np.ndarray:
