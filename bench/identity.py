@@ -10,7 +10,8 @@ Identity, with three independent embeddings (MFCC statistics, long-term spectral
 - source recovery among all: the same among every source of the set;
 - same session: the nearest instrument from another band was built for the same session (25% is chance; a high
   share means the session, not the sound, decides the timbre).
-Tuning: pyin on single notes of the melodic instruments (median cents error, voiced share). Sustain: how long a
+Tuning: pyin on single notes of the melodic instruments (median cents error, voiced share), and how far below the
+strongest partial a keyboard's fundamental sits. Sustain: how long a
 4 s guitar note stays above -40 dB of its peak. Swell: how far a held 4 s note's level comes back up after it has
 fallen (a second, unplayed note to a listener); the reference is the effect's own rise. Onsets: how far from its
 written onset each note starts. Build: median CPU seconds to build one band of four instruments.
@@ -227,6 +228,18 @@ def start_offset_ms(audio: np.ndarray, written: float, floor_db: float = -40.0) 
     return 1000.0 * (start / ANALYSIS_SR - written)
 
 
+def fundamental_gap_db(audio: np.ndarray, f0: float, partials: int = 8) -> float:
+    """The fundamental's level against the strongest of the first ``partials`` harmonics (dB; 0 when it is the
+    strongest), from the peaks within a quarter tone of each, over the note's first second."""
+    clip = audio[int(0.05 * ANALYSIS_SR) : int(0.95 * ANALYSIS_SR)]
+    n = 1 << 16
+    spectrum = np.abs(np.fft.rfft(clip * np.hanning(len(clip)), n))
+    freqs = np.fft.rfftfreq(n, 1 / ANALYSIS_SR)
+    levels = [float(spectrum[np.abs(freqs - k * f0) <= k * f0 * (2 ** (1 / 48) - 1)].max())
+              for k in range(1, partials + 1) if k * f0 < 0.45 * ANALYSIS_SR]
+    return 20 * np.log10((levels[0] + 1e-12) / (max(levels) + 1e-12))
+
+
 def swell_db(audio: np.ndarray, floor_db: float = -50.0) -> float:
     """How far (dB) the level (20 ms RMS) comes back up after it has fallen, from the peak on, down to ``floor_db``."""
     hop = int(0.02 * ANALYSIS_SR)
@@ -293,6 +306,7 @@ def main() -> None:
         tuning: dict[str, list[tuple[float, float]]] = {"wave": [], "shift": []}
         swells: dict[str, list[float]] = {"wave": [], "shift": []}
         starts: dict[str, list[float]] = {"wave": [], "shift": []}
+        fundamentals: dict[str, list[float]] = {"wave": [], "shift": []}
         sustain = []
         for p in players:
             for method, instrument in (("wave", p.instrument), ("shift", p.reference)):
@@ -308,6 +322,11 @@ def main() -> None:
             for method, instrument in (("wave", p.instrument), ("shift", p.reference)):
                 held = (IDENTITY_NOTES[p.session][0][0], 0.0, SUSTAIN_NOTE[1])
                 swells[method].append(swell_db(play(instrument, [held], p.session)))
+            if p.session == Session.KEYBOARD:
+                for (method, instrument), pitch in itertools.product(
+                        (("wave", p.instrument), ("shift", p.reference)), TUNING_NOTES[p.session]):
+                    audio = play(instrument, [(pitch, 0.0, TUNING_NOTE_S)], p.session)
+                    fundamentals[method].append(fundamental_gap_db(audio, 440.0 * 2 ** ((pitch - 69) / 12)))
             if p.session == Session.GUITAR:
                 pitch, length = SUSTAIN_NOTE
                 sustain.append(min(seconds_above(play(p.instrument, [(pitch, 0.0, length)], p.session)), length))
@@ -343,6 +362,12 @@ def main() -> None:
                  "reference": SUSTAIN_NOTE[1], "target": ">= 4 s (its written length)", "unit": "s",
                  "note": f"shortest of {len(sustain)} guitars; median {statistics.median(sustain):.2f} s",
                  "ok": shortest >= SUSTAIN_NOTE[1] - 0.05})
+    rows.append({"measure": "keyboard: fundamental against the strongest partial (worst)",
+                 "wave": round(min(fundamentals["wave"]), 1), "reference": round(min(fundamentals["shift"]), 1),
+                 "target": ">= -6 dB", "unit": "dB",
+                 "note": f"{len(fundamentals['wave'])} keys, partials 1-8; median "
+                         f"{statistics.median(fundamentals['wave']):.1f} dB; reference: plain pitch-shifting",
+                 "ok": min(fundamentals["wave"]) >= -6.0 - 0.05})
     beyond_own = sum(w > r + 10.0 for w, r in zip(swells["wave"], swells["shift"]))
     swell = {m: statistics.median(v) for m, v in swells.items()}
     rows.append({"measure": "held 4 s notes: rise after decaying (median)", "wave": round(swell["wave"], 1),

@@ -607,3 +607,18 @@ def test_a_struck_sound_held_fades_without_swelling_back_and_is_heard_to_its_end
         after = level[peak:]
         assert np.max(after - np.minimum.accumulate(after)) < 10.0, (sound, pitch)
         assert level[-3:].mean() > level[peak] - 40.0, (sound, pitch)
+
+
+@pytest.mark.parametrize("sound", ["perc_swash", "elec_bell", "vinyl_hiss"])
+def test_keys_keep_the_fundamental_within_6_db_of_the_strongest_partial(built, sound: str) -> None:
+    """A keyboard note is heard at its written octave: no partial of the first eight stands more than 6 dB over
+    the fundamental (a bright effect played plainly puts its 2nd-4th partials far above it)."""
+    instrument = built(sound, Session.KEYBOARD)
+    for pitch in (52, 64, 76):
+        part = Part(session=Session.KEYBOARD, notes=[Note(start=0.0, end=1.0, pitch=pitch, velocity=100)])
+        audio = Sampler(instrument).render(part, SR).mean(axis=1)[int(0.05 * SR) : int(0.95 * SR)]
+        f0 = midi_to_hz(pitch)
+        spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio)), 1 << 17))
+        freqs = np.fft.rfftfreq(1 << 17, 1 / SR)
+        levels = [spectrum[np.abs(freqs - k * f0) <= k * f0 * (2 ** (1 / 48) - 1)].max() for k in range(1, 9)]
+        assert 20 * np.log10(levels[0] / max(levels)) >= -6.05, (sound, pitch)
