@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from pipeline.dsp.levels import frame_levels_db
+
 FRAME_S = 0.02
 SMOOTH_FRAMES = 3  # the gain moves over about 60 ms, so limiting a swing does not itself click
 RISE_DB = 3.0  # how far the continuation may come back up over the quietest it has been
@@ -27,8 +29,7 @@ def held_note_gain_db(audio: np.ndarray, sample_rate: int, effect_end: int, held
     frames = len(audio) // hop
     if frames < 2:
         return np.zeros(max(frames, 0))
-    framed = audio[: frames * hop].reshape(frames, hop)
-    level_db = 10 * np.log10(np.einsum("ij,ij->i", framed, framed, dtype=np.float64) / hop + 1e-20)
+    level_db = frame_levels_db(audio, sample_rate, FRAME_S)
     first = min(frames, -(-max(0, int(effect_end)) // hop))  # the first whole frame after the effect
     cut_db = np.zeros(frames)
     allowed_db = np.minimum.accumulate(level_db[first:]) + RISE_DB

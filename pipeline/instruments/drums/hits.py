@@ -17,6 +17,8 @@ import librosa
 import numpy as np
 from scipy.signal import resample_poly
 
+from pipeline.dsp.levels import frame_levels_db
+
 ONSET_RATE = 11025  # onsets are found on a decimated copy: transients survive, the spectrogram is 4x cheaper
 ONSET_FFT = 512
 ONSET_HOP = 128
@@ -33,6 +35,7 @@ QUIET_HIT_DB = -30.0  # slices quieter than this (re the effect's peak) are not 
 ATTACK_FLOOR_DB = -30.0
 RISE_DB_PER_STEP = 0.5  # going back from the attack, the rise goes on while the level falls this much per 0.5 ms
 PRE_ATTACK_S = 0.002
+ENVELOPE_FRAME_S = 0.005
 ANALYSIS_FRAMES = 4096  # the attack window whose spectrum describes a hit
 LOW_BAND_HZ = 150.0
 
@@ -100,13 +103,6 @@ def classify(features: HitFeatures) -> tuple[HitClass, float]:
     return best, distances[best]
 
 
-def _envelope_db(audio: np.ndarray, sample_rate: int, frame_s: float = 0.005) -> np.ndarray:
-    hop = max(1, int(frame_s * sample_rate))
-    n = max(1, len(audio) // hop)
-    frames = np.pad(audio, (0, max(0, n * hop - len(audio))))[: n * hop].reshape(n, hop)
-    return 10.0 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
-
-
 @lru_cache(maxsize=8)
 def _analysis_window(n: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
     return np.hanning(n).astype(np.float32), np.fft.rfftfreq(n, 1.0 / sample_rate)
@@ -121,7 +117,7 @@ def describe(audio: np.ndarray, sample_rate: int) -> HitFeatures:
     total = float(power.sum())
     band = (freqs > 50.0) & (freqs < min(16000.0, sample_rate / 2))
     flatness = float(np.exp(np.mean(np.log(power[band]))) / np.mean(power[band]))
-    env = _envelope_db(audio, sample_rate)
+    env = frame_levels_db(audio, sample_rate, ENVELOPE_FRAME_S)
     peak = int(np.argmax(env))
     below = np.flatnonzero(env[peak:] < env[peak] - 24.0)
     decay_frames = int(below[0]) if below.size else len(env) - peak
@@ -135,7 +131,7 @@ def describe(audio: np.ndarray, sample_rate: int) -> HitFeatures:
 
 def _decays(audio: np.ndarray, sample_rate: int) -> bool:
     """Peaks early and falls at least MIN_HIT_DECAY_DB before the slice ends."""
-    env = _envelope_db(audio, sample_rate)
+    env = frame_levels_db(audio, sample_rate, ENVELOPE_FRAME_S)
     peak = int(np.argmax(env))
     if peak * 0.005 > HIT_PEAK_WITHIN_S:
         return False
@@ -211,7 +207,7 @@ def find_hits(audio: np.ndarray, sample_rate: int) -> list[Hit]:
         if starts and strength < CLEAR_ONSET_STRENGTH:
             # A weak onset starts a new slice only when the level really jumps (else it is the same sound going on).
             before = float(np.sqrt(np.mean(audio[max(0, onset - gap) : onset] ** 2)) + 1e-9)
-            frames = _envelope_db(audio[onset : onset + gap], sample_rate)
+            frames = frame_levels_db(audio[onset : onset + gap], sample_rate, ENVELOPE_FRAME_S)
             if float(frames.max()) - 20.0 * np.log10(before) < ONSET_JUMP_DB:
                 continue
         starts.append((int(onset), float(strength)))
