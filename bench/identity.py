@@ -211,12 +211,19 @@ def note_tuning(audio: np.ndarray, f0: float) -> tuple[float, float]:
     return float(np.mean(voiced)), abs(float(np.median(1200 * np.log2(f[voiced] / f0))))
 
 
+LEVEL_HOP = int(0.02 * ANALYSIS_SR)
+
+
+def level_rms(audio: np.ndarray) -> np.ndarray:
+    """RMS every 20 ms (over 40 ms), the level the sustain and swell measures follow."""
+    return librosa.feature.rms(y=audio, frame_length=2 * LEVEL_HOP, hop_length=LEVEL_HOP, center=False)[0]
+
+
 def seconds_above(audio: np.ndarray, floor_db: float = -40.0) -> float:
     """Seconds from the start until the level (20 ms RMS) last stands within ``floor_db`` of its peak."""
-    hop = int(0.02 * ANALYSIS_SR)
-    rms = librosa.feature.rms(y=audio, frame_length=2 * hop, hop_length=hop, center=False)[0]
+    rms = level_rms(audio)
     above = np.flatnonzero(rms >= rms.max() * 10 ** (floor_db / 20))
-    return float((above[-1] + 1) * hop / ANALYSIS_SR) if len(above) else 0.0
+    return float((above[-1] + 1) * LEVEL_HOP / ANALYSIS_SR) if len(above) else 0.0
 
 
 def start_offset_ms(audio: np.ndarray, written: float, floor_db: float = -40.0) -> float:
@@ -242,8 +249,7 @@ def fundamental_gap_db(audio: np.ndarray, f0: float, partials: int = 8) -> float
 
 def swell_db(audio: np.ndarray, floor_db: float = -50.0) -> float:
     """How far (dB) the level (20 ms RMS) comes back up after it has fallen, from the peak on, down to ``floor_db``."""
-    hop = int(0.02 * ANALYSIS_SR)
-    rms = librosa.feature.rms(y=audio, frame_length=2 * hop, hop_length=hop, center=False)[0]
+    rms = level_rms(audio)
     level = 20 * np.log10(rms / (rms.max() + 1e-12) + 1e-12)
     after = level[int(np.argmax(level)) :]
     after = after[after > floor_db]
