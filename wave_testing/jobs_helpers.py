@@ -94,11 +94,14 @@ class WorkerProcess:
     def __init__(self, settings: Settings, log_path: Path, *, command: tuple[str, ...] = WAVE_WORKER,
                  env: dict[str, str] | None = None) -> None:
         self.log = open(log_path, "ab")
+        # A killed worker cannot remove its scratch folders: they go beside the log, in the test's own folder.
+        scratch = log_path.parent / f"{log_path.stem}-tmp"
+        scratch.mkdir(exist_ok=True)
         # The compiled-kernel cache is this test process's (numba compiles on a stage's first call and writes the
         # cache then): kill a worker only before its first render, or after another process has filled the cache.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", *command],
-            cwd=ROOT, env={**settings_env(settings), **(env or {})}, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**settings_env(settings), "TMPDIR": str(scratch), **(env or {})}, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
