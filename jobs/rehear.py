@@ -4,7 +4,6 @@ the version that asked for them. Idempotent like the other tasks: effects alread
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from db.models import JobStatus, SoundSourceRow
 from jobs.events import JobCancelled, ProgressReporter
 from jobs.queues import enqueue_render
 from jobs.runtime import Runtime
+from jobs.scratch import temporary_dir
 from jobs.tasks import _fail, _job_taking_versions
 from pipeline.sheet import SoundSheet
 from wave_core.logging_setup import set_job_id
@@ -36,7 +36,7 @@ async def hear_again(ctx: dict[str, Any], job_id: str, version: int) -> str:
             by_seed: dict[int, list[SoundSourceRow]] = defaultdict(list)
             for row in missing:
                 by_seed[row.seed if row.seed is not None else job.seed].append(row)
-            with tempfile.TemporaryDirectory(prefix="wave-rehear-") as tmp:
+            with temporary_dir(ctx, "wave-rehear-") as tmp:
                 for seed, rows in by_seed.items():
                     only = _only_variants(sheet, {r.variant_id: r.play_method for r in rows})
                     paths = await asyncio.to_thread(ctx["pipeline"].hear_variants, only, job.profile, seed,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import tempfile
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from jobs.events import JobCancelled, ProgressReporter, event_for, publish
 from jobs.queues import enqueue_render
 from jobs.remaps import played_sessions
 from jobs.runtime import Runtime
+from jobs.scratch import temporary_dir
 from jobs.store import ArtifactStore
 from jobs.takes import TAKES_REPORT_KEY, takes_of
 from pipeline.errors import WaveError, WaveTransientError, is_permanent
@@ -131,7 +131,7 @@ async def see_and_hear(ctx: dict[str, Any], job_id: str) -> str:
     loop = asyncio.get_running_loop()
     try:
         image = await asyncio.to_thread(runtime.store.read_bytes, job.image_key)
-        with tempfile.TemporaryDirectory(prefix="wave-hear-") as tmp:
+        with temporary_dir(ctx, "wave-hear-") as tmp:
             sheet, effect_paths = await asyncio.to_thread(
                 ctx["pipeline"].see_and_hear, image, job.cue, job.profile, job.seed, Path(tmp),
                 reporter.from_thread(loop),
@@ -236,7 +236,7 @@ async def play_render(ctx: dict[str, Any], job_id: str, version: int) -> str:
         mood = " ".join(filter(None, [job.cue or "", sheet.get("mood_description", "")]))
     # A new version's message carries only its mix: its casting picture is drawn once the mix is out.
     picture_later = version > 1
-    with tempfile.TemporaryDirectory(prefix="wave-play-") as tmp:
+    with temporary_dir(ctx, "wave-play-") as tmp:
         work = Path(tmp)
         try:
             effects = []

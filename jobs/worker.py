@@ -32,6 +32,7 @@ from jobs.reaper import reap
 from jobs.rehear import hear_again
 from jobs.runner import WavePipeline
 from jobs.runtime import Runtime, redis_settings
+from jobs.scratch import WorkerScratch
 from jobs.tasks import PipelineRunner, play_render, see_and_hear
 from wave_core.settings import Settings
 
@@ -43,11 +44,11 @@ REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 
 
 def worker_settings(settings: Settings, queue: str, *, runtime: Runtime, pipeline: PipelineRunner,
-                    liveness: Liveness) -> dict[str, Any]:
+                    liveness: Liveness, scratch: WorkerScratch | None = None) -> dict[str, Any]:
     """The keyword arguments of an arq ``Worker`` serving ``queue`` ("gpu" or "cpu")."""
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        ctx.update(runtime=runtime, pipeline=pipeline, liveness=liveness)
+        ctx.update(runtime=runtime, pipeline=pipeline, liveness=liveness, scratch=scratch)
 
     if queue == GPU:
         functions = [func(leased(see_and_hear, vision_stage), name=VISION_TASK,
@@ -84,15 +85,18 @@ async def run_workers(settings: Settings, queues: list[str], *, pipeline: Pipeli
     await upgrade(settings.database_url)
     runtime = await _open_runtime(settings)
     runner = pipeline or WavePipeline(settings)
+    scratch = WorkerScratch()
     try:
         beacons = await warm_engines(runtime, settings, queues, runner)
     except BaseException:
         await runtime.close()
+        scratch.close()
         raise
     liveness = Liveness(runtime, queues)
     beating = asyncio.create_task(liveness.run(reap=reap), name="wave-heartbeat")
     waiters = [
-        asyncio.create_task(_serve(worker_settings(settings, queue, runtime=runtime, pipeline=runner, liveness=liveness)),
+        asyncio.create_task(_serve(worker_settings(settings, queue, runtime=runtime, pipeline=runner, liveness=liveness,
+                                                   scratch=scratch)),
                             name=f"wave-worker-{queue}")
         for queue in queues
     ]
@@ -114,6 +118,7 @@ async def run_workers(settings: Settings, queues: list[str], *, pipeline: Pipeli
         await runtime.close()
         if pipeline is None and isinstance(runner, WavePipeline):
             runner.close()
+        scratch.close()
 
 
 async def warm_engines(runtime: Runtime, settings: Settings, queues: list[str],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 from pathlib import Path
 
 from rich.console import Console
@@ -39,6 +40,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     setup_logging_from(settings)
     queues = ["gpu", "cpu"] if args.queue == "all" else [args.queue]
     out.print(f"WAVE worker on {', '.join(queues)} (profile {settings.profile}); Ctrl-C stops it")
+    # A container or service manager stops a process with SIGTERM: stop as on Ctrl-C, so the worker's stages let
+    # go and its scratch folder is removed, rather than dying where it stands.
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
     try:
         asyncio.run(with_metrics(settings, run_workers(settings, queues, burst=args.burst)))
     except KeyboardInterrupt:

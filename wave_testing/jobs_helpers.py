@@ -88,15 +88,22 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def worker_temp_dir(test_dir: Path) -> Path:
+    """The temporary folder of the worker processes started for the test whose folder is ``test_dir``."""
+    path = test_dir / "worker-tmp"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 class WorkerProcess:
     """``wave worker --queue all`` (or another ``python -m`` command) in its own process, for crash tests."""
 
     def __init__(self, settings: Settings, log_path: Path, *, command: tuple[str, ...] = WAVE_WORKER,
                  env: dict[str, str] | None = None) -> None:
         self.log = open(log_path, "ab")
-        # A killed worker cannot remove its scratch folders: they go beside the log, in the test's own folder.
-        scratch = log_path.parent / f"{log_path.stem}-tmp"
-        scratch.mkdir(exist_ok=True)
+        # The workers of one test share a temporary folder inside the test's own, as the workers of a host share
+        # /tmp: what a killed worker leaves goes with the test's folder, and a crash test can see it swept.
+        scratch = worker_temp_dir(log_path.parent)
         # The compiled-kernel cache is this test process's (numba compiles on a stage's first call and writes the
         # cache then): kill a worker only before its first render, or after another process has filled the cache.
         self.proc = subprocess.Popen(

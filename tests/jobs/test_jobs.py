@@ -15,9 +15,10 @@ from jobs.client import JobsClient, QuotaExceeded, SubmitRequest
 from jobs.events import WORKER_LOST_MESSAGE
 from jobs.gc import referenced_keys
 from jobs.runtime import Runtime
+from jobs.scratch import PREFIX as SCRATCH_PREFIX
 from pipeline.errors import WaveInputError
 from wave_core.settings import Settings
-from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, request, workers
+from wave_testing.jobs_helpers import WorkerProcess, picture_bytes, request, worker_temp_dir, workers
 
 STAGE_ORDER = [s.value for s in (JobStatus.QUEUED, JobStatus.SEEING, JobStatus.HEARING, JobStatus.CASTING,
                                  JobStatus.BUILDING, JobStatus.PLAYING, JobStatus.DONE)]
@@ -183,16 +184,20 @@ async def test_worker_killed_mid_job_finishes_elsewhere(runtime, jobs_settings, 
                     break
         first.kill()
         assert (await client.status(job_id)).status != JobStatus.DONE
+        left_behind = list(worker_temp_dir(tmp_path).glob(f"{SCRATCH_PREFIX}*"))
+        assert len(left_behind) == 1 and any(left_behind[0].iterdir()), "the killed worker's stage folder"
         second = WorkerProcess(jobs_settings, tmp_path / "worker2.log")
         messages = [event.message async for event in client.events(job_id, timeout_s=280)]
         final = await client.status(job_id)
         logs = [(tmp_path / f"worker{i}.log").read_text()[-2000:] for i in (1, 2)]
         assert final.status == JobStatus.DONE, (final.error, logs)
         assert WORKER_LOST_MESSAGE in messages, messages
+        assert not left_behind[0].exists(), "the next worker removes what a killed one left"
     finally:
         first.stop()
         if second:
             second.stop()
+    assert not list(worker_temp_dir(tmp_path).iterdir()), "a stopped worker removes its own scratch folder"
     async with runtime.db() as session:
         renders = (await session.scalars(select(Render).where(Render.job_id == job_id))).all()
     assert [(r.version, r.status) for r in renders] == [(1, "done")]
