@@ -58,9 +58,10 @@ class RemapPreparer:
     """Builds up to ``limit`` instruments ahead after each render (see :meth:`plan`) into ``cache``; a newer plan
     replaces an older one. ``paused()`` holds it while the worker runs a stage; ``built`` counts what it made."""
 
-    def __init__(self, cache: InstrumentCache, limit: int) -> None:
+    def __init__(self, cache: InstrumentCache, limit: int, scratch_dir: Path | None = None) -> None:
         self.cache = cache
         self.limit = limit
+        self.scratch_dir = scratch_dir  # where its temporary folders go (the system's temporary folder by default)
         self.built = 0
         self._queue: deque[_Build] = deque()
         self._busy = 0
@@ -88,7 +89,7 @@ class RemapPreparer:
         sounds are copied first, as their files may go once the render is stored. Returns how many were queued."""
         if self.limit <= 0 or self._closed:
             return 0
-        sounds = tempfile.TemporaryDirectory(prefix="wave-remap-prep-")
+        sounds = tempfile.TemporaryDirectory(prefix="wave-remap-prep-", dir=self.scratch_dir)
         try:
             builds = self._builds(likely_moves(effects, report)[: self.limit], Path(sounds.name), options)
         except OSError as problem:  # a full or read-only disk: the render itself is done and stays done
@@ -160,7 +161,7 @@ class RemapPreparer:
         key = self.cache.key(build.effect, build.session, **build.settings)
         if self.cache.entry(key).is_dir():
             return
-        with tempfile.TemporaryDirectory(prefix="wave-remap-prep-build-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="wave-remap-prep-build-", dir=self.scratch_dir) as scratch:
             self.cache.instrument(key, Path(scratch) / "instrument",
                                   lambda out: build_instrument(build.effect, build.session, out, **build.settings))
         self.built += 1

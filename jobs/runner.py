@@ -26,14 +26,14 @@ MUSIC_MODULES = ("pipeline.sessions", "pipeline.instruments", "pipeline.instrume
 
 
 class WavePipeline:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, scratch_dir: Path | None = None) -> None:
         self.settings = settings
         self._engines: dict[str, tuple[object, object]] = {}
         self._lock = threading.Lock()
         self.instrument_cache = instrument_cache_for(settings)
         self.feature_memo = FeatureMemo()
         self.stem_cache = StemCache(settings.stem_cache_mb * 1024 * 1024) if settings.stem_cache_mb > 0 else None
-        self.remap_preparer = (RemapPreparer(self.instrument_cache, settings.remap_prepare_instruments)
+        self.remap_preparer = (RemapPreparer(self.instrument_cache, settings.remap_prepare_instruments, scratch_dir)
                                if self.instrument_cache is not None and settings.remap_prepare_instruments > 0
                                else None)
 

@@ -84,8 +84,8 @@ async def run_workers(settings: Settings, queues: list[str], *, pipeline: Pipeli
             raise ValueError(f"unknown queue {queue!r}: use gpu or cpu")
     await upgrade(settings.database_url)
     runtime = await _open_runtime(settings)
-    runner = pipeline or WavePipeline(settings)
     scratch = WorkerScratch()
+    runner = pipeline or WavePipeline(settings, scratch_dir=scratch.path)
     try:
         beacons = await warm_engines(runtime, settings, queues, runner)
     except BaseException:

@@ -92,6 +92,20 @@ def test_nothing_is_built_while_a_stage_runs(tmp_path, effects) -> None:
     assert preparer.plan(effects, report_for(casting(effects)), PlayOptions(sample_rate=22050)) == 0  # closed
 
 
+def test_copies_and_builds_go_in_the_worker_scratch_folder(tmp_path, effects) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    preparer = RemapPreparer(InstrumentCache(tmp_path / "cache"), limit=1, scratch_dir=scratch)
+    try:
+        with preparer.paused():
+            assert preparer.plan(effects, report_for(casting(effects)), PlayOptions(sample_rate=22050)) == 1
+            copies = [path for path in scratch.rglob("*") if path.is_file()]
+            assert copies and all(path.parent.name.startswith("wave-remap-prep-") for path in copies)
+        assert preparer.wait_idle(ENOUGH_S) and preparer.built == 1
+    finally:
+        preparer.close()
+
+
 def test_sounds_gone_before_planning_are_only_logged(tmp_path, effects) -> None:
     gone = [effect.model_copy(update={"path": tmp_path / f"{effect.id}.flac"}) for effect in effects]
     preparer = RemapPreparer(InstrumentCache(tmp_path / "cache"), limit=4)
