@@ -24,6 +24,7 @@ from wave_testing.discord_harness import (
     settled_reply,
     thread_sources,
 )
+from wave_testing.edit_rate import assert_at_most_one_edit_a_second
 from wave_testing.fake_discord import DEFERRED_MESSAGE, EPHEMERAL, UPDATE_MESSAGE
 from wave_testing.jobs_helpers import workers
 
@@ -57,8 +58,7 @@ async def test_wave_result_thread_remap_and_gallery(fake, settings):
         # Progress: stage and bar in the reply, at most one edit a second, the Cancel button gone at the end.
         progress = reply["_edits"][:-1]
         assert progress and all("▰" in text or "▱" in text for _, text in progress)
-        gaps = [b - a for (a, _), (b, _) in zip(progress, progress[1:])]
-        assert all(gap >= 0.95 for gap in gaps), gaps
+        assert_at_most_one_edit_a_second([at for at, _ in progress])
         assert not any(c["custom_id"].startswith("wave:cancel:") for row in reply["components"] for c in row["components"])
 
         # The result: the mix, the sheet and the casting picture, the scene and who plays what.
@@ -261,8 +261,7 @@ async def test_restart_resumes_progress_and_delivers_a_remap_made_while_down(fak
         await fake.until(lambda: thread_sources(fake, thread_id), what="the sound thread")
         resumed = [(at, text) for at, text in reply["_edits"][:-1] if at > restarted_at]
         assert resumed and all("▰" in text or "▱" in text for _, text in resumed), reply["_edits"]
-        gaps = [b - a for (a, _), (b, _) in zip(resumed, resumed[1:])]
-        assert all(gap >= 0.95 for gap in gaps), gaps
+        assert_at_most_one_edit_a_second([at for at, _ in resumed])
         bench = next(s.variant_id for s in (await bot.jobs.result(job_id)).sources if s.session is None)
 
     # A remap that is played while the bot is down is posted in the thread once the bot is back, exactly once,
