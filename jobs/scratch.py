@@ -33,6 +33,8 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:  # another user's process
         return True
+    except OverflowError:  # not a pid this system can have: not a folder a worker made
+        return True
     return True
 
 
@@ -41,7 +43,7 @@ def remove_stale(base: Path, host: str) -> int:
 
     Folders of other hosts (a shared temporary folder) are left alone: their processes cannot be checked from here.
     """
-    own = re.compile(rf"^{re.escape(PREFIX)}{re.escape(host)}-(\d+)-[A-Za-z0-9_]+$")
+    own = re.compile(rf"^{re.escape(PREFIX)}{re.escape(host)}-([1-9]\d{{0,9}})-[A-Za-z0-9_]+$")
     removed = 0
     for entry in base.glob(f"{PREFIX}*"):
         match = own.match(entry.name)

@@ -24,13 +24,14 @@ def test_a_worker_removes_the_folders_of_stopped_workers_on_its_host_only(tmp_pa
     alive = tmp_path / f"{PREFIX}{host}-{os.getpid()}-def456"
     other_host = tmp_path / f"{PREFIX}otherhost-{_dead_pid()}-ghi789"
     unrelated = tmp_path / "wave-play-notours"
-    for folder in (alive, other_host, unrelated):
+    impossible_pid = tmp_path / f"{PREFIX}{host}-99999999999999999999-abc"  # made by someone else, not a worker
+    for folder in (alive, other_host, unrelated, impossible_pid):
         folder.mkdir()
 
     scratch = WorkerScratch(tmp_path)
 
     assert not stale.exists()
-    assert alive.exists() and other_host.exists() and unrelated.exists()
+    assert alive.exists() and other_host.exists() and unrelated.exists() and impossible_pid.exists()
     assert scratch.path.parent == tmp_path and scratch.path.name.startswith(f"{PREFIX}{host}-{os.getpid()}-")
     scratch.close()
     assert not scratch.path.exists()
