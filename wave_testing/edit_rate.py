@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 MIN_GAP_S = 0.95  # the bot's interval is 1 s; the fake's clock and the bot's differ by scheduling jitter
 LATE_ARRIVALS = 1  # edits that may arrive late: on a busy machine one edit reaches the fake a moment after it left
 
@@ -15,5 +17,5 @@ def assert_at_most_one_edit_a_second(times: list[float]) -> None:
         return
     span = times[-1] - times[0]
     allowed = span / MIN_GAP_S + LATE_ARRIVALS
-    gaps = [round(b - a, 3) for a, b in zip(times, times[1:])]
+    gaps = [round(b - a, 3) for a, b in itertools.pairwise(times)]
     assert len(times) - 1 <= allowed, f"{len(times)} edits in {span:.2f} s (gaps {gaps})"

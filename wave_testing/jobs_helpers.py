@@ -108,7 +108,8 @@ class WorkerProcess:
         # cache then): kill a worker only before its first render, or after another process has filled the cache.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", *command],
-            cwd=ROOT, env={**settings_env(settings), "TMPDIR": str(scratch), **(env or {})}, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**settings_env(settings), "TMPDIR": str(scratch), **(env or {})},
+            stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

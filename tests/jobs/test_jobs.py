@@ -185,7 +185,7 @@ async def test_worker_killed_mid_job_finishes_elsewhere(runtime, jobs_settings, 
         first.kill()
         assert (await client.status(job_id)).status != JobStatus.DONE
         left_behind = list(worker_temp_dir(tmp_path).glob(f"{SCRATCH_PREFIX}*"))
-        assert len(left_behind) == 1 and any(left_behind[0].iterdir()), "the killed worker's stage folder"
+        assert len(left_behind) == 1, "the killed worker's scratch folder"
         second = WorkerProcess(jobs_settings, tmp_path / "worker2.log")
         messages = [event.message async for event in client.events(job_id, timeout_s=280)]
         final = await client.status(job_id)
