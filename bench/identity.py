@@ -42,6 +42,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from pipeline.audio import load_effect
 from pipeline.instruments import build_instrument
+from pipeline.instruments.multisample import midi_to_hz
 from pipeline.render.sampler import Sampler
 from pipeline.types import EffectInput, Envelope, Instrument, Note, Part, Session, Zone
 
@@ -339,15 +340,12 @@ def main() -> None:
             for method, instrument in (("wave", p.instrument), ("shift", p.reference)):
                 for pitch in TUNING_NOTES[p.session]:
                     audio = play(instrument, [(pitch, 0.0, TUNING_NOTE_S)], p.session)
-                    tuning[method].append(note_tuning(audio, 440.0 * 2 ** ((pitch - 69) / 12)))
+                    tuning[method].append(note_tuning(audio, midi_to_hz(pitch)))
+                    if p.session == Session.KEYBOARD:
+                        fundamentals[method].append(fundamental_gap_db(audio, midi_to_hz(pitch)))
             for method, instrument in (("wave", p.instrument), ("shift", p.reference)):
                 held = (IDENTITY_NOTES[p.session][0][0], 0.0, SUSTAIN_NOTE[1])
                 swells[method].append(swell_db(play(instrument, [held], p.session)))
-            if p.session == Session.KEYBOARD:
-                for (method, instrument), pitch in itertools.product(
-                        (("wave", p.instrument), ("shift", p.reference)), TUNING_NOTES[p.session]):
-                    audio = play(instrument, [(pitch, 0.0, TUNING_NOTE_S)], p.session)
-                    fundamentals[method].append(fundamental_gap_db(audio, 440.0 * 2 ** ((pitch - 69) / 12)))
             if p.session == Session.GUITAR:
                 pitch, length = SUSTAIN_NOTE
                 sustain.append(min(seconds_above(play(p.instrument, [(pitch, 0.0, length)], p.session)), length))

@@ -242,7 +242,7 @@ def place_stems(
         key = None
         if cache is not None and stem_keys and session in stem_keys:
             key = fields_digest({"kind": "shaped stem", "stem": stem_keys[session], "role": role.value, "pan": pan,
-                            "width": width, "sample_rate": int(sample_rate)})
+                                 "width": width, "sample_rate": int(sample_rate)})
             found = cache.get(key)
             if found is not None:
                 placed, loudness_lufs, levels = found

@@ -125,7 +125,7 @@ def describe(audio: np.ndarray, sample_rate: int) -> HitFeatures:
         centroid_hz=float((freqs * power).sum() / total),
         low_share=float(power[freqs < LOW_BAND_HZ].sum() / total),
         flatness=flatness,
-        decay_s=decay_frames * 0.005,
+        decay_s=decay_frames * ENVELOPE_FRAME_S,
     )
 
 
@@ -133,7 +133,7 @@ def _decays(audio: np.ndarray, sample_rate: int) -> bool:
     """Peaks early and falls at least MIN_HIT_DECAY_DB before the slice ends."""
     env = frame_levels_db(audio, sample_rate, ENVELOPE_FRAME_S)
     peak = int(np.argmax(env))
-    if peak * 0.005 > HIT_PEAK_WITHIN_S:
+    if peak * ENVELOPE_FRAME_S > HIT_PEAK_WITHIN_S:
         return False
     tail = env[max(peak + 1, len(env) - 4) :]
     return tail.size > 0 and float(env[peak] - tail.mean()) >= MIN_HIT_DECAY_DB
