@@ -31,6 +31,7 @@ from pipeline.types import SESSIONS, EffectInput, Session
 log = logging.getLogger(__name__)
 
 IDLE_NICE = 19
+CLOSE_WAIT_S = 60.0  # a bound for a stuck build at shutdown; one build takes about a second
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,13 @@ class RemapPreparer:
             return self._changed.wait_for(lambda: not self._queue and not self._building, timeout)
 
     def close(self) -> None:
+        """Stop, once a build under way has finished: it writes into ``scratch_dir``, which its owner removes next."""
         with self._changed:
             self._closed = True
             self._queue.clear()
             self._changed.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(CLOSE_WAIT_S)
 
     def _start(self) -> None:
         if self._thread is None:

@@ -44,7 +44,7 @@ class WavePipeline:
             yield
 
     def close(self) -> None:
-        """Stop building ahead (a build under way finishes in its own thread)."""
+        """Stop building ahead, once a build under way has finished."""
         if self.remap_preparer is not None:
             self.remap_preparer.close()
 

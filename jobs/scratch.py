@@ -15,6 +15,7 @@ import shutil
 import socket
 import tempfile
 from pathlib import Path
+from typing import Self
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,12 @@ class WorkerScratch:
         if removed:
             log.info("removed %d scratch folder(s) left by stopped workers in %s", removed, self.base)
         self.path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{host}-{os.getpid()}-", dir=self.base))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def temporary(self, prefix: str) -> tempfile.TemporaryDirectory:
         """A temporary folder inside the scratch folder, removed when its ``with`` block ends."""

@@ -84,41 +84,41 @@ async def run_workers(settings: Settings, queues: list[str], *, pipeline: Pipeli
             raise ValueError(f"unknown queue {queue!r}: use gpu or cpu")
     await upgrade(settings.database_url)
     runtime = await _open_runtime(settings)
-    scratch = WorkerScratch()
-    runner = pipeline or WavePipeline(settings, scratch_dir=scratch.path)
-    try:
-        beacons = await warm_engines(runtime, settings, queues, runner)
-    except BaseException:
-        await runtime.close()
-        scratch.close()
-        raise
-    liveness = Liveness(runtime, queues)
-    beating = asyncio.create_task(liveness.run(reap=reap), name="wave-heartbeat")
-    waiters = [
-        asyncio.create_task(_serve(worker_settings(settings, queue, runtime=runtime, pipeline=runner, liveness=liveness,
-                                                   scratch=scratch)),
-                            name=f"wave-worker-{queue}")
-        for queue in queues
-    ]
-    if burst:
-        waiters.append(asyncio.create_task(_until_drained(runtime, queues), name="wave-burst"))
-    try:
-        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-    finally:
-        for task in waiters:
-            task.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
-        beating.cancel()
-        await asyncio.gather(beating, return_exceptions=True)
-        for beacon in beacons:
-            await beacon.stop()
-        await liveness.close()
-        await runtime.close()
-        if pipeline is None and isinstance(runner, WavePipeline):
-            runner.close()
-        scratch.close()
+    # The scratch folder goes with the run, however it ends (a failed shutdown step included).
+    with WorkerScratch() as scratch:
+        runner = pipeline or WavePipeline(settings, scratch_dir=scratch.path)
+        try:
+            beacons = await warm_engines(runtime, settings, queues, runner)
+        except BaseException:
+            await runtime.close()
+            raise
+        liveness = Liveness(runtime, queues)
+        beating = asyncio.create_task(liveness.run(reap=reap), name="wave-heartbeat")
+        waiters = [
+            asyncio.create_task(
+                _serve(worker_settings(settings, queue, runtime=runtime, pipeline=runner, liveness=liveness,
+                                       scratch=scratch)),
+                name=f"wave-worker-{queue}")
+            for queue in queues
+        ]
+        if burst:
+            waiters.append(asyncio.create_task(_until_drained(runtime, queues), name="wave-burst"))
+        try:
+            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in waiters:
+                task.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+            for beacon in beacons:
+                await beacon.stop()
+            await liveness.close()
+            await runtime.close()
+            if pipeline is None and isinstance(runner, WavePipeline):
+                await asyncio.to_thread(runner.close)  # before the scratch folder its builds write into goes
 
 
 async def warm_engines(runtime: Runtime, settings: Settings, queues: list[str],
